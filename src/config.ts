@@ -1,0 +1,145 @@
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { z } from 'zod';
+import { DriftlineError } from './errors.js';
+
+// src/config.ts and dist/config.js both sit one level below the package root.
+export const PACKAGE_ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+// An empty variable (`PORT=`) means "not set", as shells and .env files commonly produce it.
+const unsetIfEmpty = (v: unknown): unknown => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
+const int = (min: number, max: number, dflt: number) =>
+  z.preprocess(
+    unsetIfEmpty,
+    z.coerce
+      .number({ error: 'expected an integer' })
+      .int({ error: 'expected an integer' })
+      .min(min, { error: `must be ≥ ${min}` })
+      .max(max, { error: `must be ≤ ${max}` })
+      .default(dflt),
+  );
+
+const num = (min: number, max: number, dflt: number) =>
+  z.preprocess(
+    unsetIfEmpty,
+    z.coerce
+      .number({ error: 'expected a number' })
+      .min(min, { error: `must be ≥ ${min}` })
+      .max(max, { error: `must be ≤ ${max}` })
+      .default(dflt),
+  );
+
+const TRUE = new Set(['1', 'true', 'yes', 'on']);
+const FALSE = new Set(['0', 'false', 'no', 'off']);
+const bool = (dflt: boolean) =>
+  z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined) return dflt;
+        const s = v.trim().toLowerCase();
+        if (TRUE.has(s)) return true;
+        if (FALSE.has(s)) return false;
+        ctx.addIssue({ code: 'custom', message: 'expected one of 1/0, true/false, yes/no, on/off' });
+        return z.NEVER;
+      }),
+  );
+
+const str = (dflt: string) => z.preprocess(unsetIfEmpty, z.string().default(dflt));
+const optionalStr = () => z.preprocess(unsetIfEmpty, z.string().optional());
+const dir = (dflt: string) =>
+  z.preprocess(unsetIfEmpty, z.string().default(dflt)).transform((p) => path.resolve(p));
+
+const url = (protocols: readonly string[]) =>
+  z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .refine((v) => URL.canParse(v) && protocols.includes(new URL(v).protocol), {
+        error: `expected a URL (${protocols.join(' or ')})`,
+      })
+      .optional(),
+  );
+
+export const configSchema = z.object({
+  PORT: int(0, 65535, 8000),
+  HOST: str('127.0.0.1'),
+  MODEL_DIR: dir(path.join(PACKAGE_ROOT, 'models', 'credit-default', 'v1')),
+  DATA_DIR: dir(path.join(PACKAGE_ROOT, 'data')),
+  REPORTS_DIR: dir(path.join(PACKAGE_ROOT, 'reports')),
+  LOG_LEVEL: z.preprocess(
+    unsetIfEmpty,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
+  ALLOW_UWS_FALLBACK: bool(false),
+
+  // Inference and batching
+  INFERENCE_THREADS: int(1, 64, 1),
+  BATCH_MAX_ROWS: int(1, 1_000_000, 1024),
+  BATCH_MAX_WAIT_MS: num(0, 10_000, 2),
+
+  // Drift
+  WINDOW_ROWS: int(1, 10_000_000, 5000),
+  DRIFT_SHARE_THRESHOLD: num(0, 1, 0.5),
+  DRIFT_OVERRIDES: optionalStr(),
+  DRIFT_PUSH_MS: int(10, 3_600_000, 250),
+  DRIFT_HISTORY_MS: int(100, 86_400_000, 10_000),
+  DRIFT_HISTORY_RETENTION: int(1, 100_000_000, 100_000),
+
+  // Prediction log
+  LOG_RETENTION_ROWS: int(1, 1_000_000_000, 1_000_000),
+
+  // Access and limits
+  API_KEY: optionalStr(),
+  MAX_UPLOAD_BYTES: int(1, Number.MAX_SAFE_INTEGER, 1024 * 1024 * 1024),
+  MAX_ROWS_PER_REQUEST: int(1, Number.MAX_SAFE_INTEGER, 10_000_000),
+  MAX_FIELD_BYTES: int(16, 1 << 30, 64 * 1024),
+  MAX_COLUMNS: int(1, 1_000_000, 1000),
+  REQUEST_IDLE_TIMEOUT_MS: int(100, 3_600_000, 30_000),
+  MAX_CONCURRENT_UPLOADS: int(1, 100_000, 64),
+  SHUTDOWN_TIMEOUT_MS: int(0, 600_000, 10_000),
+  WS_ALLOWED_ORIGINS: optionalStr(),
+
+  // Alerts
+  SMTP_URL: url(['smtp:', 'smtps:']),
+  ALERT_EMAIL_FROM: optionalStr(),
+  ALERT_EMAIL_TO: optionalStr(),
+  SLACK_WEBHOOK_URL: url(['http:', 'https:']),
+  ALERT_COOLDOWN_S: int(0, 86_400 * 7, 300),
+  ALERT_RULES_FILE: optionalStr(),
+
+  // Demo
+  SIMULATE_TRAFFIC: bool(false),
+});
+
+/** Values that must never reach a log line, an error message or a response. */
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['API_KEY', 'SMTP_URL', 'SLACK_WEBHOOK_URL']);
+
+export type Config = Readonly<z.infer<typeof configSchema>>;
+
+/** Parses an environment into a frozen config, or throws listing every problem at once. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = configSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => {
+      const key = i.path.join('.');
+      const shown = SECRET_KEYS.has(key) ? '<redacted>' : JSON.stringify(env[key]);
+      return `${key}=${shown}: ${i.message}`;
+    });
+    throw new DriftlineError('DL_ERR_CONFIG', `Invalid configuration:\n  - ${problems.join('\n  - ')}`, {
+      details: { problems },
+    });
+  }
+  return Object.freeze(result.data);
+}
+
+let cached: Config | undefined;
+
+/** The process-wide config, parsed from process.env once. */
+export function loadConfig(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}

@@ -1,0 +1,63 @@
+// Every error the service reports carries a stable code and an HTTP status. Codes are part of
+// the public contract (clients match on them), so they are listed once here and documented in
+// docs/errors.md; test/errors-docs.test.ts keeps the two in step.
+
+export const ERROR_CODES = {
+  DL_ERR_CONFIG: { status: 500, summary: 'A configuration value is invalid; start-up stops and lists every problem.' },
+  DL_ERR_MODEL_LOAD: { status: 500, summary: 'The model file is missing, corrupt, or does not match its model card.' },
+  DL_ERR_MODEL_CARD: { status: 500, summary: 'The model card (card.json) is missing or fails validation.' },
+  DL_ERR_MODEL_OUTPUT: { status: 500, summary: 'The model has an output that is not a tensor (e.g. a skl2onnx ZipMap), or the probability output has the wrong shape.' },
+  DL_ERR_INFERENCE: { status: 500, summary: 'The inference worker failed while running a batch, or was closed.' },
+  DL_ERR_UWS_FALLBACK: { status: 500, summary: 'uWebSockets.js fell back to its JavaScript implementation and ALLOW_UWS_FALLBACK is not set.' },
+  DL_ERR_SCHEMA_MISSING_COLUMNS: { status: 400, summary: 'The upload lacks one or more feature columns of the model card.' },
+  DL_ERR_BAD_INPUT: { status: 400, summary: 'The body cannot be parsed in the declared format (malformed CSV, JSON or NDJSON).' },
+  DL_ERR_EMPTY_BODY: { status: 400, summary: 'The request body is empty or holds no header.' },
+  DL_ERR_NO_FILE: { status: 400, summary: 'A multipart upload has no `file` field (or more than one).' },
+  DL_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'The Content-Type is not one of multipart/form-data, text/csv, application/json, application/x-ndjson.' },
+  DL_ERR_NOT_ACCEPTABLE: { status: 406, summary: 'The Accept header names no format the route can produce.' },
+  DL_ERR_PAYLOAD_TOO_LARGE: { status: 413, summary: 'The body exceeds MAX_UPLOAD_BYTES, a field exceeds MAX_FIELD_BYTES, or the header exceeds MAX_COLUMNS.' },
+  DL_ERR_TOO_MANY_ROWS: { status: 413, summary: 'The upload has more rows than MAX_ROWS_PER_REQUEST.' },
+  DL_ERR_TOO_MANY_REQUESTS: { status: 429, summary: 'More uploads are in flight than MAX_CONCURRENT_UPLOADS; retry after the Retry-After delay.' },
+  DL_ERR_TIMEOUT: { status: 408, summary: 'The client sent nothing for longer than REQUEST_IDLE_TIMEOUT_MS.' },
+  DL_ERR_UNAUTHORIZED: { status: 401, summary: 'API_KEY is set and the request has no valid `Authorization: Bearer <key>`.' },
+  DL_ERR_NOT_FOUND: { status: 404, summary: 'No route, or no such resource.' },
+  DL_ERR_METHOD_NOT_ALLOWED: { status: 405, summary: 'The route exists but not for this method.' },
+  DL_ERR_NOT_READY: { status: 503, summary: 'The model or the store is still loading, or the service is shutting down.' },
+  DL_ERR_FEEDBACK_UNKNOWN_IDS: { status: 404, summary: 'Feedback names predictions that are not in the log (the ids are listed).' },
+  DL_ERR_ABORTED: { status: 499, summary: 'The client went away or the operation was aborted before it finished.' },
+  DL_ERR_DRIFT_UNKNOWN_TEST: { status: 500, summary: 'A drift configuration names a statistical test that is not registered.' },
+  DL_ERR_REFERENCE: { status: 500, summary: 'The reference profile is missing, invalid, or does not match the model card.' },
+  DL_ERR_INTERNAL: { status: 500, summary: 'An unexpected failure; the log holds the details.' },
+} as const satisfies Record<string, { status: number; summary: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class DriftlineError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Structured, client-safe details (never secrets). */
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { details?: Record<string, unknown>; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'DriftlineError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.details = options?.details;
+  }
+
+  toJSON(): { code: ErrorCode; detail: string } & Record<string, unknown> {
+    return { detail: this.message, code: this.code, ...(this.details ?? {}) };
+  }
+}
+
+export function isDriftlineError(err: unknown): err is DriftlineError {
+  return err instanceof DriftlineError;
+}
+
+/** Wraps anything thrown into a DriftlineError, keeping typed errors as they are. */
+export function toDriftlineError(err: unknown, fallback: ErrorCode = 'DL_ERR_INTERNAL'): DriftlineError {
+  if (err instanceof DriftlineError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new DriftlineError(fallback, message, { cause: err });
+}

@@ -1,0 +1,29 @@
+import { pino, type Logger, type LevelWithSilent } from 'pino';
+
+export type { Logger };
+
+// Secrets can reach a log line only through a config object or request headers; pino strips
+// them at these paths whatever the caller logs.
+const REDACT = [
+  'API_KEY',
+  'SMTP_URL',
+  'SLACK_WEBHOOK_URL',
+  '*.API_KEY',
+  '*.SMTP_URL',
+  '*.SLACK_WEBHOOK_URL',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+];
+
+/**
+ * The service logs to stdout; command-line tools log to stderr so that their stdout stays
+ * clean for data (`driftline score - > out.csv`).
+ */
+export function createLogger(level: LevelWithSilent = 'info', fd: 1 | 2 = 1): Logger {
+  return pino(
+    { level, base: { service: 'driftline' }, redact: { paths: REDACT, censor: '[redacted]' } },
+    pino.destination({ fd, sync: fd === 2 }),
+  );
+}

@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { DriftlineError } from '../errors.js';
+
+// The model card is the contract between a trained model and everything that feeds it: which
+// columns, in which order, with which names and ranges, and how to read its output. It sits
+// beside model.onnx as card.json.
+
+const featureSchema = z
+  .object({
+    name: z.string().min(1),
+    type: z.enum(['number', 'integer']).default('number'),
+    /** Inclusive bounds; values outside are rejected row by row. */
+    min: z.number().optional(),
+    max: z.number().optional(),
+    /** Other column names accepted for this feature (e.g. the raw UCI names). */
+    aliases: z.array(z.string().min(1)).default([]),
+    /** Drift: treat as categorical rather than numerical. */
+    categorical: z.boolean().default(false),
+    description: z.string().optional(),
+  })
+  .refine((f) => f.min === undefined || f.max === undefined || f.min <= f.max, {
+    error: 'min must be ≤ max',
+  });
+
+const metricsSchema = z
+  .object({
+    roc_auc: z.number().min(0).max(1),
+    accuracy: z.number().min(0).max(1),
+    f1: z.number().min(0).max(1),
+  })
+  .catchall(z.unknown());
+
+export const modelCardSchema = z
+  .object({
+    name: z.string().min(1),
+    version: z.string().min(1),
+    description: z.string().optional(),
+    task: z.literal('binary-classification').default('binary-classification'),
+    /** File name of the ONNX graph, relative to the card. */
+    model_file: z.string().min(1).default('model.onnx'),
+    input_name: z.string().min(1),
+    features: z.array(featureSchema).min(1),
+    target: z
+      .object({ name: z.string().min(1), aliases: z.array(z.string().min(1)).default([]) })
+      .optional(),
+    output: z.object({
+      /** The output tensor that holds class probabilities. */
+      name: z.string().min(1),
+      /** Column of P(class 1) in a [N, k] output; omit for a [N] or [N, 1] output. */
+      index: z.number().int().min(0).optional(),
+    }),
+    classes: z.tuple([z.unknown(), z.unknown()]).default([0, 1]),
+    labels: z.tuple([z.string(), z.string()]).default(['No Default', 'Default']),
+    decision_threshold: z.number().min(0).max(1).default(0.5),
+    /** Risk level cut-offs on P(class 1): High ≥ high, Medium ≥ medium, else Low. */
+    risk_levels: z
+      .object({ high: z.number().min(0).max(1), medium: z.number().min(0).max(1) })
+      .refine((r) => r.medium <= r.high, { error: 'medium must be ≤ high' })
+      .default({ high: 0.75, medium: 0.5 }),
+    metrics: z.object({ validation: metricsSchema }).catchall(z.unknown()).optional(),
+    training: z.record(z.string(), z.unknown()).optional(),
+  })
+  .superRefine((card, ctx) => {
+    const seen = new Map<string, string>();
+    for (const f of card.features) {
+      for (const n of [f.name, ...f.aliases]) {
+        const owner = seen.get(n);
+        if (owner !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['features'], message: `column name "${n}" is used by both ${owner} and ${f.name}` });
+        }
+        seen.set(n, f.name);
+      }
+    }
+    if (card.target !== undefined && seen.has(card.target.name)) {
+      ctx.addIssue({ code: 'custom', path: ['target'], message: `target "${card.target.name}" is also a feature` });
+    }
+  });
+
+export type ModelCard = z.infer<typeof modelCardSchema>;
+export type FeatureSpec = ModelCard['features'][number];
+export type RiskLevel = 'Low' | 'Medium' | 'High';
+
+export function parseModelCard(raw: unknown, source = 'model card'): ModelCard {
+  const r = modelCardSchema.safeParse(raw);
+  if (!r.success) {
+    const problems = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new DriftlineError('DL_ERR_MODEL_CARD', `Invalid ${source}:\n  - ${problems.join('\n  - ')}`, {
+      details: { problems },
+    });
+  }
+  return r.data;
+}
+
+export function readModelCard(file: string): ModelCard {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new DriftlineError('DL_ERR_MODEL_CARD', `Cannot read model card ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new DriftlineError('DL_ERR_MODEL_CARD', `Model card ${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+  return parseModelCard(json, `model card ${file}`);
+}
+
+export function riskLevel(card: Pick<ModelCard, 'risk_levels'>, p: number): RiskLevel {
+  if (p >= card.risk_levels.high) return 'High';
+  if (p >= card.risk_levels.medium) return 'Medium';
+  return 'Low';
+}

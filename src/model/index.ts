@@ -1,0 +1,8 @@
+export { modelCardSchema, parseModelCard, readModelCard, riskLevel } from './card.js';
+export type { ModelCard, FeatureSpec, RiskLevel } from './card.js';
+export { InferenceEngine } from './inference.js';
+export type { InferenceResult } from './inference.js';
+export { sessionSpec, openSession, runSession } from './session.js';
+export type { SessionSpec } from './session.js';
+export { loadModel, CARD_FILE } from './load.js';
+export type { LoadedModel } from './load.js';
