@@ -1,0 +1,96 @@
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import csv from 'csv-parser';
+import { DriftlineError } from '../errors.js';
+
+export interface ColumnRequest {
+  /** Name the column is returned under. */
+  name: string;
+  /** Other header names accepted for it (e.g. raw UCI names). */
+  aliases?: readonly string[];
+  /** Absent optional columns are simply not returned. Default: required. */
+  optional?: boolean;
+}
+
+export interface CsvColumns {
+  columns: Map<string, Float64Array>;
+  rows: number;
+  header: string[];
+}
+
+/**
+ * Reads numeric columns of a CSV file into typed arrays, for offline work on whole files
+ * (training, reference profiles). Any cell that is not a finite number is an error naming its
+ * row and column: offline data is expected to be clean, and silently dropping rows would skew
+ * a model or a profile.
+ */
+export async function readCsvColumns(
+  file: string,
+  wanted: readonly ColumnRequest[],
+  opts: { limit?: number } = {},
+): Promise<CsvColumns> {
+  const limit = opts.limit ?? Number.POSITIVE_INFINITY;
+  let header: string[] = [];
+  let sources: { name: string; key: string }[] = [];
+  let cap = 4096;
+  let bufs: Float64Array[] = [];
+  let rows = 0;
+
+  const parser = csv({
+    mapHeaders: ({ header: h }) => h.replace(/^\uFEFF/, '').trim(),
+  });
+  parser.on('headers', (h: string[]) => {
+    header = h;
+    const missing: string[] = [];
+    sources = [];
+    for (const w of wanted) {
+      const key = [w.name, ...(w.aliases ?? [])].find((n) => h.includes(n));
+      if (key === undefined) {
+        if (w.optional !== true) missing.push(w.name);
+        continue;
+      }
+      sources.push({ name: w.name, key });
+    }
+    if (missing.length > 0) {
+      parser.destroy(new DriftlineError('DL_ERR_SCHEMA_MISSING_COLUMNS', `Invalid schema. Missing required columns: [${missing.join(', ')}] in ${file}`, { details: { missing } }));
+    }
+    bufs = sources.map(() => new Float64Array(cap));
+  });
+
+  const sink = new Writable({
+    objectMode: true,
+    write(rec: Record<string, string>, _enc, cb) {
+      if (rows >= limit) return cb();
+      if (rows === cap) {
+        cap *= 2;
+        bufs = bufs.map((b) => {
+          const n = new Float64Array(cap);
+          n.set(b);
+          return n;
+        });
+      }
+      for (let j = 0; j < sources.length; j++) {
+        const { key, name } = sources[j]!;
+        const cell = rec[key] ?? '';
+        const v = cell.trim() === '' ? Number.NaN : Number(cell);
+        if (!Number.isFinite(v)) {
+          return cb(new DriftlineError('DL_ERR_BAD_INPUT', `${file}: row ${rows + 1}, column ${name}: not a number (${JSON.stringify(cell)})`));
+        }
+        bufs[j]![rows] = v;
+      }
+      rows++;
+      cb();
+    },
+  });
+
+  try {
+    await pipeline(createReadStream(file), parser, sink);
+  } catch (err) {
+    if (err instanceof DriftlineError) throw err;
+    throw new DriftlineError('DL_ERR_BAD_INPUT', `Cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  const columns = new Map<string, Float64Array>();
+  sources.forEach((s, j) => columns.set(s.name, bufs[j]!.slice(0, rows)));
+  return { columns, rows, header };
+}
