@@ -1,6 +1,5 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../util/worker.js';
 import { DriftlineError, ERROR_CODES, type ErrorCode } from '../errors.js';
 import type { SessionSpec } from './session.js';
 import type { WorkerReply, WorkerRequest } from './inference-protocol.js';
@@ -15,10 +14,6 @@ interface Pending {
   resolve: (r: InferenceResult) => void;
   reject: (e: Error) => void;
 }
-
-// Running from source (tests, tsx) the worker is a .ts file; compiled, a .js file.
-const here = fileURLToPath(import.meta.url);
-const WORKER_FILE = path.join(path.dirname(here), `inference-worker${path.extname(here)}`);
 
 function asError(e: { code: string; message: string }): DriftlineError {
   const code = (e.code in ERROR_CODES ? e.code : 'DL_ERR_INFERENCE') as ErrorCode;
@@ -50,7 +45,7 @@ export class InferenceEngine {
 
   /** Starts the worker and resolves once the model has loaded and passed its checks. */
   static async start(spec: SessionSpec): Promise<InferenceEngine> {
-    const worker = new Worker(WORKER_FILE, { workerData: spec, stdout: false, stderr: false });
+    const worker = startWorker(import.meta.url, 'inference-worker', { workerData: spec, stdout: false, stderr: false });
     await new Promise<void>((resolve, reject) => {
       const onMessage = (msg: WorkerReply): void => {
         cleanup();

@@ -1,0 +1,70 @@
+import type { RowBlock, RowError } from './types.js';
+
+/** Fills a RowBlock row by row; validation writes features straight into its Float32Array. */
+export class BlockBuilder {
+  readonly features: Float32Array;
+  private readonly valid: Uint8Array;
+  private readonly rowIndex: Int32Array;
+  private readonly targets: Float64Array;
+  private readonly ids: (string | null)[] | null;
+  private readonly cells: unknown[][] | null;
+  private readonly errors: RowError[] = [];
+  count = 0;
+  rows = 0;
+
+  constructor(readonly nFeatures: number, readonly capacity: number, opts: { cells: boolean; ids: boolean }) {
+    this.features = new Float32Array(capacity * nFeatures);
+    this.valid = new Uint8Array(capacity);
+    this.rowIndex = new Int32Array(capacity);
+    this.targets = new Float64Array(capacity);
+    this.ids = opts.ids ? [] : null;
+    this.cells = opts.cells ? [] : null;
+  }
+
+  get full(): boolean {
+    return this.count >= this.capacity;
+  }
+
+  /** Offset in `features` where the next valid row's values go. */
+  get offset(): number {
+    return this.rows * this.nFeatures;
+  }
+
+  /** Accepts the row whose features were just written at `offset`. */
+  commit(index: number, target: number, id: string | null, cells: unknown[] | undefined): void {
+    this.valid[this.count++] = 1;
+    this.rowIndex[this.rows] = index;
+    this.targets[this.rows] = target;
+    this.ids?.push(id);
+    if (this.cells !== null) this.cells.push(cells ?? []);
+    this.rows++;
+  }
+
+  reject(err: RowError): void {
+    this.valid[this.count++] = 0;
+    this.errors.push(err);
+  }
+
+  /** Copies valid row `r` of another block in. */
+  copyRow(from: RowBlock, r: number): void {
+    const f = this.nFeatures;
+    this.features.set(from.features.subarray(r * f, (r + 1) * f), this.offset);
+    this.commit(from.rowIndex[r]!, from.targets[r]!, from.ids?.[r] ?? null, from.cells?.[r]);
+  }
+
+  build(): RowBlock {
+    const n = this.rows;
+    return {
+      count: this.count,
+      valid: this.valid.subarray(0, this.count),
+      rows: n,
+      nFeatures: this.nFeatures,
+      features: this.features.subarray(0, n * this.nFeatures),
+      rowIndex: this.rowIndex.subarray(0, n),
+      targets: this.targets.subarray(0, n),
+      ids: this.ids,
+      cells: this.cells,
+      errors: this.errors,
+    };
+  }
+}

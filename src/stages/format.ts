@@ -1,0 +1,135 @@
+import { Transform, type TransformCallback } from 'node:stream';
+import type { ModelCard } from '../model/card.js';
+import { riskLevel } from '../model/card.js';
+import { CHUNKS_BUFFERED, type Batch, type Batched, type Header, type RowError } from './types.js';
+
+export type OutputFormat = 'json' | 'ndjson' | 'csv';
+
+export interface FormatContext {
+  card: ModelCard;
+  requestId: string;
+  /** Most row errors listed in a JSON response; beyond it they are only counted. */
+  maxJsonErrors?: number;
+}
+
+export interface Summary {
+  n_rows: number;
+  n_rejected: number;
+}
+
+/**
+ * A short decimal that reads back as the same float32 (what the model produced). Probabilities
+ * lie in [0, 1], so fixed scales find it without toPrecision, which costs several times more.
+ */
+export function float32String(p: number): string {
+  for (let scale = 1e6; scale <= 1e10; scale *= 10) {
+    const q = Math.round(p * scale) / scale;
+    if (Math.fround(q) === p) return String(q);
+  }
+  return String(p);
+}
+
+const round4 = (p: number): number => Math.round(p * 1e4) / 1e4;
+
+function csvCell(v: unknown): string {
+  const s = v === undefined || v === null ? '' : typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/**
+ * Pure core: turns Header/Batch records into output text. One instance per response; `end()`
+ * gives the closing text and the counts.
+ */
+export class Formatter {
+  private n = 0;
+  private rejected = 0;
+  private header: Header | undefined;
+  private readonly errors: RowError[] = [];
+  private wroteResult = false;
+  private readonly maxErrors: number;
+
+  constructor(readonly format: OutputFormat, private readonly ctx: FormatContext) {
+    this.maxErrors = ctx.maxJsonErrors ?? 10_000;
+  }
+
+  get counts(): Summary {
+    return { n_rows: this.n, n_rejected: this.rejected };
+  }
+
+  start(): string {
+    if (this.format !== 'json') return '';
+    return `{"model_version":${JSON.stringify(this.ctx.card.version)},"request_id":${JSON.stringify(this.ctx.requestId)},"results":[`;
+  }
+
+  write(rec: Batched): string {
+    if (rec.kind === 'header') {
+      this.header = rec;
+      return this.format === 'csv' ? `${[...rec.columns, 'probability', 'prediction', 'risk_level'].map(csvCell).join(',')}\n` : '';
+    }
+    return this.batch(rec);
+  }
+
+  private batch(b: Batch): string {
+    const card = this.ctx.card;
+    const probs = b.results?.probabilities ?? new Float32Array(0);
+    const [no, yes] = card.labels;
+    let out = '';
+    let r = 0;
+    let e = 0;
+    for (let i = 0; i < b.count; i++) {
+      if (b.valid[i] !== 1) {
+        const err = b.errors[e++]!;
+        this.rejected++;
+        if (this.format === 'ndjson') out += `${JSON.stringify({ row: err.index, error: { column: err.column, message: err.message } })}\n`;
+        else if (this.format === 'json' && this.errors.length < this.maxErrors) this.errors.push(err);
+        continue;
+      }
+      const p = probs[r]!;
+      const label = p >= card.decision_threshold ? yes : no;
+      const risk = riskLevel(card, p);
+      const index = b.rowIndex[r]!;
+      this.n++;
+      if (this.format === 'json') {
+        out += `${this.wroteResult ? ',' : ''}{"row":${index},"probability":${round4(p)},"prediction":${JSON.stringify(label)},"risk_level":"${risk}"}`;
+        this.wroteResult = true;
+      } else if (this.format === 'ndjson') {
+        out += `{"row":${index},"probability":${float32String(p)},"prediction":${JSON.stringify(label)},"risk_level":"${risk}"}\n`;
+      } else {
+        for (const c of b.cells?.[r] ?? []) out += `${csvCell(c)},`;
+        out += `${float32String(p)},${csvCell(label)},${risk}\n`;
+      }
+      r++;
+    }
+    return out;
+  }
+
+  /** Closing text; `extra` fields join the JSON object or the NDJSON summary line. */
+  end(extra: Record<string, unknown> = {}): string {
+    const summary = { n_rows: this.n, n_rejected: this.rejected, ...extra };
+    if (this.format === 'csv') return '';
+    if (this.format === 'ndjson') return `${JSON.stringify({ summary: { model_version: this.ctx.card.version, request_id: this.ctx.requestId, ...summary } })}\n`;
+    const errors = this.errors.map((e) => ({ row: e.index, column: e.column, message: e.message }));
+    const tail = JSON.stringify({ errors, ...summary, ...(this.rejected > this.errors.length ? { errors_truncated: true } : {}) });
+    return `],${tail.slice(1)}\n`;
+  }
+}
+
+/** Header, Batch … → text in the chosen format (JSON in the original service's shape). */
+export function createFormat(format: OutputFormat, ctx: FormatContext, extra?: () => Record<string, unknown>): Transform {
+  const f = new Formatter(format, ctx);
+  let started = false;
+  return new Transform({
+    writableObjectMode: true,
+    writableHighWaterMark: CHUNKS_BUFFERED,
+    transform(rec: Batched, _enc, cb: TransformCallback) {
+      let s = started ? '' : f.start();
+      started = true;
+      s += f.write(rec);
+      cb(null, s === '' ? undefined : s);
+    },
+    flush(cb: TransformCallback) {
+      const s = (started ? '' : f.start()) + f.end(extra?.() ?? {});
+      cb(null, s === '' ? undefined : s);
+    },
+  });
+}

@@ -1,0 +1,201 @@
+import { Transform, type Duplex, type TransformCallback } from 'node:stream';
+import { parser as jsonParser } from 'stream-json';
+import { DriftlineError } from '../errors.js';
+import { CHUNKS_BUFFERED, type Header, type Parsed, type RawRow, type RowError } from './types.js';
+
+export interface ParseJsonOptions {
+  /** Longest string, key or number literal accepted (bytes of its text). */
+  maxFieldBytes?: number;
+  /** Deepest nesting tolerated (values nested inside rows are skipped as row errors). */
+  maxDepth?: number;
+  maxColumns?: number;
+}
+
+type Token = { name: string; value?: unknown };
+type Scalar = string | number | boolean | null;
+
+/**
+ * Pure core: assembles rows from stream-json tokens of a body `[ {..}, {..}, … ]`. Everything
+ * is streamed (strings and numbers arrive in chunks), so no single token can make us buffer
+ * more than maxFieldBytes, and nesting is bounded by maxDepth.
+ */
+export class JsonRowAssembler {
+  private depth = 0;
+  private started = false;
+  private columns: string[] | undefined;
+  private index = 0;
+  private row: Map<string, Scalar> | undefined;
+  private key: string | undefined;
+  private text = '';
+  private rowProblem: string | undefined;
+  private readonly maxField: number;
+  private readonly maxDepth: number;
+  private readonly maxColumns: number;
+
+  constructor(private readonly emit: (p: Header | RawRow | RowError) => void, opts: ParseJsonOptions = {}) {
+    this.maxField = opts.maxFieldBytes ?? 64 * 1024 * 1024;
+    this.maxDepth = opts.maxDepth ?? 64;
+    this.maxColumns = opts.maxColumns ?? Number.POSITIVE_INFINITY;
+  }
+
+  consume(tok: Token): void {
+    switch (tok.name) {
+      case 'startArray':
+      case 'startObject':
+        this.open(tok.name === 'startObject');
+        return;
+      case 'endArray':
+      case 'endObject':
+        this.close();
+        return;
+      case 'startKey':
+      case 'startString':
+      case 'startNumber':
+        this.text = '';
+        return;
+      case 'stringChunk':
+      case 'numberChunk':
+        this.text += tok.value as string;
+        if (this.text.length > this.maxField) {
+          throw new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `A JSON value is longer than ${this.maxField} bytes (MAX_FIELD_BYTES)`);
+        }
+        return;
+      case 'endKey':
+        this.key = this.text;
+        return;
+      case 'endString':
+        this.scalar(this.text);
+        return;
+      case 'endNumber':
+        this.scalar(Number(this.text));
+        return;
+      case 'nullValue':
+        this.scalar(null);
+        return;
+      case 'trueValue':
+      case 'falseValue':
+        this.scalar(tok.name === 'trueValue');
+        return;
+      default:
+        return; // packed duplicates of streamed tokens are not requested
+    }
+  }
+
+  end(): void {
+    if (!this.started) throw new DriftlineError('DL_ERR_EMPTY_BODY', 'The JSON body is empty');
+    if (this.columns === undefined) throw new DriftlineError('DL_ERR_EMPTY_BODY', 'The JSON array holds no rows');
+  }
+
+  private open(isObject: boolean): void {
+    if (this.depth === 0) {
+      if (isObject) throw new DriftlineError('DL_ERR_BAD_INPUT', 'The JSON body must be an array of row objects, e.g. [{"age": 30, …}]');
+      this.started = true;
+    } else if (this.depth === 1) {
+      if (isObject) this.row = new Map();
+      else this.rowProblem = 'the array element is an array, not a row object';
+    } else if (this.depth === 2 && this.rowProblem === undefined) {
+      this.rowProblem = `column ${JSON.stringify(this.key)} holds a nested ${isObject ? 'object' : 'array'}`;
+    }
+    this.depth++;
+    if (this.depth > this.maxDepth) throw new DriftlineError('DL_ERR_BAD_INPUT', `The JSON is nested deeper than ${this.maxDepth} levels`);
+  }
+
+  private close(): void {
+    this.depth--;
+    if (this.depth === 1) this.finishElement();
+  }
+
+  private scalar(v: Scalar): void {
+    if (this.depth === 0) throw new DriftlineError('DL_ERR_BAD_INPUT', 'The JSON body must be an array of row objects');
+    if (this.depth === 1) {
+      this.rowProblem = `the array element ${JSON.stringify(v)} is not a row object`;
+      this.finishElement();
+    } else if (this.depth === 2 && this.row !== undefined && this.key !== undefined) {
+      this.row.set(this.key, v);
+      if (this.row.size > this.maxColumns) throw new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `A JSON row has more than ${this.maxColumns} columns (MAX_COLUMNS)`);
+    }
+  }
+
+  private finishElement(): void {
+    const row = this.row;
+    const problem = this.rowProblem;
+    this.row = undefined;
+    this.rowProblem = undefined;
+    if (this.columns === undefined && row !== undefined && problem === undefined) {
+      this.columns = [...row.keys()];
+      this.emit({ kind: 'header', format: 'json', columns: this.columns });
+    }
+    const index = this.index++;
+    if (problem !== undefined || row === undefined) {
+      this.emit({ kind: 'error', index, column: null, message: problem ?? 'not a row object' });
+      return;
+    }
+    this.emit({ kind: 'row', index, cells: alignCells(this.columns!, row) });
+  }
+}
+
+/** Cells in header order; keys missing from a row read as undefined (reported by validation). */
+export function alignCells(columns: readonly string[], row: ReadonlyMap<string, unknown>): unknown[] {
+  const cells = new Array<unknown>(columns.length);
+  for (let i = 0; i < columns.length; i++) cells[i] = row.get(columns[i]!);
+  return cells;
+}
+
+/** bytes → Header, rows … for a JSON array body, never holding the whole body. */
+export function createParseJson(opts: ParseJsonOptions = {}): Transform {
+  const tokens = jsonParser.asStream({ packValues: false, streamValues: true, packKeys: false, streamKeys: true }) as Duplex;
+  let rows: (RawRow | RowError)[] = [];
+  let sawInput = false;
+  const release = (): void => {
+    if (rows.length === 0) return;
+    stage.push({ kind: 'rows', rows } satisfies Parsed);
+    rows = [];
+  };
+  const asm = new JsonRowAssembler((p) => {
+    if (p.kind === 'header') stage.push(p);
+    else rows.push(p);
+  }, opts);
+  const stage: Transform = new Transform({
+    readableObjectMode: true,
+    readableHighWaterMark: CHUNKS_BUFFERED,
+    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      if (!sawInput && chunk.toString('utf8').trim() !== '') sawInput = true;
+      tokens.write(chunk, (err) => {
+        release();
+        cb(err ?? null);
+      });
+    },
+    flush(cb: TransformCallback) {
+      tokens.once('end', () => {
+        release();
+        try {
+          asm.end();
+          cb();
+        } catch (err) {
+          cb(err as Error);
+        }
+      });
+      tokens.end();
+    },
+    destroy(err, cb) {
+      tokens.destroy();
+      cb(err);
+    },
+  });
+  tokens.on('data', (tok: Token) => {
+    try {
+      asm.consume(tok);
+    } catch (err) {
+      stage.destroy(err as Error);
+      tokens.destroy();
+    }
+  });
+  tokens.on('error', (err: Error) =>
+    stage.destroy(
+      sawInput
+        ? new DriftlineError('DL_ERR_BAD_INPUT', `Malformed JSON: ${err.message}`, { cause: err })
+        : new DriftlineError('DL_ERR_EMPTY_BODY', 'The JSON body is empty'),
+    ),
+  );
+  return stage;
+}

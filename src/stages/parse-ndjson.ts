@@ -1,0 +1,111 @@
+import { StringDecoder } from 'node:string_decoder';
+import { Transform, type TransformCallback } from 'node:stream';
+import { DriftlineError } from '../errors.js';
+import { alignCells } from './parse-json.js';
+import { CHUNKS_BUFFERED, type Header, type Parsed, type RawRow, type RowError } from './types.js';
+
+export interface ParseNdjsonOptions {
+  /** Longest line accepted; bounds memory on a body with no line breaks. */
+  maxLineBytes?: number;
+  maxColumns?: number;
+}
+
+/**
+ * Pure core: one JSON object per line. A line that is not a JSON object is a row error (the
+ * stream goes on); blank lines are skipped. The partial last line is carried between chunks.
+ */
+export class NdjsonLineParser {
+  private carry = '';
+  private columns: string[] | undefined;
+  private index = 0;
+  private readonly decoder = new StringDecoder('utf8');
+  private readonly maxLine: number;
+  private readonly maxColumns: number;
+
+  constructor(private readonly emit: (p: Header | RawRow | RowError) => void, opts: ParseNdjsonOptions = {}) {
+    this.maxLine = opts.maxLineBytes ?? 64 * 1024 * 1024;
+    this.maxColumns = opts.maxColumns ?? Number.POSITIVE_INFINITY;
+  }
+
+  write(chunk: Buffer): void {
+    let text = this.carry + this.decoder.write(chunk);
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+      this.line(text.slice(start, nl));
+      start = nl + 1;
+    }
+    text = text.slice(start);
+    if (text.length > this.maxLine) {
+      throw new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `An NDJSON line is longer than ${this.maxLine} bytes (MAX_FIELD_BYTES)`);
+    }
+    this.carry = text;
+  }
+
+  end(): void {
+    const rest = this.carry + this.decoder.end();
+    this.carry = '';
+    if (rest.trim() !== '') this.line(rest);
+    if (this.columns === undefined && this.index === 0) throw new DriftlineError('DL_ERR_EMPTY_BODY', 'The NDJSON body holds no rows');
+  }
+
+  private line(raw: string): void {
+    const line = this.index === 0 && this.columns === undefined ? raw.replace(/^\uFEFF/, '') : raw;
+    if (line.trim() === '') return;
+    const index = this.index++;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (err) {
+      this.emit({ kind: 'error', index, column: null, message: `not valid JSON (${(err as Error).message})` });
+      return;
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      this.emit({ kind: 'error', index, column: null, message: 'the line is not a JSON object' });
+      return;
+    }
+    const row = new Map(Object.entries(value as Record<string, unknown>));
+    if (row.size > this.maxColumns) throw new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `An NDJSON row has more than ${this.maxColumns} columns (MAX_COLUMNS)`);
+    if (this.columns === undefined) {
+      this.columns = [...row.keys()];
+      this.emit({ kind: 'header', format: 'ndjson', columns: this.columns });
+    }
+    this.emit({ kind: 'row', index, cells: alignCells(this.columns, row) });
+  }
+}
+
+/** bytes → Header, rows … for `application/x-ndjson`. */
+export function createParseNdjson(opts: ParseNdjsonOptions = {}): Transform {
+  let rows: (RawRow | RowError)[] = [];
+  const release = (): void => {
+    if (rows.length === 0) return;
+    stage.push({ kind: 'rows', rows } satisfies Parsed);
+    rows = [];
+  };
+  const core = new NdjsonLineParser((p) => {
+    if (p.kind === 'header') stage.push(p);
+    else rows.push(p);
+  }, opts);
+  const stage: Transform = new Transform({
+    readableObjectMode: true,
+    readableHighWaterMark: CHUNKS_BUFFERED,
+    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      try {
+        core.write(chunk);
+        release();
+        cb();
+      } catch (err) {
+        cb(err as Error);
+      }
+    },
+    flush(cb: TransformCallback) {
+      try {
+        core.end();
+        release();
+        cb();
+      } catch (err) {
+        cb(err as Error);
+      }
+    },
+  });
+  return stage;
+}

@@ -1,0 +1,28 @@
+import { Transform, type TransformCallback } from 'node:stream';
+import { CHUNKS_BUFFERED, type Batched } from './types.js';
+
+/** What the sketch stage feeds: the drift window (src/drift's DriftWindow). */
+export interface SketchSink {
+  push(features: ArrayLike<number>, offset: number, probability: number, target: number, at?: number): number;
+}
+
+/**
+ * Header, Batch … → the same, after adding each predicted row to the drift window. The window
+ * update is O(1) per row (src/drift), so this stays on the main thread.
+ */
+export function createUpdateSketches(window: SketchSink, onBatch?: (rows: number) => void): Transform {
+  return new Transform({
+    objectMode: true,
+    highWaterMark: CHUNKS_BUFFERED,
+    transform(rec: Batched, _enc, cb: TransformCallback) {
+      if (rec.kind === 'batch' && rec.results !== undefined && rec.rows > 0) {
+        const now = Date.now();
+        const f = rec.nFeatures;
+        const p = rec.results.probabilities;
+        for (let r = 0; r < rec.rows; r++) window.push(rec.features, r * f, p[r]!, rec.targets[r]!, now);
+        onBatch?.(rec.rows);
+      }
+      cb(null, rec);
+    },
+  });
+}

@@ -1,0 +1,93 @@
+// Records that flow between stages. A stream carries one Header first, then rows (or batches
+// of rows) in input order. Row numbers are 0-based positions among the data rows of the upload
+// (the header is not counted), as the original service's pandas index was.
+
+export type InputFormat = 'csv' | 'json' | 'ndjson';
+
+/**
+ * Object-mode buffer between stages. Each object is a chunk of rows or a batch (hundreds of
+ * rows), so a couple per stage keeps every stage busy while bounding memory to a few chunks.
+ */
+export const CHUNKS_BUFFERED = 2;
+
+export interface Header {
+  kind: 'header';
+  format: InputFormat;
+  /** Column names in input order (a CSV's header line; the first JSON object's keys). */
+  columns: string[];
+}
+
+/** A row as parsed: cells aligned to Header.columns (strings for CSV, JSON values otherwise). */
+export interface RawRow {
+  kind: 'row';
+  index: number;
+  cells: unknown[];
+}
+
+/** A row that could not be used; it is reported, counted and skipped, never fatal. */
+export interface RowError {
+  kind: 'error';
+  index: number;
+  /** The offending column, or null when the row as a whole is bad (ragged, unparsable). */
+  column: string | null;
+  message: string;
+}
+
+/**
+ * Rows travel in chunks (all the rows one input chunk held), not one stream object each: an
+ * object-mode stream costs a few hundred ns per object per stage, more than validating a row.
+ */
+export interface Rows<T> {
+  kind: 'rows';
+  rows: T[];
+}
+
+export type Parsed = Header | Rows<RawRow | RowError>;
+
+/**
+ * Validated rows, column-wise: the valid rows' features packed row-major into one Float32Array
+ * (the model's input), per-row data in typed arrays, and the rejected rows beside them. Keeping
+ * rows out of per-row objects keeps a bulk upload's garbage young and its memory flat.
+ */
+export interface RowBlock {
+  /** Items in input order, valid and rejected. */
+  count: number;
+  /** Per item: 1 for a valid row, 0 for a rejected one. */
+  valid: Uint8Array;
+  /** Valid rows, i.e. rows in `features`. */
+  rows: number;
+  nFeatures: number;
+  /** rows × nFeatures, in model-card order. */
+  features: Float32Array;
+  /** Per valid row: its row number. */
+  rowIndex: Int32Array;
+  /** Per valid row: the label when the upload has a target column, else NaN. */
+  targets: Float64Array;
+  /** Per valid row: a user-supplied `id` cell (feedback can refer to it); null without one. */
+  ids: (string | null)[] | null;
+  /** Per valid row: the input cells, kept only when the output echoes them (CSV). */
+  cells: unknown[][] | null;
+  /** Per rejected item, in input order. */
+  errors: RowError[];
+}
+
+export type Validated = Header | ({ kind: 'block' } & RowBlock);
+
+/** Per-row results of a batch, parallel to the batch's valid rows. */
+export interface BatchResults {
+  probabilities: Float32Array;
+  /** Time the batch waited for the model and ran in it. */
+  queueMs: number;
+  computeMs: number;
+}
+
+/** A micro-batch: up to N items in input order; its `features` are one model run's input. */
+export interface Batch extends RowBlock {
+  kind: 'batch';
+  seq: number;
+  results?: BatchResults;
+  /** Prediction-log ids of the valid rows, once logged. */
+  logIds?: { first: number; count: number };
+}
+
+export type Batched = Header | Batch;

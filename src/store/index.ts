@@ -1,0 +1,5 @@
+export { openDatabase, migrate, schemaVersion } from './db.js';
+export type { Db } from './db.js';
+export { PredictionLog } from './prediction-log.js';
+export type { AppendInput, LoggedRow, WindowRow, PredictionLogOptions } from './prediction-log.js';
+export { databaseFile } from './paths.js';

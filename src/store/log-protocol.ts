@@ -1,0 +1,43 @@
+/** Messages between the main thread and the prediction-log writer thread. */
+
+export interface WriterInit {
+  file: string;
+  retentionRows: number;
+  decisionThreshold: number;
+  riskHigh: number;
+  riskMedium: number;
+}
+
+export interface AppendRequest {
+  type: 'append';
+  id: number;
+  ts: number;
+  requestId: string;
+  modelVersion: string;
+  nFeatures: number;
+  rows: number;
+  features: Float32Array;
+  probabilities: Float32Array;
+  rowIndex: Int32Array;
+  targets: Float64Array;
+  extIds: (string | null)[] | null;
+}
+
+export interface LabelRequest {
+  type: 'label';
+  id: number;
+  /** Log ids and their labels. */
+  ids: number[];
+  targets: number[];
+  ts: number;
+}
+
+export type WriterRequest = AppendRequest | LabelRequest | { type: 'close'; id: number };
+
+export type WriterReply =
+  | { type: 'ready' }
+  | { type: 'appended'; id: number; first: number; count: number; deleted: number }
+  | { type: 'labelled'; id: number; changed: number }
+  | { type: 'closed'; id: number }
+  | { type: 'error'; id: number; message: string }
+  | { type: 'fatal'; message: string };

@@ -1,0 +1,104 @@
+import t from 'tap';
+import { Readable } from 'node:stream';
+import { CsvRecordMapper, createParseCsv } from '../src/stages/parse-csv.js';
+import { LoneCrNormalizer } from '../src/stages/line-endings.js';
+import { JsonRowAssembler, createParseJson } from '../src/stages/parse-json.js';
+import { NdjsonLineParser, createParseNdjson } from '../src/stages/parse-ndjson.js';
+import type { Header, Parsed, RawRow, RowError } from '../src/stages/types.js';
+import { chunked } from './helpers/fixtures.js';
+
+type Flat = Header | RawRow | RowError;
+async function parseAll(stage: NodeJS.ReadWriteStream, input: Readable): Promise<Flat[]> {
+  const out: Flat[] = [];
+  input.pipe(stage as unknown as NodeJS.WritableStream);
+  for await (const rec of stage as unknown as AsyncIterable<Parsed>) {
+    if (rec.kind === 'header') out.push(rec);
+    else out.push(...rec.rows);
+  }
+  return out;
+}
+const everyByte = (s: string): Readable => {
+  const b = Buffer.from(s);
+  return chunked(b, Array.from({ length: b.length }, (_, i) => i));
+};
+
+t.test('CsvRecordMapper: header, rows, BOM, blank lines and ragged rows', async (t) => {
+  const m = new CsvRecordMapper();
+  t.same(m.map({ 0: '\uFEFFa', 1: ' b ' }), { kind: 'header', format: 'csv', columns: ['a', 'b'] });
+  t.same(m.map({ 0: '1', 1: '2' }), { kind: 'row', index: 0, cells: ['1', '2'] });
+  t.equal(m.map({}), undefined, 'blank lines are skipped and not counted');
+  t.same(m.map({ 0: '1' }), { kind: 'error', index: 1, column: null, message: 'expected 2 cells, found 1' });
+  t.same(m.map({ 0: '1', 1: '2', 2: '3' }), { kind: 'error', index: 2, column: null, message: 'expected 2 cells, found 3' });
+  t.throws(() => new CsvRecordMapper(2).map({ 0: 'a', 1: 'b', 2: 'c' }), { code: 'DL_ERR_PAYLOAD_TOO_LARGE' });
+});
+
+t.test('LoneCrNormalizer: lone CR becomes LF, CRLF and LF pass untouched, a CR split across chunks', async (t) => {
+  const run = (parts: string[]): string => {
+    const n = new LoneCrNormalizer();
+    return parts.map((p) => n.push(Buffer.from(p)).toString()).join('') + n.end().toString();
+  };
+  t.equal(run(['a,b\r1,2\r']), 'a,b\n1,2\n');
+  t.equal(run(['a,b\r', '1,2\r3']), 'a,b\n1,2\n3');
+  t.equal(run(['a,b\r', '\n1,2\r\n']), 'a,b\r\n1,2\r\n');
+  t.equal(run(['a,b\n1\r2']), 'a,b\n1\r2', 'once LF is seen, CRs are data');
+  t.equal(run(['a,b\r']), 'a,b\n');
+});
+
+t.test('parseCsv: quotes, CRLF, lone CR, 1-byte chunks', async (t) => {
+  const csv = 'a,b\r\n"1,5","x\r\ny ""q"""\r\n3,4\r\n';
+  for (const [name, src] of [['whole', Readable.from([Buffer.from(csv)])], ['1-byte chunks', everyByte(csv)]] as const) {
+    const out = await parseAll(createParseCsv(), src);
+    t.same(out, [
+      { kind: 'header', format: 'csv', columns: ['a', 'b'] },
+      { kind: 'row', index: 0, cells: ['1,5', 'x\r\ny "q"'] },
+      { kind: 'row', index: 1, cells: ['3', '4'] },
+    ], name);
+  }
+  const cr = await parseAll(createParseCsv(), everyByte('a,b\r1,2\r3,4'));
+  t.same(cr.slice(1), [{ kind: 'row', index: 0, cells: ['1', '2'] }, { kind: 'row', index: 1, cells: ['3', '4'] }], 'lone CR line endings');
+  const multi = await parseAll(createParseCsv(), everyByte('name,v\n"Zoë, ünïcode ✓",1\n'));
+  t.same(multi[1], { kind: 'row', index: 0, cells: ['Zoë, ünïcode ✓', '1'] }, 'multi-byte characters split across chunks');
+});
+
+t.test('parseCsv: an empty body and a row over the byte limit are errors', async (t) => {
+  await t.rejects(parseAll(createParseCsv(), Readable.from([Buffer.alloc(0)])), { code: 'DL_ERR_EMPTY_BODY' });
+  await t.rejects(parseAll(createParseCsv(), Readable.from([Buffer.from('\n\n')])), { code: 'DL_ERR_EMPTY_BODY' });
+  await t.rejects(parseAll(createParseCsv({ maxRowBytes: 100 }), Readable.from([Buffer.from(`a\n"${'x'.repeat(1000)}"\n`)])), { code: 'DL_ERR_PAYLOAD_TOO_LARGE' });
+});
+
+t.test('JsonRowAssembler and parseJson', async (t) => {
+  const body = '[{"a":1,"b":"x"},{"b":2,"a":"3"},5,{"a":{"n":1},"b":1},{"a":[1,2],"b":2},{"a":null,"b":true}]';
+  const out = await parseAll(createParseJson(), everyByte(body));
+  t.same(out, [
+    { kind: 'header', format: 'json', columns: ['a', 'b'] },
+    { kind: 'row', index: 0, cells: [1, 'x'] },
+    { kind: 'row', index: 1, cells: ['3', 2] },
+    { kind: 'error', index: 2, column: null, message: 'the array element 5 is not a row object' },
+    { kind: 'error', index: 3, column: null, message: 'column "a" holds a nested object' },
+    { kind: 'error', index: 4, column: null, message: 'column "a" holds a nested array' },
+    { kind: 'row', index: 5, cells: [null, true] },
+  ]);
+  await t.rejects(parseAll(createParseJson(), Readable.from([Buffer.from('{"a":1}')])), { code: 'DL_ERR_BAD_INPUT', message: /must be an array/ });
+  await t.rejects(parseAll(createParseJson(), Readable.from([Buffer.from('[]')])), { code: 'DL_ERR_EMPTY_BODY' });
+  await t.rejects(parseAll(createParseJson(), Readable.from([Buffer.from('')])), { code: 'DL_ERR_EMPTY_BODY' });
+  await t.rejects(parseAll(createParseJson(), Readable.from([Buffer.from('[{"a":1},')])), { code: 'DL_ERR_BAD_INPUT', message: /Malformed JSON/ });
+  await t.rejects(parseAll(createParseJson({ maxDepth: 10 }), Readable.from([Buffer.from(`[${'['.repeat(50)}`)])), { code: 'DL_ERR_BAD_INPUT', message: /nested deeper/ });
+  await t.rejects(parseAll(createParseJson({ maxFieldBytes: 100 }), Readable.from([Buffer.from(`[{"a":"${'x'.repeat(1000)}"}]`)])), { code: 'DL_ERR_PAYLOAD_TOO_LARGE' });
+  const rows: unknown[] = [];
+  const asm = new JsonRowAssembler((p) => rows.push(p));
+  t.throws(() => asm.end(), { code: 'DL_ERR_EMPTY_BODY' });
+});
+
+t.test('NdjsonLineParser and parseNdjson', async (t) => {
+  const body = '{"a":1,"b":2}\n\n{"a":3,"b":4}\r\nnot json\n[1,2]\n{"b":5}';
+  const out = await parseAll(createParseNdjson(), everyByte(body));
+  t.same(out[0], { kind: 'header', format: 'ndjson', columns: ['a', 'b'] });
+  t.same(out[1], { kind: 'row', index: 0, cells: [1, 2] });
+  t.same(out[2], { kind: 'row', index: 1, cells: [3, 4] }, 'CRLF and blank lines');
+  t.match(out[3], { kind: 'error', index: 2, column: null, message: /not valid JSON/ });
+  t.same(out[4], { kind: 'error', index: 3, column: null, message: 'the line is not a JSON object' });
+  t.same(out[5], { kind: 'row', index: 4, cells: [undefined, 5] }, 'a missing key reads as undefined; no trailing newline needed');
+  const p = new NdjsonLineParser(() => undefined, { maxLineBytes: 10 });
+  t.throws(() => p.write(Buffer.from('{"a":"0123456789"')), { code: 'DL_ERR_PAYLOAD_TOO_LARGE' });
+  await t.rejects(parseAll(createParseNdjson(), Readable.from([Buffer.from('\n \n')])), { code: 'DL_ERR_EMPTY_BODY' });
+});
