@@ -80,6 +80,7 @@ export const configSchema = z.object({
   INFERENCE_THREADS: int(1, 64, 1),
   BATCH_MAX_ROWS: int(1, 1_000_000, 1024),
   BATCH_MAX_WAIT_MS: num(0, 10_000, 2),
+  DYNAMIC_BATCHING: bool(true),
 
   // Drift
   WINDOW_ROWS: int(1, 10_000_000, 5000),

@@ -1,32 +1,238 @@
+import { timingSafeEqual } from 'node:crypto';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import type { Config } from '../config.js';
+import { parseDriftOverrides, readProfile } from '../drift/index.js';
+import { DriftlineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { loadModel } from '../model/index.js';
+import { DriftMonitor } from '../monitor/index.js';
+import { BatchScheduler } from '../pipeline/scheduler.js';
+import { DriftHistory, PredictionLog, databaseFile, openDatabase } from '../store/index.js';
+import { exchange, sendError, sendJson } from './http.js';
+import { LiveHub, PredictionFeed, type RecentRow } from './live.js';
+import { Metrics } from './metrics.js';
+import { openApiDocument } from './openapi.js';
+import { predictRoute } from './routes/predict.js';
+import { registerReadRoutes } from './routes/read.js';
+import type { ServiceState } from './state.js';
+import { loadAssets, staticHandler } from './static.js';
+import { StatsTracker } from './stats.js';
 import { requireNativeUws } from './uws.js';
 
 export interface Service {
   port: number;
+  state: ServiceState;
   shutdown(): Promise<void>;
 }
 
+type Handler = (res: HttpResponse, req: HttpRequest) => void;
+
+function checkKey(expected: string | undefined): (authorization: string) => DriftlineError | undefined {
+  if (expected === undefined) return () => undefined;
+  const want = Buffer.from(expected);
+  return (authorization) => {
+    const m = /^Bearer\s+(.+)$/i.exec(authorization.trim());
+    const got = Buffer.from(m?.[1] ?? '');
+    // Constant-time compare; a length mismatch is compared against itself so timing stays flat.
+    const ok = got.length === want.length ? timingSafeEqual(got, want) : (timingSafeEqual(want, want), false);
+    return ok ? undefined : new DriftlineError('DL_ERR_UNAUTHORIZED', 'Send Authorization: Bearer <API_KEY>');
+  };
+}
+
+/**
+ * Starts the service: listens at once (so /health answers and /ready says 503 while loading),
+ * then loads the model, the prediction log and the reference profile, rebuilds the drift window
+ * from the log, and opens the other routes.
+ */
 export async function startService(config: Config, log: Logger): Promise<Service> {
   const { uws, implementation } = requireNativeUws(config.ALLOW_UWS_FALLBACK);
   log.info({ implementation }, `uWebSockets.js: ${implementation} implementation loaded`);
+  const app: TemplatedApp = uws.App();
+  const metrics = new Metrics();
+  let ready = false;
+  const s = {} as ServiceState;
+  const gate = (h: Handler): Handler => (res, req) => {
+    if (ready) return h(res, req);
+    sendError(exchange(res), new DriftlineError('DL_ERR_NOT_READY', 'The service is starting or shutting down'), { headers: [['retry-after', '1']] });
+  };
+  const gated = { get: (p: string, h: Handler) => app.get(p, gate(h)), post: (p: string, h: Handler) => app.post(p, gate(h)) };
+  const track = (route: string, method: string, t0: number) => (status: number): number => {
+    const seconds = (performance.now() - t0) / 1000;
+    metrics.requests.inc({ route, method, status: String(status) });
+    metrics.requestSeconds.observe({ route }, seconds);
+    if (route === '/predict') stats.request(seconds * 1000);
+    return status;
+  };
+  const stats = new StatsTracker();
+
+  app.get('/health', (res) => sendJson(exchange(res), 200, { status: 'ok' }));
+  app.get('/ready', (res) => {
+    const ex = exchange(res);
+    if (ready) sendJson(ex, 200, { status: 'ok' });
+    else sendError(ex, new DriftlineError('DL_ERR_NOT_READY', 'The model or the store is still loading'), { headers: [['retry-after', '1']] });
+  });
+
+  const hub = new LiveHub({
+    log,
+    allowedOrigins: (config.WS_ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
+    hello: () => ({ model: { name: s.card.name, version: s.card.version, features: s.card.features.map((f) => f.name), labels: s.card.labels }, window_capacity: config.WINDOW_ROWS, snapshot: s.monitor.current() }),
+    onClients: (n) => metrics.wsClients.set(n),
+    accepting: () => ready,
+  });
+  hub.register(app);
+
+  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
+    app.listen(config.HOST, config.PORT, (sock) => (sock === false ? reject(new DriftlineError('DL_ERR_CONFIG', `Cannot listen on ${config.HOST}:${config.PORT}`)) : resolve(sock)));
+  });
+  const port = uws.us_socket_local_port(listenSocket);
+  log.info({ host: config.HOST, port }, 'listening (loading the model)');
+
   const model = await loadModel(config.MODEL_DIR, { threads: config.INFERENCE_THREADS });
-  log.info({ model: model.card.name, version: model.card.version }, 'model loaded');
-  const app = uws.App();
-  app.get('/health', (res) => {
-    res.writeHeader('content-type', 'application/json').end('{"status":"ok"}');
+  const card = model.card;
+  const profile = readProfile(path.join(config.MODEL_DIR, 'reference.json'));
+  const names = card.features.map((f) => f.name).join(',');
+  if (profile.features.map((f) => f.name).join(',') !== names) {
+    throw new DriftlineError('DL_ERR_REFERENCE', `reference.json lists features ${profile.features.map((f) => f.name).join(', ')}, the model card ${names}`);
+  }
+  const dbFile = databaseFile(config.DATA_DIR);
+  const store = await PredictionLog.open({ file: dbFile, retentionRows: config.LOG_RETENTION_ROWS, decisionThreshold: card.decision_threshold, risk: card.risk_levels });
+  const historyDb = openDatabase(dbFile);
+  const history = new DriftHistory(historyDb, config.DRIFT_HISTORY_RETENTION);
+  const monitor = new DriftMonitor({
+    profile,
+    capacity: config.WINDOW_ROWS,
+    overrides: parseDriftOverrides(config.DRIFT_OVERRIDES ?? '{}'),
+    driftShareThreshold: config.DRIFT_SHARE_THRESHOLD,
+    history,
+    historyMs: config.DRIFT_HISTORY_MS,
+    reportFile: path.join(config.REPORTS_DIR, 'drift_report.json'),
+    recent: (n) => store.recent(n),
+    labels: card.labels,
   });
-  const listenSocket = await new Promise<unknown>((resolve, reject) => {
-    app.listen(config.HOST, config.PORT, (s) => (s ? resolve(s) : reject(new Error(`cannot listen on ${config.HOST}:${config.PORT}`))));
+  const t0 = performance.now();
+  monitor.rebuild(store.tail(config.WINDOW_ROWS));
+  log.info({ rows: monitor.window.size, ms: Math.round(performance.now() - t0) }, 'drift window rebuilt from the prediction log');
+  monitor.on('snapshot', (snap) => metrics.observeSnapshot(snap));
+
+  const scheduler = new BatchScheduler(
+    model.engine,
+    { maxRows: config.DYNAMIC_BATCHING ? config.BATCH_MAX_ROWS : 0, maxWaitMs: 0, maxInflight: 1 },
+    (run) => {
+      metrics.modelRuns.inc();
+      metrics.batchRows.observe(run.rows);
+      metrics.batchSubmissions.observe(run.submissions);
+      metrics.queueSeconds.observe(run.queueMs / 1000);
+      metrics.computeSeconds.observe(run.computeMs / 1000);
+    },
+  );
+  const toRows = (b: Parameters<PredictionFeed['add']>[0], requestId: string): RecentRow[] => {
+    const out: RecentRow[] = [];
+    const p = b.results?.probabilities;
+    if (p === undefined) return out;
+    const from = Math.max(0, b.rows - 100);
+    const now = Date.now();
+    for (let r = from; r < b.rows; r++) {
+      out.push({
+        request_id: requestId,
+        row: b.rowIndex[r]!,
+        id: b.logIds === undefined ? null : b.logIds.first + r,
+        ts: now,
+        probability: p[r]!,
+        prediction: card.labels[p[r]! >= card.decision_threshold ? 1 : 0],
+        risk_level: p[r]! >= card.risk_levels.high ? 'High' : p[r]! >= card.risk_levels.medium ? 'Medium' : 'Low',
+        features: Array.from(b.features.subarray(r * b.nFeatures, (r + 1) * b.nFeatures)),
+      });
+    }
+    return out;
+  };
+  const feed = new PredictionFeed(hub, toRows);
+
+  Object.assign(s, {
+    config, log, card, model, profile, store, history, monitor, scheduler, metrics, hub,
+    ready: () => ready,
+    authorize: checkKey(config.API_KEY),
+    track,
+    uploads: new Set<Promise<unknown>>(),
+    onBatch: (b, requestId) => {
+      metrics.rowsPredicted.inc(b.rows);
+      if (b.count > b.rows) metrics.rowsRejected.inc(b.count - b.rows);
+      stats.rows(b.rows);
+      feed.add(b, requestId);
+    },
+  } satisfies ServiceState);
+
+  registerReadRoutes(gated, s);
+  gated.post('/predict', predictRoute(s));
+  const openapi = JSON.stringify(openApiDocument(card, card.version));
+  app.get('/openapi.json', (res) => {
+    const ex = exchange(res);
+    track('/openapi.json', 'GET', performance.now())(200);
+    ex.res.cork(() => ex.res.writeStatus('200 OK').writeHeader('content-type', 'application/json').end(openapi));
   });
-  const port = uws.us_socket_local_port(listenSocket as never);
-  log.info({ host: config.HOST, port }, 'listening');
+  for (const route of ['/predict', '/api/feedback']) {
+    app.get(route, (res, req) => {
+      sendError(exchange(res), new DriftlineError('DL_ERR_METHOD_NOT_ALLOWED', `${req.getMethod().toUpperCase()} is not allowed on ${route}; use POST`), { headers: [['allow', 'POST']] });
+    });
+  }
+  const assets = loadAssets();
+  app.get('/*', staticHandler(assets, (status) => metrics.requests.inc({ route: 'static', method: 'GET', status: String(status) })));
+  app.any('/*', (res, req) => {
+    const ex = exchange(res);
+    const known = ['/predict', '/api/feedback'].includes(req.getUrl());
+    sendError(ex, known ? new DriftlineError('DL_ERR_METHOD_NOT_ALLOWED', `${req.getMethod().toUpperCase()} is not allowed on ${req.getUrl()}`) : new DriftlineError('DL_ERR_NOT_FOUND', `No route ${req.getMethod().toUpperCase()} ${req.getUrl()}`));
+  });
+
+  // Live topics: drift when the window changed (at most every DRIFT_PUSH_MS), stats every second.
+  // Clients get the start-up state in their hello; only changes are pushed.
+  let pushedVersion = monitor.version;
+  const timers = [
+    setInterval(() => {
+      if (monitor.version === pushedVersion) return;
+      pushedVersion = monitor.version;
+      hub.publish('drift', monitor.current());
+    }, config.DRIFT_PUSH_MS),
+    setInterval(() => {
+      try {
+        monitor.maybePersist();
+      } catch (err) {
+        log.error({ err }, 'could not persist the drift snapshot');
+      }
+    }, Math.min(1000, config.DRIFT_HISTORY_MS)),
+    setInterval(() => hub.publish('stats', stats.tick({ window_rows: monitor.window.size, ws_clients: hub.clients, uploads: s.uploads.size })), 1000),
+  ];
+  for (const t of timers) t.unref();
+
+  ready = true;
+  log.info({ port, model: card.name, version: card.version, window_rows: monitor.window.size }, 'ready');
+
+  let stopping: Promise<void> | undefined;
   return {
     port,
-    async shutdown() {
-      uws.us_listen_socket_close(listenSocket as never);
-      await model.engine.close();
+    state: s,
+    shutdown() {
+      stopping ??= (async () => {
+        ready = false;
+        uws.us_listen_socket_close(listenSocket);
+        const deadline = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), config.SHUTDOWN_TIMEOUT_MS).unref());
+        const drained = await Promise.race([Promise.allSettled([...s.uploads]).then(() => 'drained' as const), deadline]);
+        if (drained === 'timeout') log.warn({ uploads: s.uploads.size }, 'shutdown deadline passed with uploads in flight');
+        for (const t of timers) clearInterval(t);
+        feed.flush();
+        feed.stop();
+        hub.closeAll(1001);
+        try {
+          monitor.maybePersist(Date.now(), true);
+        } catch (err) {
+          log.error({ err }, 'could not persist the final drift snapshot');
+        }
+        await store.close();
+        historyDb.close();
+        await model.engine.close();
+        log.info('stopped');
+      })();
+      return stopping;
     },
   };
 }

@@ -133,3 +133,15 @@ export function createFormat(format: OutputFormat, ctx: FormatContext, extra?: (
     },
   });
 }
+
+/**
+ * What to append when a streamed response fails after its first bytes went out (the status is
+ * already 200): JSON closes the results array and adds an `error`, NDJSON adds an error line.
+ * CSV has no place for it; the caller cuts the connection so the client sees a truncated body.
+ */
+export function failureTrailer(format: OutputFormat, err: { code: string; message: string }): string | undefined {
+  const error = { code: err.code, detail: err.message };
+  if (format === 'json') return `],"error":${JSON.stringify(error)}}\n`;
+  if (format === 'ndjson') return `${JSON.stringify({ error })}\n`;
+  return undefined;
+}

@@ -3,7 +3,8 @@ import { CHUNKS_BUFFERED, type Batched } from './types.js';
 
 /** What the sketch stage feeds: the drift window (src/drift's DriftWindow). */
 export interface SketchSink {
-  push(features: ArrayLike<number>, offset: number, probability: number, target: number, at?: number): number;
+  /** `logId` is the row's id in the prediction log, when it was logged. */
+  push(features: ArrayLike<number>, offset: number, probability: number, target: number, at?: number, logId?: number): number;
 }
 
 /**
@@ -19,7 +20,8 @@ export function createUpdateSketches(window: SketchSink, onBatch?: (rows: number
         const now = Date.now();
         const f = rec.nFeatures;
         const p = rec.results.probabilities;
-        for (let r = 0; r < rec.rows; r++) window.push(rec.features, r * f, p[r]!, rec.targets[r]!, now);
+        const first = rec.logIds?.first ?? -1;
+        for (let r = 0; r < rec.rows; r++) window.push(rec.features, r * f, p[r]!, rec.targets[r]!, now, first === -1 ? -1 : first + r);
         onBatch?.(rec.rows);
       }
       cb(null, rec);

@@ -139,10 +139,13 @@ export class PredictionLog {
     return rows.map(toLogged);
   }
 
-  /** Rows in id order from `afterId`, without loading them all at once. */
-  *iterate(opts: { afterId?: number; limit?: number } = {}): Generator<LoggedRow> {
-    const stmt = this.reader.prepare('SELECT * FROM predictions WHERE id > ? ORDER BY id LIMIT ?');
-    for (const r of stmt.iterate(opts.afterId ?? 0, opts.limit ?? -1) as IterableIterator<RawLogged>) yield toLogged(r);
+  /**
+   * Up to `limit` rows after `afterId`, in id order. Callers page with it rather than hold a
+   * cursor open, which would keep the shared read connection busy between awaits.
+   */
+  page(afterId: number, limit: number): LoggedRow[] {
+    const rows = this.reader.prepare('SELECT * FROM predictions WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit) as RawLogged[];
+    return rows.map(toLogged);
   }
 
   /** Log ids for (request_id, row) pairs; missing pairs are absent from the map. */

@@ -1,0 +1,178 @@
+import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
+import { z } from 'zod';
+import type { Logger } from '../log.js';
+import type { Batch } from '../stages/types.js';
+
+export const TOPICS = ['drift', 'predictions', 'alerts', 'stats'] as const;
+export type Topic = (typeof TOPICS)[number];
+export const MESSAGE_VERSION = 1;
+
+const clientMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('subscribe'), topics: z.array(z.enum(TOPICS)).min(1) }),
+  z.object({ type: z.literal('unsubscribe'), topics: z.array(z.enum(TOPICS)).min(1) }),
+]);
+
+interface Peer {
+  topics: Set<Topic>;
+}
+
+export interface LiveOptions {
+  log: Logger;
+  /** What a client gets on connect: model summary and the current snapshot. */
+  hello: () => unknown;
+  /** Allowed Origin values; empty allows any (the dashboard is same-origin). */
+  allowedOrigins: readonly string[];
+  onClients: (n: number) => void;
+  /** False while the service is loading or shutting down: upgrades get 503. */
+  accepting: () => boolean;
+}
+
+export const envelope = (type: string, data: unknown): string => JSON.stringify({ type, v: MESSAGE_VERSION, data });
+
+function parseTopics(q: string): Topic[] | string {
+  if (q === '') return [...TOPICS];
+  const wanted = q.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  const bad = wanted.filter((t) => !(TOPICS as readonly string[]).includes(t));
+  return bad.length > 0 ? `unknown topic(s): ${bad.join(', ')} (known: ${TOPICS.join(', ')})` : (wanted as Topic[]);
+}
+
+/**
+ * WebSocket push on /ws. Fan-out is uWS's own pub/sub (C++), and a client that stops reading
+ * is cut off at maxBackpressure instead of holding memory (closeOnBackpressureLimit).
+ */
+export class LiveHub {
+  private readonly sockets = new Set<WebSocket<Peer>>();
+  private app: TemplatedApp | undefined;
+
+  constructor(private readonly opts: LiveOptions) {}
+
+  get clients(): number {
+    return this.sockets.size;
+  }
+
+  register(app: TemplatedApp): void {
+    this.app = app;
+    app.ws<Peer>('/ws', {
+      maxPayloadLength: 16 * 1024,
+      // 1 MiB of unsent messages per client: a few seconds of every topic at full rate.
+      maxBackpressure: 1024 * 1024,
+      closeOnBackpressureLimit: 1,
+      idleTimeout: 120,
+      sendPingsAutomatically: true,
+      upgrade: (res, req, context) => {
+        if (!this.opts.accepting()) {
+          res.writeStatus('503 Service Unavailable').end(JSON.stringify({ detail: 'The service is starting or shutting down', code: 'DL_ERR_NOT_READY' }));
+          return;
+        }
+        const origin = req.getHeader('origin');
+        const topics = parseTopics(req.getQuery('topics') ?? '');
+        const key = req.getHeader('sec-websocket-key');
+        const protocol = req.getHeader('sec-websocket-protocol');
+        const extensions = req.getHeader('sec-websocket-extensions');
+        if (this.opts.allowedOrigins.length > 0 && !this.opts.allowedOrigins.includes(origin)) {
+          res.writeStatus('403 Forbidden').end(JSON.stringify({ detail: `Origin ${JSON.stringify(origin)} is not allowed` }));
+          return;
+        }
+        if (typeof topics === 'string') {
+          res.writeStatus('400 Bad Request').end(JSON.stringify({ detail: topics }));
+          return;
+        }
+        res.upgrade<Peer>({ topics: new Set(topics) }, key, protocol, extensions, context);
+      },
+      open: (ws) => {
+        this.sockets.add(ws);
+        this.opts.onClients(this.sockets.size);
+        const peer = ws.getUserData();
+        ws.send(envelope('hello', { ...(this.opts.hello() as object), topics: [...peer.topics] }));
+        for (const t of peer.topics) ws.subscribe(t);
+      },
+      message: (ws, message) => {
+        let parsed: z.infer<typeof clientMessage>;
+        try {
+          parsed = clientMessage.parse(JSON.parse(Buffer.from(message).toString('utf8')));
+        } catch {
+          ws.send(envelope('error', { detail: `expected {"type": "subscribe"|"unsubscribe", "topics": [${TOPICS.map((t) => `"${t}"`).join(', ')}]}` }));
+          return;
+        }
+        const peer = ws.getUserData();
+        for (const t of parsed.topics) {
+          if (parsed.type === 'subscribe' && !peer.topics.has(t)) {
+            peer.topics.add(t);
+            ws.subscribe(t);
+          } else if (parsed.type === 'unsubscribe' && peer.topics.has(t)) {
+            peer.topics.delete(t);
+            ws.unsubscribe(t);
+          }
+        }
+        ws.send(envelope('subscribed', { topics: [...peer.topics] }));
+      },
+      close: (ws) => {
+        this.sockets.delete(ws);
+        this.opts.onClients(this.sockets.size);
+      },
+    });
+  }
+
+  publish(topic: Topic, data: unknown): void {
+    if (this.app === undefined || this.app.numSubscribers(topic) === 0) return;
+    this.app.publish(topic, envelope(topic, data));
+  }
+
+  /** Ends every connection with 1001 (going away), as on shutdown. */
+  closeAll(code = 1001, reason = 'server shutting down'): void {
+    for (const ws of [...this.sockets]) {
+      try {
+        ws.end(code, reason);
+      } catch {
+        // already closed
+      }
+    }
+  }
+}
+
+export interface RecentRow {
+  request_id: string;
+  row: number;
+  id: number | null;
+  ts: number;
+  probability: number;
+  prediction: string;
+  risk_level: string;
+  features: number[];
+}
+
+/**
+ * Collects predicted rows as batches pass and publishes the newest on `predictions` at most
+ * every intervalMs (10 messages/s by default), so a flood of rows costs a bounded message rate.
+ */
+export class PredictionFeed {
+  private pending: RecentRow[] = [];
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly hub: LiveHub,
+    private readonly toRows: (batch: Batch, requestId: string) => RecentRow[],
+    intervalMs = 100,
+    private readonly maxPerMessage = 100,
+  ) {
+    this.timer = setInterval(() => this.flush(), intervalMs);
+    this.timer.unref();
+  }
+
+  add(batch: Batch, requestId: string): void {
+    const rows = this.toRows(batch, requestId);
+    this.pending.push(...rows.slice(-this.maxPerMessage));
+    if (this.pending.length > this.maxPerMessage) this.pending = this.pending.slice(-this.maxPerMessage);
+  }
+
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const rows = this.pending;
+    this.pending = [];
+    this.hub.publish('predictions', { rows, sent_at: Date.now() });
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}

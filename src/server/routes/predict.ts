@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { DriftlineError, toDriftlineError } from '../../errors.js';
+import { runPipeline } from '../../pipeline/index.js';
+import { failureTrailer, type OutputFormat } from '../../stages/format.js';
+import type { Batch, InputFormat } from '../../stages/types.js';
+import { RequestBody, ResponseSink, exchange, headersOf, sendError, type Exchange } from '../http.js';
+import { multipartFile } from '../multipart.js';
+import { OUTPUT_TYPES, bodyKind, negotiate } from '../negotiate.js';
+import type { ServiceState } from '../state.js';
+
+const HEADERS = ['content-type', 'accept', 'authorization', 'content-length'] as const;
+
+/** Lets leak tests watch each upload's objects get collected (WeakRef/FinalizationRegistry). */
+export const uploadObserver: { created?: (objects: object[]) => void } = {};
+
+/**
+ * POST /predict: the upload streams through the pipeline and the results stream back as they
+ * are computed. Nothing is buffered whole: the body is paused while the pipeline is full, and
+ * the response is written with uWS backpressure.
+ */
+export function predictRoute(s: ServiceState): (res: HttpResponse, req: HttpRequest) => void {
+  return (res, req) => {
+    const t0 = performance.now();
+    const ex = exchange(res);
+    const h = headersOf(req, HEADERS);
+    const finish = s.track('/predict', 'POST', t0);
+    const refuse = (err: unknown, extra: { close?: boolean; headers?: [string, string][] } = {}): void => {
+      finish(sendError(ex, err, extra));
+    };
+
+    if (!s.ready()) return refuse(new DriftlineError('DL_ERR_NOT_READY', 'The service is starting or shutting down'), { headers: [['retry-after', '1']] });
+    const denied = s.authorize(h.authorization ?? '');
+    if (denied !== undefined) return refuse(denied, { headers: [['www-authenticate', 'Bearer']] });
+    let output: OutputFormat;
+    let kind: ReturnType<typeof bodyKind>;
+    try {
+      output = negotiate(h.accept ?? '');
+      kind = bodyKind(h['content-type'] ?? '');
+    } catch (err) {
+      return refuse(err, { close: true });
+    }
+    const declared = Number(h['content-length'] || Number.NaN);
+    if (declared > s.config.MAX_UPLOAD_BYTES) {
+      return refuse(new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `The body is larger than ${s.config.MAX_UPLOAD_BYTES} bytes (MAX_UPLOAD_BYTES)`), { close: true });
+    }
+    if (s.uploads.size >= s.config.MAX_CONCURRENT_UPLOADS) {
+      return refuse(new DriftlineError('DL_ERR_TOO_MANY_REQUESTS', `${s.uploads.size} uploads are in progress (MAX_CONCURRENT_UPLOADS); retry shortly`), {
+        close: true,
+        headers: [['retry-after', '1']],
+      });
+    }
+    const body = new RequestBody(ex, { maxBytes: s.config.MAX_UPLOAD_BYTES, idleMs: s.config.REQUEST_IDLE_TIMEOUT_MS });
+    uploadObserver.created?.([ex, body]);
+    const job = handle(s, ex, body, h['content-type'] ?? '', kind, output).then(finish);
+    s.uploads.add(job);
+    void job.finally(() => s.uploads.delete(job));
+  };
+}
+
+async function handle(s: ServiceState, ex: Exchange, body: RequestBody, contentType: string, kind: ReturnType<typeof bodyKind>, output: OutputFormat): Promise<number> {
+  const requestId = randomUUID();
+  const ac = new AbortController();
+  ex.onAbort.push(() => ac.abort());
+  let source: Readable = body;
+  let input: InputFormat = kind.kind === 'raw' ? kind.format : 'csv';
+  let ignoredParts = (): number => 0;
+  const done = (): boolean => body.readableEnded;
+  try {
+    if (kind.kind === 'multipart') {
+      const part = await multipartFile(body, contentType, { maxFileBytes: s.config.MAX_UPLOAD_BYTES });
+      source = part.stream;
+      input = part.format;
+      ignoredParts = part.ignored;
+    }
+    const sink = new ResponseSink(ex, () => ({ status: 200, headers: [['content-type', OUTPUT_TYPES[output]], ['x-request-id', requestId], ['cache-control', 'no-store']] }));
+    const t0 = performance.now();
+    await runPipeline({
+      source,
+      input,
+      output,
+      sink,
+      card: s.card,
+      predictor: s.scheduler,
+      requestId,
+      batch: { maxRows: s.config.BATCH_MAX_ROWS, maxWaitMs: s.config.BATCH_MAX_WAIT_MS },
+      log: s.store,
+      window: s.monitor,
+      limits: { maxFieldBytes: s.config.MAX_FIELD_BYTES, maxColumns: s.config.MAX_COLUMNS, maxRows: s.config.MAX_ROWS_PER_REQUEST },
+      signal: ac.signal,
+      summaryExtra: () => ({ took_ms: Math.round((performance.now() - t0) * 10) / 10, ...(ignoredParts() > 0 ? { ignored_file_parts: ignoredParts() } : {}) }),
+      onBatch: (b: Batch) => s.onBatch(b, requestId),
+    });
+    return 200;
+  } catch (err) {
+    const e = toDriftlineError(err);
+    if (ex.aborted) return 499;
+    if (!ex.started) return sendError(ex, e, { close: !done() });
+    // Headers are out: say what went wrong in the body if the format has room, else cut it.
+    const trailer = failureTrailer(output, e);
+    ex.res.cork(() => {
+      if (trailer === undefined) ex.res.close();
+      else {
+        ex.res.write(trailer);
+        ex.res.end(undefined, !done());
+      }
+    });
+    s.log.warn({ err: e, requestId }, 'upload failed after the response started');
+    return e.status;
+  }
+}

@@ -1,0 +1,142 @@
+import { performance } from 'node:perf_hooks';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { DriftlineError } from '../../errors.js';
+import type { LoggedRow } from '../../store/index.js';
+import { ResponseSink, exchange, send, sendError, sendJson, type Exchange } from '../http.js';
+import type { ServiceState } from '../state.js';
+
+type Handler = (res: HttpResponse, req: HttpRequest) => void;
+
+/** Wraps a GET handler with timing, metrics and a JSON error on throw. */
+function get(s: ServiceState, route: string, fn: (ex: Exchange, req: HttpRequest) => number | Promise<number>): Handler {
+  return (res, req) => {
+    const t0 = performance.now();
+    const ex = exchange(res);
+    const finish = s.track(route, 'GET', t0);
+    try {
+      const r = fn(ex, req);
+      if (typeof r === 'number') finish(r);
+      else r.then(finish, (err: unknown) => finish(sendError(ex, err)));
+    } catch (err) {
+      finish(sendError(ex, err));
+    }
+  };
+}
+
+/** The last predictions, as the original dashboard showed them. */
+function resultRow(s: ServiceState, r: LoggedRow): Record<string, unknown> {
+  return {
+    row: r.row,
+    probability: Math.round(r.probability * 1e4) / 1e4,
+    prediction: s.card.labels[r.prediction === 1 ? 1 : 0],
+    risk_level: r.risk_level,
+    request_id: r.request_id,
+    ts: new Date(r.ts).toISOString(),
+    features: Object.fromEntries(s.card.features.map((f, i) => [f.name, r.features[i]])),
+  };
+}
+
+function intParam(req: HttpRequest, key: string, dflt: number, max: number): number {
+  const raw = req.getQuery(key) ?? '';
+  if (raw === '') return dflt;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new DriftlineError('DL_ERR_BAD_INPUT', `Query parameter ${key} must be a non-negative integer, not ${JSON.stringify(raw)}`);
+  return Math.min(n, max);
+}
+
+/** `since` as epoch milliseconds or an ISO date. */
+function sinceParam(req: HttpRequest): number {
+  const raw = req.getQuery('since') ?? '';
+  if (raw === '') return 0;
+  const n = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
+  if (Number.isNaN(n)) throw new DriftlineError('DL_ERR_BAD_INPUT', `Query parameter since must be epoch milliseconds or an ISO date, not ${JSON.stringify(raw)}`);
+  return n;
+}
+
+// Spreadsheet programs run cells that begin with these as formulas; user-supplied text in an
+// export is prefixed with ' so it stays text (OWASP "CSV injection").
+const FORMULA = /^[=+\-@\t\r]/;
+const csvText = (v: string | null): string => {
+  if (v === null) return '';
+  const safe = FORMULA.test(v) ? `'${v}` : v;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+};
+
+export function registerReadRoutes(app: { get(p: string, h: Handler): unknown }, s: ServiceState): void {
+  app.get('/dashboard/data', get(s, '/dashboard/data', (ex) => {
+    const snap = s.monitor.current();
+    sendJson(ex, 200, {
+      status: 'ok',
+      data: {
+        n_rows: s.store.count(),
+        results: s.store.recent(100).map((r) => resultRow(s, r)),
+        drift: Object.entries(snap.features).map(([column, f]) => ({ column, score: f.score })),
+      },
+      snapshot: snap,
+    });
+    return 200;
+  }));
+
+  app.get('/api/drift', get(s, '/api/drift', (ex) => {
+    sendJson(ex, 200, s.monitor.current());
+    return 200;
+  }));
+
+  app.get('/api/drift/history', get(s, '/api/drift/history', (ex, req) => {
+    const since = sinceParam(req);
+    const limit = intParam(req, 'limit', 1000, 100_000);
+    sendJson(ex, 200, { since, points: s.history.list(since, limit) });
+    return 200;
+  }));
+
+  app.get('/api/drift/trend', get(s, '/api/drift/trend', (ex, req) => {
+    const column = req.getQuery('column') ?? '';
+    const names = [...s.profile.features.map((f) => f.name), 'prediction'];
+    if (!names.includes(column)) throw new DriftlineError('DL_ERR_BAD_INPUT', `Query parameter column must be one of ${names.join(', ')}`);
+    sendJson(ex, 200, s.monitor.window.quantileTrend(column));
+    return 200;
+  }));
+
+  app.get('/api/model', get(s, '/api/model', (ex) => {
+    sendJson(ex, 200, s.card);
+    return 200;
+  }));
+
+  app.get('/api/reference', get(s, '/api/reference', (ex) => {
+    sendJson(ex, 200, s.profile);
+    return 200;
+  }));
+
+  app.get('/api/predictions', get(s, '/api/predictions', async (ex, req) => {
+    const limit = intParam(req, 'limit', 100, s.config.LOG_RETENTION_ROWS);
+    const format = req.getQuery('format') || 'ndjson';
+    if (format !== 'ndjson' && format !== 'csv') throw new DriftlineError('DL_ERR_BAD_INPUT', 'Query parameter format must be ndjson or csv');
+    const names = s.card.features.map((f) => f.name);
+    const newest = s.store.recent(1)[0]?.id ?? 0;
+    const sink = new ResponseSink(ex, () => ({ status: 200, headers: [['content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson'], ['cache-control', 'no-store']] }));
+    const line = (r: LoggedRow): string =>
+      format === 'csv'
+        ? `${[r.id, new Date(r.ts).toISOString(), csvText(r.request_id), r.row, csvText(r.model_version), ...r.features, r.probability, r.prediction, r.risk_level, r.target ?? '', csvText(r.ext_id)].join(',')}\n`
+        : `${JSON.stringify({ ...r, features: Object.fromEntries(names.map((n, i) => [n, r.features[i]])) })}\n`;
+    if (format === 'csv') sink.write(`id,ts,request_id,row,model_version,${names.join(',')},probability,prediction,risk_level,target,ext_id\n`);
+    // Streamed page by page: memory stays flat however many rows are asked for.
+    let after = Math.max(0, newest - limit);
+    for (let page = s.store.page(after, 1000); page.length > 0; page = s.store.page(after, 1000)) {
+      for (const r of page) {
+        if (ex.aborted) return 499;
+        if (r.id > newest) break;
+        if (!sink.write(line(r))) await new Promise((resolve) => sink.once('drain', resolve));
+      }
+      after = page.at(-1)!.id;
+      if (after >= newest) break;
+    }
+    await new Promise<void>((resolve) => sink.end(resolve));
+    return 200;
+  }));
+
+  app.get('/metrics', get(s, '/metrics', async (ex) => {
+    const text = await s.metrics.registry.metrics();
+    send(ex, 200, text, [['content-type', s.metrics.registry.contentType]]);
+    return 200;
+  }));
+}

@@ -1,0 +1,37 @@
+import type { Config } from '../config.js';
+import type { DriftlineError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { ModelCard } from '../model/card.js';
+import type { LoadedModel } from '../model/load.js';
+import type { DriftMonitor } from '../monitor/index.js';
+import type { BatchScheduler } from '../pipeline/scheduler.js';
+import type { ReferenceProfile } from '../drift/index.js';
+import type { Batch } from '../stages/types.js';
+import type { DriftHistory, PredictionLog } from '../store/index.js';
+import type { LiveHub } from './live.js';
+import type { Metrics } from './metrics.js';
+
+/** Everything a route handler may use; built once by startService. */
+export interface ServiceState {
+  config: Config;
+  log: Logger;
+  card: ModelCard;
+  model: LoadedModel;
+  profile: ReferenceProfile;
+  store: PredictionLog;
+  history: DriftHistory;
+  monitor: DriftMonitor;
+  scheduler: BatchScheduler;
+  metrics: Metrics;
+  hub: LiveHub;
+  /** True once the model and store are loaded, false again while shutting down. */
+  ready(): boolean;
+  /** undefined when the request may write; the error to send otherwise. */
+  authorize(authorization: string): DriftlineError | undefined;
+  /** Starts timing a request; call the result with the status sent. */
+  track(route: string, method: string, t0: number): (status: number) => number;
+  /** /predict jobs in progress (for the concurrency limit and graceful shutdown). */
+  uploads: Set<Promise<unknown>>;
+  /** Every batch that has passed all stages (metrics and the live predictions feed). */
+  onBatch(batch: Batch, requestId: string): void;
+}

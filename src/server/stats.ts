@@ -1,0 +1,48 @@
+/**
+ * Once-a-second service stats for the `stats` topic: rows/s and requests/s over the last
+ * second, and latency quantiles over the last requests (a ring, so cost is flat under load).
+ */
+export class StatsTracker {
+  private rowsTotal = 0;
+  private requestsTotal = 0;
+  private lastRows = 0;
+  private lastRequests = 0;
+  private lastAt = Date.now();
+  private readonly latencies = new Float64Array(2048);
+  private n = 0;
+
+  rows(n: number): void {
+    this.rowsTotal += n;
+  }
+
+  request(ms: number): void {
+    this.latencies[this.n++ % this.latencies.length] = ms;
+    this.requestsTotal++;
+  }
+
+  tick(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    const now = Date.now();
+    const dt = Math.max(1, now - this.lastAt) / 1000;
+    const out = {
+      at: new Date(now).toISOString(),
+      rows_per_s: Math.round((this.rowsTotal - this.lastRows) / dt),
+      requests_per_s: Math.round(((this.requestsTotal - this.lastRequests) / dt) * 10) / 10,
+      rows_total: this.rowsTotal,
+      requests_total: this.requestsTotal,
+      latency_ms: this.quantiles(),
+      ...extra,
+    };
+    this.lastRows = this.rowsTotal;
+    this.lastRequests = this.requestsTotal;
+    this.lastAt = now;
+    return out;
+  }
+
+  private quantiles(): { p50: number | null; p95: number | null; p99: number | null } {
+    const k = Math.min(this.n, this.latencies.length);
+    if (k === 0) return { p50: null, p95: null, p99: null };
+    const sorted = this.latencies.slice(0, k).sort();
+    const q = (p: number): number => Math.round(sorted[Math.min(k - 1, Math.floor(p * k))]! * 100) / 100;
+    return { p50: q(0.5), p95: q(0.95), p99: q(0.99) };
+  }
+}
