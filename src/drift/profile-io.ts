@@ -1,0 +1,105 @@
+// reference.json on disk: validated with zod on read (a hand-edited or truncated file fails
+// with every problem listed), written atomically (temp file + rename) so a reader never sees
+// half a profile.
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { DriftlineError } from '../errors.js';
+import type { ReferenceProfile } from './types.js';
+
+const finite = z.number().finite();
+
+const digestSchema = z.object({
+  compression: z.number().positive(),
+  min: finite.nullable(),
+  max: finite.nullable(),
+  means: z.array(finite),
+  weights: z.array(z.number().positive()),
+});
+
+const binsSchema = z
+  .object({
+    mode: z.enum(['values', 'quantile']),
+    edges: z.array(finite).min(1),
+    counts: z.array(z.number().int().nonnegative()),
+    inner_counts: z.array(z.number().int().nonnegative()).optional(),
+    inner_sums: z.array(z.number().nonnegative()).optional(),
+  })
+  .superRefine((b, ctx) => {
+    const n = b.edges.length;
+    for (let i = 1; i < n; i++) {
+      if (!(b.edges[i]! > b.edges[i - 1]!)) {
+        ctx.addIssue({ code: 'custom', path: ['edges', i], message: 'edges must increase strictly' });
+        break;
+      }
+    }
+    if (b.counts.length !== n) ctx.addIssue({ code: 'custom', path: ['counts'], message: `expected ${n} counts` });
+    if (b.mode === 'quantile' && (b.inner_counts?.length !== n || b.inner_sums?.length !== n)) {
+      ctx.addIssue({ code: 'custom', path: ['inner_counts'], message: `quantile bins need ${n} inner_counts and inner_sums` });
+    }
+  });
+
+const columnSchema = z.object({
+  name: z.string().min(1),
+  type: z.enum(['num', 'cat']),
+  count: z.number().int().positive(),
+  missing: z.number().int().nonnegative(),
+  mean: finite,
+  std: z.number().nonnegative(),
+  min: finite,
+  max: finite,
+  n_unique: z.number().int().positive(),
+  bins: binsSchema,
+  tdigest: digestSchema,
+});
+
+export const referenceProfileSchema = z.object({
+  format: z.literal('driftline-reference-profile'),
+  version: z.literal(1),
+  id: z.string().min(1),
+  created_at: z.string(),
+  source: z.string().nullable(),
+  rows: z.number().int().nonnegative(),
+  features: z.array(columnSchema).min(1),
+  prediction: columnSchema.nullable(),
+  target: columnSchema.nullable(),
+});
+
+export function parseProfile(raw: unknown, source = 'reference profile'): ReferenceProfile {
+  const r = referenceProfileSchema.safeParse(raw);
+  if (!r.success) {
+    const problems = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new DriftlineError('DL_ERR_REFERENCE', `Invalid ${source}:\n  - ${problems.slice(0, 20).join('\n  - ')}`, {
+      details: { problems },
+    });
+  }
+  return r.data;
+}
+
+export function readProfile(file: string): ReferenceProfile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new DriftlineError('DL_ERR_REFERENCE', `Cannot read reference profile ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new DriftlineError('DL_ERR_REFERENCE', `Reference profile ${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+  return parseProfile(json, `reference profile ${file}`);
+}
+
+export function writeProfile(file: string, profile: ReferenceProfile): void {
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    writeFileSync(tmp, `${JSON.stringify(profile)}\n`);
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw new DriftlineError('DL_ERR_REFERENCE', `Cannot write reference profile ${file}: ${(err as Error).message}`, { cause: err });
+  }
+}
