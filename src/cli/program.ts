@@ -3,7 +3,11 @@ import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../config.js';
+import { registerDrift } from './drift.js';
+import { registerProfile } from './profile.js';
+import { registerScore } from './score.js';
 import { registerServe } from './serve.js';
+import { registerTrain } from './train.js';
 
 const pkg = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
 
@@ -14,6 +18,10 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerServe(program);
+  registerScore(program);
+  registerDrift(program);
+  registerProfile(program);
+  registerTrain(program);
   return program;
 }
 
