@@ -111,6 +111,9 @@ export const configSchema = z.object({
   SLACK_WEBHOOK_URL: url(['http:', 'https:']),
   ALERT_COOLDOWN_S: int(0, 86_400 * 7, 300),
   ALERT_RULES_FILE: optionalStr(),
+  ALERT_RULES: optionalStr(),
+  ALERT_RETRY_BASE_MS: int(10, 3_600_000, 1000),
+  ALERT_RETRY_MAX_MS: int(10, 86_400_000, 300_000),
 
   // Demo
   SIMULATE_TRAFFIC: bool(false),

@@ -3,6 +3,27 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DriftWindow, snapshot, type DriftOverrides, type DriftSnapshot, type ReferenceProfile } from '../drift/index.js';
 import type { DriftHistory, HistoryPoint, LoggedRow, WindowRow } from '../store/index.js';
+import { PAGE_HINKLEY_DEFAULTS, PageHinkley, type PageHinkleyOptions } from './page-hinkley.js';
+import { RollingPerformance, type Performance } from './performance.js';
+
+export { RollingPerformance } from './performance.js';
+export type { Performance } from './performance.js';
+export { PageHinkley, PAGE_HINKLEY_DEFAULTS } from './page-hinkley.js';
+
+/** Concept drift: Page-Hinkley over the per-row errors of labelled rows, in label order. */
+export interface ConceptDrift {
+  detector: 'page_hinkley';
+  statistic: number;
+  threshold: number;
+  /** Labelled rows seen since the detector last reset. */
+  samples: number;
+  detected_at: string | null;
+  /** Labelled rows seen since the last detection. */
+  since_detection: number | null;
+}
+
+/** What the service publishes: the drift snapshot plus model quality on labelled rows. */
+export type MonitorSnapshot = DriftSnapshot & { performance: Performance; concept: ConceptDrift };
 
 export interface MonitorOptions {
   profile: ReferenceProfile;
@@ -17,9 +38,12 @@ export interface MonitorOptions {
   recent?: (limit: number) => LoggedRow[];
   /** The card's class labels, [negative, positive]. */
   labels?: readonly [string, string];
+  /** P(class 1) at or above which the prediction is class 1. */
+  decisionThreshold?: number;
+  pageHinkley?: PageHinkleyOptions;
 }
 
-export function historyPoint(s: DriftSnapshot): HistoryPoint {
+export function historyPoint(s: MonitorSnapshot): HistoryPoint {
   const brief = (c: DriftSnapshot['features'][string]) => ({ test: c.test, score: c.score, threshold: c.threshold, drift: c.drift });
   return {
     at: Date.parse(s.at),
@@ -28,6 +52,7 @@ export function historyPoint(s: DriftSnapshot): HistoryPoint {
     drift: s.dataset.drift,
     features: Object.fromEntries(Object.entries(s.features).map(([k, v]) => [k, brief(v)])),
     prediction: s.prediction === null ? null : brief(s.prediction),
+    performance: s.performance,
   };
 }
 
@@ -36,32 +61,64 @@ export function historyPoint(s: DriftSnapshot): HistoryPoint {
  * changed), and the log id of every row in the window so that labels arriving later can reach
  * it. Emits 'snapshot' with each freshly computed snapshot.
  */
-export class DriftMonitor extends EventEmitter<{ snapshot: [DriftSnapshot] }> {
+export class DriftMonitor extends EventEmitter<{ snapshot: [MonitorSnapshot] }> {
   readonly window: DriftWindow;
+  /** Per window slot: the row's log id, probability and label (NaN when unlabelled). */
   private readonly logIds: Float64Array;
-  private cached: { version: number; snap: DriftSnapshot } | undefined;
+  private readonly probs: Float64Array;
+  private readonly targets: Float64Array;
+  private readonly performance: RollingPerformance;
+  private readonly concept: PageHinkley;
+  private readonly threshold: number;
+  private detectedAt: number | null = null;
+  private sinceDetection: number | null = null;
+  private cached: { version: number; snap: MonitorSnapshot } | undefined;
   private persistedVersion = -1;
-  private lastSeq = -1;
   private persistedAt = 0;
+  private lastSeq = -1;
 
   constructor(private readonly opts: MonitorOptions) {
     super();
     this.window = new DriftWindow(opts.profile, { capacity: opts.capacity });
     this.logIds = new Float64Array(opts.capacity).fill(-1);
+    this.probs = new Float64Array(opts.capacity).fill(Number.NaN);
+    this.targets = new Float64Array(opts.capacity).fill(Number.NaN);
+    this.threshold = opts.decisionThreshold ?? 0.5;
+    this.performance = new RollingPerformance(this.threshold);
+    this.concept = new PageHinkley(opts.pageHinkley ?? PAGE_HINKLEY_DEFAULTS);
   }
 
   /** Adds a row (the sketch stage's sink). */
   push(features: ArrayLike<number>, offset: number, probability: number, target: number, at?: number, logId = -1): number {
+    const full = this.window.size === this.opts.capacity;
     const seq = this.window.push(features, offset, probability, target, at);
-    this.logIds[seq % this.opts.capacity] = logId;
+    const slot = seq % this.opts.capacity;
+    if (full) this.performance.remove(this.probs[slot]!, this.targets[slot]!);
+    this.logIds[slot] = logId;
+    this.probs[slot] = probability;
+    this.targets[slot] = target;
     this.lastSeq = seq;
+    if (target === 0 || target === 1) this.learn(probability, target, at);
     return seq;
+  }
+
+  /** A label reached a row: quality metrics and the concept-drift detector take it in. */
+  private learn(probability: number, target: number, at = Date.now()): void {
+    this.performance.add(probability, target);
+    const wrong = (probability >= this.threshold ? 1 : 0) !== target ? 1 : 0;
+    if (this.concept.update(wrong)) {
+      this.detectedAt = at;
+      this.sinceDetection = 0;
+    } else if (this.sinceDetection !== null) this.sinceDetection++;
   }
 
   /** Refills the window from the prediction log's last rows (oldest first), after a restart. */
   rebuild(rows: readonly WindowRow[]): void {
     this.window.clear();
     this.logIds.fill(-1);
+    this.probs.fill(Number.NaN);
+    this.targets.fill(Number.NaN);
+    this.performance.clear();
     for (const r of rows) this.push(r.features, 0, r.probability, r.target, r.ts, r.id);
   }
 
@@ -76,7 +133,14 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [DriftSnapshot] }> {
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
       const id = this.logIds[mid % cap]!;
-      if (id === logId) return w.label(mid, target);
+      if (id === logId) {
+        const slot = mid % cap;
+        if (this.targets[slot] === target) return true;
+        this.performance.remove(this.probs[slot]!, this.targets[slot]!);
+        this.targets[slot] = target;
+        this.learn(this.probs[slot]!, target);
+        return w.label(mid, target);
+      }
       if (id < logId) lo = mid + 1;
       else hi = mid - 1;
     }
@@ -84,10 +148,20 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [DriftSnapshot] }> {
   }
 
 
-  current(now: number = Date.now()): DriftSnapshot {
+  current(now: number = Date.now()): MonitorSnapshot {
     const version = this.window.version;
     if (this.cached?.version !== version) {
-      const snap = snapshot(this.opts.profile, this.window, { overrides: this.opts.overrides, driftShareThreshold: this.opts.driftShareThreshold, at: now });
+      const drift = snapshot(this.opts.profile, this.window, { overrides: this.opts.overrides, driftShareThreshold: this.opts.driftShareThreshold, at: now });
+      const ph = this.opts.pageHinkley ?? PAGE_HINKLEY_DEFAULTS;
+      const concept: ConceptDrift = {
+        detector: 'page_hinkley',
+        statistic: this.concept.statistic,
+        threshold: ph.threshold,
+        samples: this.concept.seen,
+        detected_at: this.detectedAt === null ? null : new Date(this.detectedAt).toISOString(),
+        since_detection: this.sinceDetection,
+      };
+      const snap: MonitorSnapshot = { ...drift, performance: this.performance.metrics(), concept };
       this.cached = { version, snap };
       this.emit('snapshot', snap);
     }
@@ -112,7 +186,7 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [DriftSnapshot] }> {
 }
 
 /** reports/drift_report.json: the original service's shape plus the full snapshot, written atomically. */
-export function writeReport(file: string, snap: DriftSnapshot, recent: readonly LoggedRow[], labels: readonly [string, string] = ['No Default', 'Default']): void {
+export function writeReport(file: string, snap: MonitorSnapshot, recent: readonly LoggedRow[], labels: readonly [string, string] = ['No Default', 'Default']): void {
   const body = {
     n_rows: snap.window_rows,
     results: recent.map((r) => ({ row: r.row, probability: Math.round(r.probability * 1e4) / 1e4, prediction: labels[r.prediction === 1 ? 1 : 0], risk_level: r.risk_level })),

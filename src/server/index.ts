@@ -3,6 +3,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import type { Config } from '../config.js';
+import { AlertOutbox, AlertSender, RuleEngine, channelsFrom, loadRules } from '../alerts/index.js';
 import { parseDriftOverrides, readProfile } from '../drift/index.js';
 import { DriftlineError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -14,6 +15,7 @@ import { exchange, sendError, sendJson } from './http.js';
 import { LiveHub, PredictionFeed, type RecentRow } from './live.js';
 import { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
+import { feedbackRoute } from './routes/feedback.js';
 import { predictRoute } from './routes/predict.js';
 import { registerReadRoutes } from './routes/read.js';
 import type { ServiceState } from './state.js';
@@ -114,7 +116,30 @@ export async function startService(config: Config, log: Logger): Promise<Service
   const t0 = performance.now();
   monitor.rebuild(store.tail(config.WINDOW_ROWS));
   log.info({ rows: monitor.window.size, ms: Math.round(performance.now() - t0) }, 'drift window rebuilt from the prediction log');
-  monitor.on('snapshot', (snap) => metrics.observeSnapshot(snap));
+
+  // Governance: every fresh snapshot goes through the rules; alerts are written to the outbox
+  // first, then logged, pushed live, and delivered in the background.
+  const engine = new RuleEngine(loadRules(config), {
+    cooldownMs: config.ALERT_COOLDOWN_S * 1000,
+    model: { name: card.name, version: card.version },
+    baselineAccuracy: card.metrics?.validation.accuracy ?? null,
+  });
+  const outbox = new AlertOutbox(historyDb);
+  engine.restore(outbox.lastByRule());
+  const { channels, status } = channelsFrom(config);
+  for (const line of status) log.info(line);
+  const sender = new AlertSender(outbox, channels, log, { baseDelayMs: config.ALERT_RETRY_BASE_MS, maxDelayMs: config.ALERT_RETRY_MAX_MS });
+  monitor.on('snapshot', (snap) => {
+    metrics.observeSnapshot(snap);
+    const alerts = engine.evaluate(snap);
+    for (const a of alerts) {
+      outbox.record(a, channels.map((c) => c.name));
+      log[a.status === 'firing' && a.severity === 'critical' ? 'error' : 'warn']({ alert: a }, `alert ${a.status}: ${a.title}: ${a.message}`);
+      hub.publish('alerts', a);
+    }
+    metrics.alertsFiring.set(engine.firing().length);
+    if (alerts.length > 0) sender.kick();
+  });
 
   const scheduler = new BatchScheduler(
     model.engine,
@@ -164,7 +189,16 @@ export async function startService(config: Config, log: Logger): Promise<Service
   } satisfies ServiceState);
 
   registerReadRoutes(gated, s);
+  gated.get('/api/alerts', (res, req) => {
+    const ex = exchange(res);
+    const n = Number(req.getQuery('limit') || 100);
+    const limit = Number.isInteger(n) && n > 0 ? Math.min(n, 10_000) : 100;
+    sendJson(ex, 200, { firing: engine.firing(), alerts: outbox.recent(limit), undelivered: outbox.undelivered() });
+    track('/api/alerts', 'GET', performance.now())(200);
+  });
   gated.post('/predict', predictRoute(s));
+  gated.post('/api/feedback', feedbackRoute(s));
+  sender.start();
   const openapi = JSON.stringify(openApiDocument(card, card.version));
   app.get('/openapi.json', (res) => {
     const ex = exchange(res);
@@ -222,6 +256,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
         feed.flush();
         feed.stop();
         hub.closeAll(1001);
+        await sender.stop();
         try {
           monitor.maybePersist(Date.now(), true);
         } catch (err) {

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { DriftSnapshot } from '../drift/index.js';
+import type { MonitorSnapshot } from '../monitor/index.js';
 
 /** The service's Prometheus metrics (one registry per service instance, so tests don't collide). */
 export class Metrics {
@@ -20,6 +20,9 @@ export class Metrics {
   readonly windowRows: Gauge;
   readonly wsClients: Gauge;
   readonly uploadsInFlight: Gauge;
+  readonly alertsFiring: Gauge;
+  readonly quality: Gauge<'metric'>;
+  readonly labelled: Gauge;
 
   constructor() {
     const registers = [this.registry];
@@ -44,9 +47,17 @@ export class Metrics {
     this.windowRows = new Gauge({ name: 'driftline_window_rows', help: 'Rows in the drift window', registers });
     this.wsClients = new Gauge({ name: 'driftline_websocket_clients', help: 'Open WebSocket connections', registers });
     this.uploadsInFlight = new Gauge({ name: 'driftline_uploads_in_flight', help: 'POST /predict requests in progress', registers });
+    this.alertsFiring = new Gauge({ name: 'driftline_alerts_firing', help: 'Alert rules currently in violation', registers });
+    this.quality = new Gauge({ name: 'driftline_model_quality', help: 'Rolling accuracy, precision, recall, f1 and roc_auc over the labelled rows of the window', labelNames: ['metric'], registers });
+    this.labelled = new Gauge({ name: 'driftline_labelled_rows', help: 'Labelled rows in the window', registers });
   }
 
-  observeSnapshot(s: DriftSnapshot): void {
+  observeSnapshot(s: MonitorSnapshot): void {
+    this.labelled.set(s.performance.n_labelled);
+    for (const m of ['accuracy', 'precision', 'recall', 'f1', 'roc_auc'] as const) {
+      const v = s.performance[m];
+      if (v !== null) this.quality.set({ metric: m }, v);
+    }
     this.driftShare.set(s.dataset.share_drifted);
     this.datasetDrift.set(s.dataset.drift ? 1 : 0);
     this.windowRows.set(s.window_rows);

@@ -31,6 +31,27 @@ const MIGRATIONS: readonly string[] = [
      snapshot      TEXT    NOT NULL
    );
    CREATE INDEX drift_snapshots_ts ON drift_snapshots (ts);`,
+  // Alert outbox: an alert is written here first, then delivered per channel by the sender.
+  `CREATE TABLE alerts (
+     id          TEXT    PRIMARY KEY,
+     ts          INTEGER NOT NULL,
+     rule        TEXT    NOT NULL,
+     severity    TEXT    NOT NULL,
+     status      TEXT    NOT NULL,
+     payload     TEXT    NOT NULL
+   );
+   CREATE INDEX alerts_ts ON alerts (ts);
+   CREATE TABLE alert_deliveries (
+     alert_id    TEXT    NOT NULL REFERENCES alerts (id) ON DELETE CASCADE,
+     channel     TEXT    NOT NULL,
+     state       TEXT    NOT NULL CHECK (state IN ('pending', 'sending', 'sent')),
+     attempts    INTEGER NOT NULL DEFAULT 0,
+     next_at     INTEGER NOT NULL,
+     last_error  TEXT,
+     sent_at     INTEGER,
+     PRIMARY KEY (alert_id, channel)
+   );
+   CREATE INDEX alert_deliveries_due ON alert_deliveries (state, next_at);`,
 ];
 
 /**

@@ -8,6 +8,7 @@ export interface HistoryPoint {
   drift: boolean;
   features: Record<string, { test: string; score: number | null; threshold: number; drift: boolean }>;
   prediction: { test: string; score: number | null; threshold: number; drift: boolean } | null;
+  performance?: { n_labelled: number; accuracy: number | null; f1: number | null; roc_auc: number | null };
 }
 
 /** Drift snapshots over time, for sparklines and audits; written at most every DRIFT_HISTORY_MS. */

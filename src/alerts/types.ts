@@ -1,0 +1,28 @@
+export type Severity = 'info' | 'warning' | 'critical';
+
+/** One alert message: a rule going into violation (`firing`) or back within bounds (`resolved`). */
+export interface Alert {
+  id: string;
+  rule: string;
+  title: string;
+  severity: Severity;
+  status: 'firing' | 'resolved';
+  message: string;
+  /** The value the rule compared, when it is a number. */
+  value: number | null;
+  threshold: number | null;
+  /** What triggered it: e.g. the drifted features and their scores. */
+  values: Record<string, unknown>;
+  model: { name: string; version: string };
+  at: string;
+  /** For a `resolved` alert: the id of the alert it resolves. */
+  resolves?: string;
+}
+
+export interface DeliveryState {
+  channel: string;
+  state: 'pending' | 'sending' | 'sent';
+  attempts: number;
+  last_error: string | null;
+  sent_at: string | null;
+}
