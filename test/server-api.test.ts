@@ -10,7 +10,7 @@ t.before(async () => {
 });
 t.teardown(async () => srv?.close());
 
-const post = (body: BodyInit, headers: Record<string, string>) => fetch(`${srv.url}/predict`, { method: 'POST', body, headers });
+const post = (body: RequestInit['body'], headers: Record<string, string>) => fetch(`${srv.url}/predict`, { method: 'POST', body, headers });
 
 t.test('health', { skip }, async (t) => {
   const r = await fetch(`${srv.url}/health`);
@@ -53,7 +53,7 @@ t.test('every input content type gives the same results', { skip }, async (t) =>
   const [head, ...rows] = TWO_ROWS.trim().split('\n');
   const cols = head!.split(',');
   const objs = rows.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], Number(v)])));
-  const bodies: [string, BodyInit, string][] = [
+  const bodies: [string, RequestInit['body'], string][] = [
     ['text/csv', TWO_ROWS, 'text/csv'],
     ['application/json', JSON.stringify(objs), 'application/json'],
     ['application/x-ndjson', objs.map((o) => JSON.stringify(o)).join('\n'), 'application/x-ndjson'],
@@ -93,7 +93,7 @@ t.test('Accept chooses the response format', { skip }, async (t) => {
 });
 
 t.test('bad bodies get a 4xx with a detail', { skip }, async (t) => {
-  const cases: [string, BodyInit, Record<string, string>, number, string][] = [
+  const cases: [string, RequestInit['body'], Record<string, string>, number, string][] = [
     ['empty CSV', '', { 'content-type': 'text/csv' }, 400, 'DL_ERR_EMPTY_BODY'],
     ['no file field', multipart([{ name: 'upload', filename: 'x.csv', body: TWO_ROWS }]).body, { 'content-type': multipart([]).contentType }, 400, 'DL_ERR_NO_FILE'],
     ['unsupported type', TWO_ROWS, { 'content-type': 'application/xml' }, 415, 'DL_ERR_UNSUPPORTED_MEDIA_TYPE'],

@@ -30,7 +30,7 @@ t.test('raw UCI names are accepted as aliases; column order does not matter', as
   t.same(plan.featureAt, [2, 3, 4, 5, 6, 7, 8, 1]);
   t.equal(plan.targetAt, 9);
   t.equal(plan.idAt, 0);
-  const b = one(['17', '689', '20000', '24', '2', '2', '3913', '3102', '0', '1'], cols).valueOf();
+  const b = one(['17', '689', '20000', '24', '2', '2', '3913', '3102', '0', '1'], cols);
   t.same(Array.from(b.features), [20000, 24, 2, 2, 3913, 3102, 0, 689]);
   t.same(Array.from(b.targets), [1]);
   t.same(b.ids, ['17']);

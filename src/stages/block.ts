@@ -1,4 +1,4 @@
-import type { RowBlock, RowError } from './types.js';
+import type { Cells, RowBlock, RowError } from './types.js';
 
 /** Fills a RowBlock row by row; validation writes features straight into its Float32Array. */
 export class BlockBuilder {
@@ -7,7 +7,7 @@ export class BlockBuilder {
   private readonly rowIndex: Int32Array;
   private readonly targets: Float64Array;
   private readonly ids: (string | null)[] | null;
-  private readonly cells: unknown[][] | null;
+  private readonly cells: Cells[] | null;
   private readonly errors: RowError[] = [];
   count = 0;
   rows = 0;
@@ -31,7 +31,7 @@ export class BlockBuilder {
   }
 
   /** Accepts the row whose features were just written at `offset`. */
-  commit(index: number, target: number, id: string | null, cells: unknown[] | undefined): void {
+  commit(index: number, target: number, id: string | null, cells: Cells | undefined): void {
     this.valid[this.count++] = 1;
     this.rowIndex[this.rows] = index;
     this.targets[this.rows] = target;
@@ -48,7 +48,11 @@ export class BlockBuilder {
   /** Copies valid row `r` of another block in. */
   copyRow(from: RowBlock, r: number): void {
     const f = this.nFeatures;
-    this.features.set(from.features.subarray(r * f, (r + 1) * f), this.offset);
+    const src = from.features;
+    const dst = this.features;
+    const a = r * f;
+    const b = this.rows * f;
+    for (let j = 0; j < f; j++) dst[b + j] = src[a + j]!;
     this.commit(from.rowIndex[r]!, from.targets[r]!, from.ids?.[r] ?? null, from.cells?.[r]);
   }
 

@@ -1,7 +1,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { ModelCard } from '../model/card.js';
 import { riskLevel } from '../model/card.js';
-import { CHUNKS_BUFFERED, type Batch, type Batched, type Header, type RowError } from './types.js';
+import { CHUNKS_BUFFERED, type Batch, type Batched, type Cells, type Header, type RowError } from './types.js';
 
 export type OutputFormat = 'json' | 'ndjson' | 'csv';
 
@@ -34,6 +34,33 @@ const round4 = (p: number): number => Math.round(p * 1e4) / 1e4;
 function csvCell(v: unknown): string {
   const s = v === undefined || v === null ? '' : typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function commas(s: string): number {
+  let k = 0;
+  for (let i = s.indexOf(','); i !== -1; i = s.indexOf(',', i + 1)) k++;
+  return k;
+}
+
+/**
+ * The input cells of a row as CSV, each followed by a comma. Most rows need no quoting: join
+ * them and check the result once, rather than each cell.
+ */
+function csvCells(cells: Cells, n: number): string {
+  let joined = '';
+  let plain = true;
+  for (let c = 0; c < n; c++) {
+    const v = cells[c];
+    if (typeof v !== 'string') {
+      plain = false;
+      break;
+    }
+    joined += `${v},`;
+  }
+  if (plain && !/["\r\n]/.test(joined) && commas(joined) === n) return joined;
+  let out = '';
+  for (let c = 0; c < n; c++) out += `${csvCell(cells[c])},`;
+  return out;
 }
 
 /**
@@ -95,8 +122,7 @@ export class Formatter {
       } else if (this.format === 'ndjson') {
         out += `{"row":${index},"probability":${float32String(p)},"prediction":${JSON.stringify(label)},"risk_level":"${risk}"}\n`;
       } else {
-        for (const c of b.cells?.[r] ?? []) out += `${csvCell(c)},`;
-        out += `${float32String(p)},${csvCell(label)},${risk}\n`;
+        out += `${csvCells(b.cells?.[r] ?? [], this.header?.columns.length ?? 0)}${float32String(p)},${csvCell(label)},${risk}\n`;
       }
       r++;
     }

@@ -1,7 +1,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import csv from 'csv-parser';
 import { DriftlineError } from '../errors.js';
-import { CHUNKS_BUFFERED, type Header, type Parsed, type RawRow, type RowError } from './types.js';
+import { CHUNKS_BUFFERED, type Cells, type Header, type Parsed, type RowError } from './types.js';
 import { LoneCrNormalizer } from './line-endings.js';
 
 export interface ParseCsvOptions {
@@ -18,28 +18,31 @@ export interface ParseCsvOptions {
  */
 export class CsvRecordMapper {
   private columns: string[] | undefined;
-  private next = 0;
+  private n = 0;
+  next = 0;
 
   constructor(private readonly maxColumns = Number.POSITIVE_INFINITY) {}
 
-  map(rec: Record<string, string>): Header | RawRow | RowError | undefined {
-    const cells = Object.values(rec);
+  map(rec: Record<number, string>): Header | Cells | RowError | undefined {
     if (this.columns === undefined) {
+      const cells = Object.values(rec);
       if (cells.length === 0) return undefined; // blank lines before the header
       if (cells.length > this.maxColumns) {
         throw new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `The header has ${cells.length} columns; at most ${this.maxColumns} are accepted (MAX_COLUMNS)`);
       }
       cells[0] = cells[0]!.replace(/^\uFEFF/, '');
       this.columns = cells.map((c) => c.trim());
+      this.n = this.columns.length;
       return { kind: 'header', format: 'csv', columns: this.columns };
     }
     // pandas skips blank lines without counting them; so do we.
-    if (cells.length === 0 || (cells.length === 1 && cells[0] === '')) return undefined;
+    if (rec[0] === undefined || (rec[1] === undefined && rec[0] === '' && this.n > 1)) return undefined;
     const index = this.next++;
-    if (cells.length !== this.columns.length) {
-      return { kind: 'error', index, column: null, message: `expected ${this.columns.length} cells, found ${cells.length}` };
+    // Two lookups tell a ragged row, without counting its keys.
+    if (rec[this.n - 1] === undefined || rec[this.n] !== undefined) {
+      return { kind: 'error', index, column: null, message: `expected ${this.n} cells, found ${Object.keys(rec).length}` };
     }
-    return { kind: 'row', index, cells };
+    return rec;
   }
 
   get sawHeader(): boolean {
@@ -53,11 +56,12 @@ export function createParseCsv(opts: ParseCsvOptions = {}): Transform {
   const mapper = new CsvRecordMapper(opts.maxColumns);
   const crlf = new LoneCrNormalizer();
   // csv-parser emits every row of a chunk synchronously inside write(); they leave as one chunk.
-  let rows: (RawRow | RowError)[] = [];
+  let rows: (Cells | RowError)[] = [];
+  let first = 0;
   const release = (): void => {
-    if (rows.length === 0) return;
-    stage.push({ kind: 'rows', rows } satisfies Parsed);
+    if (rows.length > 0) stage.push({ kind: 'rows', first, rows } satisfies Parsed);
     rows = [];
+    first = mapper.next;
   };
   const stage = new Transform({
     readableObjectMode: true,
@@ -81,12 +85,12 @@ export function createParseCsv(opts: ParseCsvOptions = {}): Transform {
       cb(err);
     },
   });
-  parser.on('data', (rec: Record<string, string>) => {
+  parser.on('data', (rec: Record<number, string>) => {
     try {
       const out = mapper.map(rec);
       if (out === undefined) return;
-      if (out.kind === 'header') stage.push(out);
-      else rows.push(out);
+      if ((out as Header).kind === 'header') stage.push(out);
+      else rows.push(out as Cells | RowError);
     } catch (err) {
       stage.destroy(err as Error);
     }

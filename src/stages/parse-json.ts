@@ -1,7 +1,7 @@
 import { Transform, type Duplex, type TransformCallback } from 'node:stream';
 import { parser as jsonParser } from 'stream-json';
 import { DriftlineError } from '../errors.js';
-import { CHUNKS_BUFFERED, type Header, type Parsed, type RawRow, type RowError } from './types.js';
+import { CHUNKS_BUFFERED, type Cells, type Header, type Parsed, type RowError } from './types.js';
 
 export interface ParseJsonOptions {
   /** Longest string, key or number literal accepted (bytes of its text). */
@@ -24,6 +24,11 @@ export class JsonRowAssembler {
   private started = false;
   private columns: string[] | undefined;
   private index = 0;
+
+  /** The row number the next row will get. */
+  get next(): number {
+    return this.index;
+  }
   private row: Map<string, Scalar> | undefined;
   private key: string | undefined;
   private text = '';
@@ -32,7 +37,7 @@ export class JsonRowAssembler {
   private readonly maxDepth: number;
   private readonly maxColumns: number;
 
-  constructor(private readonly emit: (p: Header | RawRow | RowError) => void, opts: ParseJsonOptions = {}) {
+  constructor(private readonly emit: (p: Header | Cells | RowError) => void, opts: ParseJsonOptions = {}) {
     this.maxField = opts.maxFieldBytes ?? 64 * 1024 * 1024;
     this.maxDepth = opts.maxDepth ?? 64;
     this.maxColumns = opts.maxColumns ?? Number.POSITIVE_INFINITY;
@@ -130,7 +135,7 @@ export class JsonRowAssembler {
       this.emit({ kind: 'error', index, column: null, message: problem ?? 'not a row object' });
       return;
     }
-    this.emit({ kind: 'row', index, cells: alignCells(this.columns!, row) });
+    this.emit(alignCells(this.columns!, row));
   }
 }
 
@@ -144,16 +149,17 @@ export function alignCells(columns: readonly string[], row: ReadonlyMap<string, 
 /** bytes → Header, rows … for a JSON array body, never holding the whole body. */
 export function createParseJson(opts: ParseJsonOptions = {}): Transform {
   const tokens = jsonParser.asStream({ packValues: false, streamValues: true, packKeys: false, streamKeys: true }) as Duplex;
-  let rows: (RawRow | RowError)[] = [];
+  let rows: (Cells | RowError)[] = [];
+  let first = 0;
   let sawInput = false;
   const release = (): void => {
-    if (rows.length === 0) return;
-    stage.push({ kind: 'rows', rows } satisfies Parsed);
+    if (rows.length > 0) stage.push({ kind: 'rows', first, rows } satisfies Parsed);
     rows = [];
+    first = core.next;
   };
-  const asm = new JsonRowAssembler((p) => {
-    if (p.kind === 'header') stage.push(p);
-    else rows.push(p);
+  const core = new JsonRowAssembler((p) => {
+    if ((p as Header).kind === 'header') stage.push(p);
+    else rows.push(p as Cells | RowError);
   }, opts);
   const stage: Transform = new Transform({
     readableObjectMode: true,
@@ -169,7 +175,7 @@ export function createParseJson(opts: ParseJsonOptions = {}): Transform {
       tokens.once('end', () => {
         release();
         try {
-          asm.end();
+          core.end();
           cb();
         } catch (err) {
           cb(err as Error);
@@ -184,7 +190,7 @@ export function createParseJson(opts: ParseJsonOptions = {}): Transform {
   });
   tokens.on('data', (tok: Token) => {
     try {
-      asm.consume(tok);
+      core.consume(tok);
     } catch (err) {
       stage.destroy(err as Error);
       tokens.destroy();

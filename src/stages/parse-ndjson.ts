@@ -2,7 +2,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { Transform, type TransformCallback } from 'node:stream';
 import { DriftlineError } from '../errors.js';
 import { alignCells } from './parse-json.js';
-import { CHUNKS_BUFFERED, type Header, type Parsed, type RawRow, type RowError } from './types.js';
+import { CHUNKS_BUFFERED, type Cells, type Header, type Parsed, type RowError } from './types.js';
 
 export interface ParseNdjsonOptions {
   /** Longest line accepted; bounds memory on a body with no line breaks. */
@@ -18,11 +18,16 @@ export class NdjsonLineParser {
   private carry = '';
   private columns: string[] | undefined;
   private index = 0;
+
+  /** The row number the next row will get. */
+  get next(): number {
+    return this.index;
+  }
   private readonly decoder = new StringDecoder('utf8');
   private readonly maxLine: number;
   private readonly maxColumns: number;
 
-  constructor(private readonly emit: (p: Header | RawRow | RowError) => void, opts: ParseNdjsonOptions = {}) {
+  constructor(private readonly emit: (p: Header | Cells | RowError) => void, opts: ParseNdjsonOptions = {}) {
     this.maxLine = opts.maxLineBytes ?? 64 * 1024 * 1024;
     this.maxColumns = opts.maxColumns ?? Number.POSITIVE_INFINITY;
   }
@@ -69,21 +74,22 @@ export class NdjsonLineParser {
       this.columns = [...row.keys()];
       this.emit({ kind: 'header', format: 'ndjson', columns: this.columns });
     }
-    this.emit({ kind: 'row', index, cells: alignCells(this.columns, row) });
+    this.emit(alignCells(this.columns, row));
   }
 }
 
 /** bytes → Header, rows … for `application/x-ndjson`. */
 export function createParseNdjson(opts: ParseNdjsonOptions = {}): Transform {
-  let rows: (RawRow | RowError)[] = [];
+  let rows: (Cells | RowError)[] = [];
+  let first = 0;
   const release = (): void => {
-    if (rows.length === 0) return;
-    stage.push({ kind: 'rows', rows } satisfies Parsed);
+    if (rows.length > 0) stage.push({ kind: 'rows', first, rows } satisfies Parsed);
     rows = [];
+    first = core.next;
   };
   const core = new NdjsonLineParser((p) => {
-    if (p.kind === 'header') stage.push(p);
-    else rows.push(p);
+    if ((p as Header).kind === 'header') stage.push(p);
+    else rows.push(p as Cells | RowError);
   }, opts);
   const stage: Transform = new Transform({
     readableObjectMode: true,

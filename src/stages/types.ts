@@ -17,12 +17,12 @@ export interface Header {
   columns: string[];
 }
 
-/** A row as parsed: cells aligned to Header.columns (strings for CSV, JSON values otherwise). */
-export interface RawRow {
-  kind: 'row';
-  index: number;
-  cells: unknown[];
-}
+/**
+ * A row as parsed: cells by column position, aligned to Header.columns (strings for CSV, JSON
+ * values otherwise). A CSV row is csv-parser's own record (`{0: …, 1: …}`), used as is: copying
+ * each into an array would cost an allocation per row for nothing.
+ */
+export type Cells = Readonly<Record<number, unknown>>;
 
 /** A row that could not be used; it is reported, counted and skipped, never fatal. */
 export interface RowError {
@@ -36,13 +36,17 @@ export interface RowError {
 /**
  * Rows travel in chunks (all the rows one input chunk held), not one stream object each: an
  * object-mode stream costs a few hundred ns per object per stage, more than validating a row.
+ * Row numbers are consecutive within a chunk: `rows[i]` is row `first + i`.
  */
-export interface Rows<T> {
+export interface Rows {
   kind: 'rows';
-  rows: T[];
+  first: number;
+  rows: (Cells | RowError)[];
 }
 
-export type Parsed = Header | Rows<RawRow | RowError>;
+export type Parsed = Header | Rows;
+
+export const isRowError = (r: Cells | RowError): r is RowError => (r as { kind?: unknown }).kind === 'error';
 
 /**
  * Validated rows, column-wise: the valid rows' features packed row-major into one Float32Array
@@ -66,7 +70,7 @@ export interface RowBlock {
   /** Per valid row: a user-supplied `id` cell (feedback can refer to it); null without one. */
   ids: (string | null)[] | null;
   /** Per valid row: the input cells, kept only when the output echoes them (CSV). */
-  cells: unknown[][] | null;
+  cells: Cells[] | null;
   /** Per rejected item, in input order. */
   errors: RowError[];
 }

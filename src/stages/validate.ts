@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DriftlineError } from '../errors.js';
 import type { FeatureSpec, ModelCard } from '../model/card.js';
 import { BlockBuilder } from './block.js';
-import { CHUNKS_BUFFERED, type Header, type Parsed, type Validated } from './types.js';
+import { CHUNKS_BUFFERED, isRowError, type Cells, type Header, type Parsed, type Validated } from './types.js';
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 
@@ -33,9 +33,17 @@ const NUMBER_RE = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 export function parseCell(cell: unknown): number | string {
   if (typeof cell === 'number') return Number.isFinite(cell) ? cell : 'not a finite number';
   if (typeof cell === 'string') {
+    // Fast path for the common cell (a plain number with no surrounding blanks): Number() does
+    // the work, and the few forms it accepts that we don't (hex/binary/octal, blanks as 0) are
+    // caught by looking at the first characters. Anything else takes the strict path.
+    const v = Number(cell);
+    const c0 = cell.charCodeAt(0);
+    if (c0 === 48 /* 0 */ && cell.length > 2) {
+      const c1 = cell.charCodeAt(1) | 32;
+      if (c1 === 120 || c1 === 98 || c1 === 111) return `not a number: ${preview(cell)}`;
+    } else if (c0 > 32 && v !== 0 && Number.isFinite(v)) return v;
     if (cell.trim() === '') return 'empty value';
     if (!NUMBER_RE.test(cell)) return `not a number: ${preview(cell)}`;
-    const v = Number(cell);
     return Number.isFinite(v) ? v : `out of range: ${preview(cell)}`;
   }
   if (cell === undefined) return 'missing value';
@@ -98,7 +106,7 @@ export class RowValidator {
   }
 
   /** Validates one row into `out`: its features at out.offset and a commit, or a rejection. */
-  rowInto(out: BlockBuilder, plan: HeaderPlan, columns: readonly string[], index: number, cells: unknown[], keepCells: boolean): void {
+  rowInto(out: BlockBuilder, plan: HeaderPlan, columns: readonly string[], index: number, cells: Cells, keepCells: boolean): void {
     const features = this.card.features;
     const dst = out.features;
     const at0 = out.offset;
@@ -146,15 +154,17 @@ export function createValidateRows(card: ModelCard, opts: { maxRows?: number; ke
           header = rec;
           return cb(null, rec);
         }
-        const out = new BlockBuilder(nFeatures, rec.rows.length, { cells: keepCells, ids: plan !== undefined && plan.idAt !== -1 });
-        for (const r of rec.rows) {
-          if (r.index >= maxRows) {
-            throw new DriftlineError('DL_ERR_TOO_MANY_ROWS', `The upload has more than ${maxRows} rows (MAX_ROWS_PER_REQUEST)`);
-          }
-          if (r.kind === 'error') out.reject(r);
+        const rows = rec.rows;
+        if (rec.first + rows.length > maxRows) {
+          throw new DriftlineError('DL_ERR_TOO_MANY_ROWS', `The upload has more than ${maxRows} rows (MAX_ROWS_PER_REQUEST)`);
+        }
+        const out = new BlockBuilder(nFeatures, rows.length, { cells: keepCells, ids: plan !== undefined && plan.idAt !== -1 });
+        for (let i = 0; i < rows.length; i++) {
+          const r = rows[i]!;
+          if (isRowError(r)) out.reject(r);
           else if (header === undefined || plan === undefined) {
             throw new DriftlineError('DL_ERR_INTERNAL', 'a row reached validation before the header');
-          } else validator.rowInto(out, plan, header.columns, r.index, r.cells, keepCells);
+          } else validator.rowInto(out, plan, header.columns, rec.first + i, r, keepCells);
         }
         cb(null, { kind: 'block', ...out.build() } satisfies Validated);
       } catch (err) {
