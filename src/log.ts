@@ -1,4 +1,4 @@
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
 
 export type { Logger };
 
@@ -21,9 +21,7 @@ const REDACT = [
  * The service logs to stdout; command-line tools log to stderr so that their stdout stays
  * clean for data (`driftline score - > out.csv`).
  */
-export function createLogger(level: LevelWithSilent = 'info', fd: 1 | 2 = 1): Logger {
-  return pino(
-    { level, base: { service: 'driftline' }, redact: { paths: REDACT, censor: '[redacted]' } },
-    pino.destination({ fd, sync: fd === 2 }),
-  );
+export function createLogger(level: LevelWithSilent = 'info', to: 1 | 2 | DestinationStream = 1): Logger {
+  const dest = typeof to === 'number' ? pino.destination({ fd: to, sync: to === 2 }) : to;
+  return pino({ level, base: { service: 'driftline' }, redact: { paths: REDACT, censor: '[redacted]' } }, dest);
 }

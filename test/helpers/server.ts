@@ -17,7 +17,7 @@ export interface TestServer {
 }
 
 /** Starts the real service on port 0 with a fresh data directory. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, logTo?: import('pino').DestinationStream): Promise<TestServer> {
   const dataDir = env.DATA_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'dl-srv-'));
   const config = parseConfig({
     PORT: '0',
@@ -28,7 +28,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     LOG_LEVEL: process.env.DL_TEST_LOG ?? 'silent',
     ...env,
   });
-  const service = await startService(config, createLogger(config.LOG_LEVEL, 2));
+  const service = await startService(config, createLogger(config.LOG_LEVEL, logTo ?? 2));
   const url = `http://127.0.0.1:${service.port}`;
   return { url, port: service.port, service, dataDir, close: () => service.shutdown() };
 }
