@@ -28,14 +28,19 @@ const everyByte = (s: string): Readable => {
   return chunked(b, Array.from({ length: b.length }, (_, i) => i));
 };
 
-t.test('CsvRecordMapper: header, rows, BOM, blank lines and ragged rows', async (t) => {
+t.test('CsvRecordMapper: header names, BOM, blank lines and ragged rows', async (t) => {
   const m = new CsvRecordMapper();
-  t.same(m.map({ 0: '\uFEFFa', 1: ' b ' }), { kind: 'header', format: 'csv', columns: ['a', 'b'] });
+  t.equal(m.mapHeader({ header: '\uFEFFa', index: 0 }), '0', 'columns are keyed by position');
+  t.equal(m.mapHeader({ header: ' b ', index: 1 }), '1');
+  t.same(m.header(), { kind: 'header', format: 'csv', columns: ['a', 'b'] });
   t.same(m.map({ 0: '1', 1: '2' }), { 0: '1', 1: '2' }, "a row is csv-parser's record itself");
   t.equal(m.map({}), undefined, 'blank lines are skipped and not counted');
   t.same(m.map({ 0: '1' }), { kind: 'error', index: 1, column: null, message: 'expected 2 cells, found 1' });
-  t.same(m.map({ 0: '1', 1: '2', 2: '3' }), { kind: 'error', index: 2, column: null, message: 'expected 2 cells, found 3' });
-  t.throws(() => new CsvRecordMapper(2).map({ 0: 'a', 1: 'b', 2: 'c' }), { code: 'DL_ERR_PAYLOAD_TOO_LARGE' });
+  t.same(m.map({ 0: '1', 1: '2', _2: '3' }), { kind: 'error', index: 2, column: null, message: 'expected 2 cells, found 3' });
+  const wide = new CsvRecordMapper(2);
+  for (let i = 0; i < 3; i++) wide.mapHeader({ header: `c${i}`, index: i });
+  t.throws(() => wide.header(), { code: 'DL_ERR_PAYLOAD_TOO_LARGE' });
+  t.throws(() => new CsvRecordMapper().header(), { code: 'DL_ERR_EMPTY_BODY' });
 });
 
 t.test('LoneCrNormalizer: lone CR becomes LF, CRLF and LF pass untouched, a CR split across chunks', async (t) => {

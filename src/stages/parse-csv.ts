@@ -12,34 +12,47 @@ export interface ParseCsvOptions {
 }
 
 /**
- * Pure core: turns csv-parser's positional records (`{0: .., 1: ..}`, header line included)
- * into a Header, then RawRows. Ragged rows become RowErrors rather than being padded or cut, so
- * that a shifted cell can never be predicted as the wrong feature.
+ * Pure core: csv-parser's records → Header, then rows. csv-parser is told each column's key is
+ * its position ("0", "1", …): rows stay csv-parser's own objects, addressed by column index,
+ * and duplicate column names can't collapse into one key. Ragged rows become RowErrors rather
+ * than being padded or cut, so that a shifted cell can never be predicted as the wrong feature.
  */
 export class CsvRecordMapper {
+  private readonly names: string[] = [];
   private columns: string[] | undefined;
   private n = 0;
+  private extra = '_0';
   next = 0;
 
   constructor(private readonly maxColumns = Number.POSITIVE_INFINITY) {}
 
-  map(rec: Record<number, string>): Header | Cells | RowError | undefined {
-    if (this.columns === undefined) {
-      const cells = Object.values(rec);
-      if (cells.length === 0) return undefined; // blank lines before the header
-      if (cells.length > this.maxColumns) {
-        throw new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `The header has ${cells.length} columns; at most ${this.maxColumns} are accepted (MAX_COLUMNS)`);
-      }
-      cells[0] = cells[0]!.replace(/^\uFEFF/, '');
-      this.columns = cells.map((c) => c.trim());
-      this.n = this.columns.length;
-      return { kind: 'header', format: 'csv', columns: this.columns };
+  /** csv-parser's mapHeaders hook: remembers the name, keys the column by its position. */
+  readonly mapHeader = ({ header, index }: { header: string; index: number }): string => {
+    this.names[index] = index === 0 ? header.replace(/^\uFEFF/, '').trim() : header.trim();
+    return String(index);
+  };
+
+  /** Called once the header line is parsed. */
+  header(): Header {
+    if (this.names.length === 0 || (this.names.length === 1 && this.names[0] === '')) {
+      throw new DriftlineError('DL_ERR_EMPTY_BODY', 'The CSV header line is empty');
     }
+    if (this.names.length > this.maxColumns) {
+      throw new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `The header has ${this.names.length} columns; at most ${this.maxColumns} are accepted (MAX_COLUMNS)`);
+    }
+    this.columns = this.names;
+    this.n = this.names.length;
+    // csv-parser keys cells beyond the header "_<index>".
+    this.extra = `_${this.n}`;
+    return { kind: 'header', format: 'csv', columns: this.columns };
+  }
+
+  map(rec: Record<string, string>): Cells | RowError | undefined {
     // pandas skips blank lines without counting them; so do we.
-    if (rec[0] === undefined || (rec[1] === undefined && rec[0] === '' && this.n > 1)) return undefined;
+    if (rec[0] === undefined) return undefined;
     const index = this.next++;
     // Two lookups tell a ragged row, without counting its keys.
-    if (rec[this.n - 1] === undefined || rec[this.n] !== undefined) {
+    if (rec[this.n - 1] === undefined || rec[this.extra] !== undefined) {
       return { kind: 'error', index, column: null, message: `expected ${this.n} cells, found ${Object.keys(rec).length}` };
     }
     return rec;
@@ -52,8 +65,8 @@ export class CsvRecordMapper {
 
 /** bytes → Header, rows … (csv-parser does the CSV grammar: quotes, CRLF). */
 export function createParseCsv(opts: ParseCsvOptions = {}): Transform {
-  const parser = csv({ headers: false, strict: false, maxRowBytes: opts.maxRowBytes ?? 64 * 1024 * 1024 });
   const mapper = new CsvRecordMapper(opts.maxColumns);
+  const parser = csv({ mapHeaders: mapper.mapHeader, strict: false, maxRowBytes: opts.maxRowBytes ?? 64 * 1024 * 1024 });
   const crlf = new LoneCrNormalizer();
   // csv-parser emits every row of a chunk synchronously inside write(); they leave as one chunk.
   let rows: (Cells | RowError)[] = [];
@@ -85,15 +98,17 @@ export function createParseCsv(opts: ParseCsvOptions = {}): Transform {
       cb(err);
     },
   });
-  parser.on('data', (rec: Record<number, string>) => {
+  parser.on('headers', () => {
     try {
-      const out = mapper.map(rec);
-      if (out === undefined) return;
-      if ((out as Header).kind === 'header') stage.push(out);
-      else rows.push(out as Cells | RowError);
+      stage.push(mapper.header());
     } catch (err) {
       stage.destroy(err as Error);
+      parser.destroy();
     }
+  });
+  parser.on('data', (rec: Record<string, string>) => {
+    const out = mapper.map(rec);
+    if (out !== undefined) rows.push(out);
   });
   parser.on('error', (err: Error) => stage.destroy(csvError(err, opts)));
   return stage;
