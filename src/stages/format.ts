@@ -31,33 +31,15 @@ export function float32String(p: number): string {
 
 const round4 = (p: number): number => Math.round(p * 1e4) / 1e4;
 
+const NEEDS_QUOTES = /[",\r\n]/;
+
 function csvCell(v: unknown): string {
-  const s = v === undefined || v === null ? '' : typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  const s = typeof v === 'string' ? v : v === undefined || v === null ? '' : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
+  return NEEDS_QUOTES.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-function commas(s: string): number {
-  let k = 0;
-  for (let i = s.indexOf(','); i !== -1; i = s.indexOf(',', i + 1)) k++;
-  return k;
-}
-
-/**
- * The input cells of a row as CSV, each followed by a comma. Most rows need no quoting: join
- * them and check the result once, rather than each cell.
- */
+/** The input cells of a row as CSV, each followed by a comma. */
 function csvCells(cells: Cells, n: number): string {
-  let joined = '';
-  let plain = true;
-  for (let c = 0; c < n; c++) {
-    const v = cells[c];
-    if (typeof v !== 'string') {
-      plain = false;
-      break;
-    }
-    joined += `${v},`;
-  }
-  if (plain && !/["\r\n]/.test(joined) && commas(joined) === n) return joined;
   let out = '';
   for (let c = 0; c < n; c++) out += `${csvCell(cells[c])},`;
   return out;
