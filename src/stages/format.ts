@@ -133,11 +133,13 @@ export function createFormat(format: OutputFormat, ctx: FormatContext, extra?: (
       let s = started ? '' : f.start();
       started = true;
       s += f.write(rec);
-      cb(null, s === '' ? undefined : s);
+      // Encoded here, once: a batch's text is a rope of its rows' pieces, and turning it into
+      // bytes at once lets those pieces die young instead of waiting for the socket.
+      cb(null, s === '' ? undefined : Buffer.from(s));
     },
     flush(cb: TransformCallback) {
       const s = (started ? '' : f.start()) + f.end(extra?.() ?? {});
-      cb(null, s === '' ? undefined : s);
+      cb(null, s === '' ? undefined : Buffer.from(s));
     },
   });
 }

@@ -37,9 +37,7 @@ export class CsvRecordMapper {
     if (this.names.length === 0 || (this.names.length === 1 && this.names[0] === '')) {
       throw new DriftlineError('DL_ERR_EMPTY_BODY', 'The CSV header line is empty');
     }
-    if (this.names.length > this.maxColumns) {
-      throw new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `The header has ${this.names.length} columns; at most ${this.maxColumns} are accepted (MAX_COLUMNS)`);
-    }
+    if (this.names.length > this.maxColumns) throw tooManyColumns(this.maxColumns);
     this.columns = this.names;
     this.n = this.names.length;
     // csv-parser keys cells beyond the header "_<index>".
@@ -63,11 +61,59 @@ export class CsvRecordMapper {
   }
 }
 
+const tooManyColumns = (max: number): DriftlineError =>
+  new DriftlineError('DL_ERR_TOO_MANY_COLUMNS', `The CSV header has more than ${max} columns (MAX_COLUMNS)`);
+
+const LF = 10;
+const CR = 13;
+const QUOTE = 34;
+const COMMA = 44;
+
+/**
+ * Pure core, in front of csv-parser until the header line has gone by. It drops blank lines
+ * before the header (pandas skips them; csv-parser would read the first as an empty header), and
+ * counts the header's columns as its bytes arrive: a header of a million columns fails at column
+ * MAX_COLUMNS + 1, before csv-parser has built a million-cell row. Quotes toggle as csv-parser
+ * toggles them when it looks for the end of a row; for malformed quoting the count can run
+ * high, which only matters past MAX_COLUMNS.
+ */
+export class CsvHeaderGuard {
+  private started = false;
+  private done = false;
+  private quoted = false;
+  private columns = 1;
+
+  constructor(private readonly maxColumns = Number.POSITIVE_INFINITY) {}
+
+  push(chunk: Buffer): Buffer {
+    if (this.done) return chunk;
+    let at = 0;
+    if (!this.started) {
+      while (at < chunk.length && (chunk[at] === LF || chunk[at] === CR)) at++;
+      if (at === chunk.length) return chunk.subarray(at);
+      this.started = true;
+    }
+    for (let i = at; i < chunk.length; i++) {
+      const c = chunk[i];
+      if (c === QUOTE) this.quoted = !this.quoted;
+      else if (this.quoted) continue;
+      else if (c === COMMA) {
+        if (++this.columns > this.maxColumns) throw tooManyColumns(this.maxColumns);
+      } else if (c === LF) {
+        this.done = true;
+        break;
+      }
+    }
+    return at === 0 ? chunk : chunk.subarray(at);
+  }
+}
+
 /** bytes → Header, rows … (csv-parser does the CSV grammar: quotes, CRLF). */
 export function createParseCsv(opts: ParseCsvOptions = {}): Transform {
   const mapper = new CsvRecordMapper(opts.maxColumns);
   const parser = csv({ mapHeaders: mapper.mapHeader, strict: false, maxRowBytes: opts.maxRowBytes ?? 64 * 1024 * 1024 });
   const crlf = new LoneCrNormalizer();
+  const guard = new CsvHeaderGuard(opts.maxColumns);
   // csv-parser emits every row of a chunk synchronously inside write(); they leave as one chunk.
   let rows: (Cells | RowError)[] = [];
   let first = 0;
@@ -80,7 +126,13 @@ export function createParseCsv(opts: ParseCsvOptions = {}): Transform {
     readableObjectMode: true,
     readableHighWaterMark: CHUNKS_BUFFERED,
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      parser.write(crlf.push(chunk), (err) => {
+      let bytes: Buffer;
+      try {
+        bytes = guard.push(crlf.push(chunk));
+      } catch (err) {
+        return cb(err as Error);
+      }
+      parser.write(bytes, (err) => {
         release();
         cb(err === undefined || err === null ? null : csvError(err, opts));
       });
@@ -117,6 +169,6 @@ export function createParseCsv(opts: ParseCsvOptions = {}): Transform {
 function csvError(err: Error, opts: ParseCsvOptions): DriftlineError {
   if (err instanceof DriftlineError) return err;
   return /maximum size|maxRowBytes/i.test(err.message)
-    ? new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `A CSV row is larger than ${opts.maxRowBytes ?? 64 * 1024 * 1024} bytes (MAX_FIELD_BYTES)`, { cause: err })
+    ? new DriftlineError('DL_ERR_FIELD_TOO_LARGE', `A CSV row is larger than ${opts.maxRowBytes ?? 64 * 1024 * 1024} bytes (MAX_FIELD_BYTES, which bounds a whole CSV row)`, { cause: err })
     : new DriftlineError('DL_ERR_BAD_INPUT', `Malformed CSV: ${err.message}`, { cause: err });
 }

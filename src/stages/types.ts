@@ -8,7 +8,7 @@ export type InputFormat = 'csv' | 'json' | 'ndjson';
  * Object-mode buffer between stages. Each object is a chunk of rows or a batch (hundreds of
  * rows), so a couple per stage keeps every stage busy while bounding memory to a few chunks.
  */
-export const CHUNKS_BUFFERED = 2;
+export const CHUNKS_BUFFERED = 1;
 
 export interface Header {
   kind: 'header';
