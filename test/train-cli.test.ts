@@ -30,7 +30,7 @@ t.test('a CSV in the service\'s format (no ID column) trains, with the shipped s
   const data = path.join(dir, 'service.csv');
   writeSyntheticCsv(data, rows, 'service');
   const out = path.join(dir, 'model');
-  const r = await train(['--data', data, '--out', out, '--members', '1', '--max-iter', '20']);
+  const r = await train(['--data', data, '--out', out, '--members', '1', '--max-iter', '20', '--student-trees', '30']);
   t.equal(r.code, 0, r.stderr);
   t.equal(r.stdout, '', 'stdout stays clean');
   t.match(r.stderr, /no ID column: using 1-based row numbers as IDs/);
@@ -40,15 +40,33 @@ t.test('a CSV in the service\'s format (no ID column) trains, with the shipped s
   t.match(r.stderr, new RegExp(`${6000 - inRange} of 6000 validation IDs are not in the data`));
   t.match(r.stderr, new RegExp(`2500 rows: ${2500 - inRange} to train on, ${inRange} for validation`));
   t.match(r.stderr, /booster 1\/1, tree 10: fit log-loss 0\.\d+, holdout 0\.\d+/, 'plain progress lines when stderr is not a terminal');
+  t.match(r.stderr, /student, tree 30: cross-entropy to the teacher 0\.\d+/, 'the distilled booster reports its fit too');
+  t.match(r.stderr, /distilled into one booster of 30 trees/);
   t.match(r.stderr, /validation ROC-AUC 0\.\d{4}, accuracy 0\.\d{4}, F1 0\.\d{4}/);
 
   const card = readModelCard(path.join(out, 'card.json'));
-  t.match(card.training, { id_source: '1-based row number (no ID column)', split: { file: 'validation_ids.json' }, rows: { validation: inRange } });
+  t.match(card.training, { id_source: '1-based row number (no ID column)', split: { file: 'validation_ids.json' }, rows: { validation: inRange }, hyper_parameters: { student_trees: 30 }, trees: 30 });
   t.same(card.features.map((f) => f.aliases[0]), ['LIMIT_BAL', 'AGE', 'PAY_0', 'PAY_2', 'BILL_AMT1', 'BILL_AMT2', 'PAY_AMT1', 'PAY_AMT2']);
   t.ok(existsSync(path.join(out, 'model.onnx')));
   const profile = readProfile(path.join(out, 'reference.json'));
   t.equal(profile.rows, 2500, 'reference profile written beside the model');
   t.ok(profile.prediction !== null && profile.prediction.mean > 0 && profile.prediction.mean < 1);
+});
+
+t.test('--no-distill ships the members\' average itself, as before distillation', async (t) => {
+  const data = path.join(dir, 'uci-avg.csv');
+  writeSyntheticCsv(data, rows);
+  const split = path.join(dir, 'split-avg.json');
+  writeSplit(split, 2500);
+  const out = path.join(dir, 'avg');
+  const r = await train(['--data', data, '--split', split, '--out', out, '--members', '2', '--max-iter', '15', '--no-distill']);
+  t.equal(r.code, 0, r.stderr);
+  t.notMatch(r.stderr, /student|distilled/);
+  const card = readModelCard(path.join(out, 'card.json'));
+  const members = card.training!['members'] as { iterations: number }[];
+  t.match(card.training, { hyper_parameters: { distill: false, members: 2 }, trees: members[0]!.iterations + members[1]!.iterations });
+  t.notOk('distillation' in card.training!, 'no distillation record');
+  t.match(card.training!['hyper_parameters_chosen_by'], /command-line overrides of max_iter, members, distill/);
 });
 
 t.test('bad input fails with a message and a non-zero exit, writing nothing', async (t) => {
@@ -60,6 +78,9 @@ t.test('bad input fails with a message and a non-zero exit, writing nothing', as
   const badParam = await train(['--data', data, '--split', split, '--out', path.join(dir, 'x1'), '--max-leaf-nodes', '1']);
   t.not(badParam.code, 0);
   t.match(badParam.stderr, /maxLeafNodes must be an integer ≥ 2, got 1/);
+  const badStudent = await train(['--data', data, '--split', split, '--out', path.join(dir, 'x1'), '--student-learning-rate', '0']);
+  t.not(badStudent.code, 0);
+  t.match(badStudent.stderr, /studentLearningRate must be in \(0, 1\], got 0/);
 
   const noAge = path.join(dir, 'no-age.csv');
   writeFileSync(noAge, readFileSync(data, 'utf8').replace('"AGE"', '"AGE_YEARS"'));

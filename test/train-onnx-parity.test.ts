@@ -18,7 +18,7 @@ import { syntheticColumns, syntheticRows } from './helpers/train-synthetic.js';
 // The graph onnxruntime runs and the trainer's own predict must agree to within 1e-6 on P.
 // onnxruntime runs with one intra-op thread, as the service does: with more, it sums the trees
 // in per-thread blocks, a different float32 summation order (measured up to 6.6e-7 apart on
-// the bundled model with 2 threads).
+// the 572-tree average of five boosters with 2 threads).
 
 const TOL = 1e-6;
 const { onnx } = onnxProto;

@@ -30,6 +30,9 @@ interface TrainFlags {
   l2?: number;
   maxBins?: number;
   members?: number;
+  distill: boolean;
+  studentTrees?: number;
+  studentLearningRate?: number;
   earlyStopping: boolean;
 }
 
@@ -60,8 +63,11 @@ export function registerTrain(program: Command): void {
     .option('--min-samples-leaf <n>', `rows per leaf at least (default ${BUNDLED_PARAMS.minSamplesLeaf})`, integer)
     .option('--l2 <x>', `L2 penalty on leaf values (default ${BUNDLED_PARAMS.l2})`, number)
     .option('--max-bins <n>', `bins per feature, ≤ 255 (default ${BUNDLED_PARAMS.maxBins})`, integer)
-    .option('--members <n>', `boosters averaged, each with its own early-stopping holdout (default ${BUNDLED_PARAMS.members})`, integer)
-    .option('--no-early-stopping', 'fit all --max-iter trees on all training rows')
+    .option('--members <n>', `boosters averaged, each with its own early-stopping holdout: the student's teacher, or the model with --no-distill (default ${BUNDLED_PARAMS.members})`, integer)
+    .option('--no-early-stopping', 'fit all --max-iter trees on all training rows (each member)')
+    .option('--no-distill', `ship the members' average itself, not a one-booster copy of it (${BUNDLED_PARAMS.members} members: ~8× the inference cost)`)
+    .option('--student-trees <n>', `trees of the distilled booster (default ${BUNDLED_PARAMS.studentTrees})`, integer)
+    .option('--student-learning-rate <x>', `shrinkage of the distilled booster (default ${BUNDLED_PARAMS.studentLearningRate})`, number)
     .action(async (flags: TrainFlags, cmd: Command) => {
       const params: BoostParams = {
         ...BUNDLED_PARAMS,
@@ -72,7 +78,10 @@ export function registerTrain(program: Command): void {
         ...(flags.l2 === undefined ? {} : { l2: flags.l2 }),
         ...(flags.maxBins === undefined ? {} : { maxBins: flags.maxBins }),
         ...(flags.members === undefined ? {} : { members: flags.members }),
+        ...(flags.studentTrees === undefined ? {} : { studentTrees: flags.studentTrees }),
+        ...(flags.studentLearningRate === undefined ? {} : { studentLearningRate: flags.studentLearningRate }),
         earlyStopping: flags.earlyStopping,
+        distill: flags.distill,
       };
       const overridden = (Object.keys(params) as (keyof BoostParams)[]).filter((k) => params[k] !== BUNDLED_PARAMS[k]);
       try {
@@ -173,17 +182,21 @@ function createReporter(out: NodeJS.WriteStream): Reporter {
         break;
       case 'iteration': {
         const loss = Number.isNaN(e.holdoutLoss) ? 'n/a' : e.holdoutLoss.toFixed(5);
+        // The student has no holdout; its fit loss is the cross-entropy to the teacher's probabilities.
+        const fitLoss = e.trainLoss.toFixed(5);
         if (tty) {
           // A bar per booster; early stopping ends it before maxIter, so its total is only a cap.
           if (e.member !== member) {
             stopBar();
             member = e.member;
-            startBar(`booster ${e.member}/${e.members} {bar} {value}/{total} trees | holdout log-loss {loss}`, e.maxIter, { loss });
+            if (e.student) startBar('student   {bar} {value}/{total} trees | cross-entropy to the teacher {loss}', e.maxIter, { loss: fitLoss });
+            else startBar(`booster ${e.member}/${e.members} {bar} {value}/{total} trees | holdout log-loss {loss}`, e.maxIter, { loss });
           }
           shown = e.iteration;
-          bar?.update(e.iteration, { loss });
+          bar?.update(e.iteration, { loss: e.student ? fitLoss : loss });
         } else if (e.iteration % LINE_EVERY === 0) {
-          line(`booster ${e.member}/${e.members}, tree ${e.iteration}: fit log-loss ${e.trainLoss.toFixed(5)}, holdout ${loss}`);
+          if (e.student) line(`student, tree ${e.iteration}: cross-entropy to the teacher ${fitLoss}`);
+          else line(`booster ${e.member}/${e.members}, tree ${e.iteration}: fit log-loss ${fitLoss}, holdout ${loss}`);
         }
         break;
       }

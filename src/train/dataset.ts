@@ -100,7 +100,7 @@ export function subset(ds: Dataset, index: ArrayLike<number>): Dataset {
 }
 
 /** Row-major [rows × features] copy: the layout of the ONNX input tensor. */
-export function toRowMajor(ds: Pick<Dataset, 'columns' | 'rows'>): Float32Array {
+export function toRowMajor(ds: { columns: readonly Float32Array[]; rows: number }): Float32Array {
   const f = ds.columns.length;
   const out = new Float32Array(ds.rows * f);
   ds.columns.forEach((c, j) => {

@@ -1,3 +1,4 @@
+import { fitStudent, type StudentResult } from './distill.js';
 import { checkParams, fitBoosting, type BoostInput, type BoostParams, type BoostResult, type Ensemble, type IterationInfo } from './gbdt.js';
 import { deriveSeed } from './prng.js';
 import type { Tree } from './tree.js';
@@ -12,22 +13,39 @@ import type { Tree } from './tree.js';
 // (0.3–0.8, LightGBM's bagging) gained nothing measurable (+0.0003 ± 0.0004) and was dropped.
 //
 // The average is still one tree ensemble: the members' trees side by side with leaf values
-// divided by the number of members, and the mean of their base scores.
+// divided by the number of members, and the mean of their base scores. Its cost at inference
+// grows with its trees (572 for the bundled parameters), so with `distill` the model shipped is
+// a one-booster copy of it instead (distill.ts).
 
 export interface ModelResult {
+  /** What is exported: the student when distilling, else the members' average. */
   model: Ensemble;
   members: BoostResult[];
+  /** The members' average; the same object as `model` without distillation. */
+  average: Ensemble;
+  student: StudentResult | undefined;
 }
 
-export type MemberIterationInfo = IterationInfo & { member: number; members: number };
+export type MemberIterationInfo = IterationInfo & {
+  /** 1-based member, or members + 1 for the student. */
+  member: number;
+  members: number;
+  student: boolean;
+};
 
 export function fitModel(data: BoostInput, params: BoostParams, seed: number, onIteration?: (info: MemberIterationInfo) => void): ModelResult {
   checkParams(params);
   const members: BoostResult[] = [];
   for (let k = 0; k < params.members; k++) {
-    members.push(fitBoosting(data, params, deriveSeed(seed, k), (info) => onIteration?.({ ...info, member: k + 1, members: params.members })));
+    members.push(fitBoosting(data, params, deriveSeed(seed, k), (info) => onIteration?.({ ...info, member: k + 1, members: params.members, student: false })));
   }
-  return { model: averageEnsembles(members.map((m) => m.model)), members };
+  const average = averageEnsembles(members.map((m) => m.model));
+  if (!params.distill) return { model: average, members, average, student: undefined };
+  // The student has no holdout, so its seed is never drawn on; derived anyway, apart from the members'.
+  const student = fitStudent(data, average, params, deriveSeed(seed, params.members), (info) =>
+    onIteration?.({ ...info, member: params.members + 1, members: params.members, student: true }),
+  );
+  return { model: student.booster.model, members, average, student };
 }
 
 /** One ensemble whose raw score is the mean of the given ensembles' raw scores (up to float32 rounding). */

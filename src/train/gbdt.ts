@@ -22,6 +22,14 @@ export interface BoostParams {
   tol: number;
   /** Boosters averaged into the model, each with its own seeded holdout (ensemble.ts); 1 = one booster, as sklearn. */
   members: number;
+  /**
+   * Distillation (distill.ts): ship one booster fit to the members' averaged probabilities
+   * instead of the average itself. The student shares the members' tree parameters.
+   */
+  distill: boolean;
+  /** The student's trees, all kept: it has no early stopping (distill.ts says why). */
+  studentTrees: number;
+  studentLearningRate: number;
 }
 
 /** scikit-learn 1.2's HistGradientBoostingClassifier defaults (early_stopping='auto' is on above 10,000 rows). */
@@ -38,6 +46,10 @@ export const SKLEARN_DEFAULTS: Readonly<BoostParams> = Object.freeze({
   nIterNoChange: 10,
   tol: 1e-7,
   members: 1,
+  // sklearn has no distillation; the student's values matter only when it is switched on.
+  distill: false,
+  studentTrees: 80,
+  studentLearningRate: 0.5,
 });
 
 // sklearn's min_hessian_to_split: a child whose hessian sum is this small carries no signal.
@@ -75,7 +87,13 @@ export interface BoostResult {
 
 export interface BoostInput {
   columns: readonly Float32Array[];
+  /** True labels: they stratify the early-stopping holdout. */
   y: Uint8Array;
+  /**
+   * Soft targets in [0, 1] to fit instead of y (distillation: a teacher's probabilities). The
+   * early-stopping holdout, if any, is still scored against y.
+   */
+  target?: Float64Array | undefined;
 }
 
 /**
@@ -100,9 +118,10 @@ export function fitBoosting(data: BoostInput, params: BoostParams, seed: number,
     for (let i = 0; i < idx.length; i++) out[i] = a[idx[i]!]!;
     return out;
   };
+  const takeF64 = (a: Float64Array, idx: Uint32Array): Float64Array => Float64Array.from(idx, (i) => a[i]!);
   const fitCols = data.columns.map((c) => take(c, fitIdx));
   const holdCols = data.columns.map((c) => take(c, holdIdx));
-  const yFit = take(data.y, fitIdx);
+  const yFit = data.target === undefined ? take(data.y, fitIdx) : takeF64(data.target, fitIdx);
   const yHold = take(data.y, holdIdx);
 
   // Bins come from the rows trees are fit on, never from the holdout, as in sklearn.
@@ -171,6 +190,8 @@ export function checkParams(p: BoostParams): void {
   if (!(p.l2 >= 0)) problems.push(`l2 must be ≥ 0, got ${p.l2}`);
   if (!(Number.isInteger(p.nIterNoChange) && p.nIterNoChange >= 1)) problems.push(`nIterNoChange must be an integer ≥ 1, got ${p.nIterNoChange}`);
   if (!(Number.isInteger(p.members) && p.members >= 1)) problems.push(`members must be an integer ≥ 1, got ${p.members}`);
+  if (!(Number.isInteger(p.studentTrees) && p.studentTrees >= 1)) problems.push(`studentTrees must be an integer ≥ 1, got ${p.studentTrees}`);
+  if (!(p.studentLearningRate > 0 && p.studentLearningRate <= 1)) problems.push(`studentLearningRate must be in (0, 1], got ${p.studentLearningRate}`);
   if (!(p.tol >= 0)) problems.push(`tol must be ≥ 0, got ${p.tol}`);
   if (problems.length > 0) throw new RangeError(`Invalid boosting parameters: ${problems.join('; ')}`);
 }

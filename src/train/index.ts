@@ -6,6 +6,8 @@ export { BUNDLED_PARAMS, BUNDLED_PARAMS_SOURCE, TUNING_GRID, TUNING_FOLDS, DEFAU
 export { checkParams, fitBoosting, shouldStop, SKLEARN_DEFAULTS } from './gbdt.js';
 export { fitModel, averageEnsembles } from './ensemble.js';
 export type { ModelResult } from './ensemble.js';
+export { fitStudent } from './distill.js';
+export type { StudentResult } from './distill.js';
 export type { BoostParams, BoostResult, Ensemble, IterationInfo } from './gbdt.js';
 export { predictRaw, predictProba, predictLabel, logistic32 } from './predict.js';
 export { exportOnnx } from './onnx-export.js';

@@ -9,7 +9,7 @@ import type { BoostParams } from './gbdt.js';
 import { buildCard, INPUT_NAME, MODEL_NAME, round } from './model-card.js';
 import { exportOnnx } from './onnx-export.js';
 import { predictProba } from './predict.js';
-import { leafCount, nodeCount } from './tree.js';
+import { decisionsPerRow, leafCount, nodeCount } from './tree.js';
 import { expandGrid, gridSearch, type CvResult, type Grid } from './tune.js';
 import { onnxMaxAbsDiff } from './verify.js';
 
@@ -73,14 +73,14 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   let params = opts.params;
   let tuning: Record<string, unknown> | undefined;
   if (opts.tune !== undefined) {
-    // Candidates are scored as single boosters (members × faster); the winner then gets the
-    // requested number of members.
-    const candidates = expandGrid({ ...opts.params, members: 1 }, opts.tune.grid);
+    // Candidates are scored as single boosters (members × faster, no student); the winner then
+    // gets the requested number of members and, if asked for, the student.
+    const candidates = expandGrid({ ...opts.params, members: 1, distill: false }, opts.tune.grid);
     emit({ type: 'tune-start', candidates: candidates.length });
     const ranked = gridSearch(train, candidates, opts.tune.folds, opts.seed, (result, done) =>
       emit({ type: 'tune-result', done, total: candidates.length, result }),
     );
-    params = { ...ranked[0]!.params, members: opts.params.members };
+    params = { ...ranked[0]!.params, members: opts.params.members, distill: opts.params.distill };
     tuning = {
       method: `${opts.tune.folds}-fold stratified cross-validation on the training rows, mean fold ROC-AUC`,
       candidates: candidates.length,
@@ -96,24 +96,36 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     type: 'step',
     message: `${members.length} booster(s) of ${members.map((m) => m.iterations).join(', ')} trees; holdout log-loss ${members.map((m) => m.holdoutLoss.at(-1)?.toFixed(5) ?? 'n/a').join(', ')}`,
   });
+  const student = fit.student;
+  if (student !== undefined) {
+    emit({ type: 'step', message: `distilled into one booster of ${student.booster.iterations} trees (KL divergence to the teacher ${student.klToTeacher.toFixed(5)})` });
+  }
 
   const xVal = toRowMajor(validation);
   const pVal = predictProba(fit.model, xVal, validation.rows);
   const metrics = binaryMetrics(validation.y, pVal);
   emit({ type: 'step', message: `validation ROC-AUC ${metrics.roc_auc.toFixed(4)}, accuracy ${metrics.accuracy.toFixed(4)}, F1 ${metrics.f1.toFixed(4)}` });
+  // Reported, never used to choose anything: what the copy cost against the model it copies.
+  const teacherAuc = student === undefined ? undefined : binaryMetrics(validation.y, predictProba(fit.average, xVal, validation.rows)).roc_auc;
+  if (teacherAuc !== undefined) emit({ type: 'step', message: `teacher (the ${members.length} boosters' average) validation ROC-AUC ${teacherAuc.toFixed(4)}` });
+  const xTrain = toRowMajor(train);
 
   const bytes = exportOnnx(fit.model, {
     inputName: INPUT_NAME,
     graphName: MODEL_NAME,
     producerVersion: opts.producerVersion,
-    docString: `${MODEL_NAME} ${opts.version}: histogram gradient-boosted trees (${members.length} averaged boosters, ${fit.model.trees.length} trees), input [N, ${dataset.featureNames.length}] float32 (${dataset.featureNames.join(', ')})`,
+    docString: `${MODEL_NAME} ${opts.version}: histogram gradient-boosted trees (${student === undefined ? `${members.length} averaged boosters` : `one booster distilled from the average of ${members.length}`}, ${fit.model.trees.length} trees), input [N, ${dataset.featureNames.length}] float32 (${dataset.featureNames.join(', ')})`,
     metadata: [['features', dataset.featureNames.join(',')]],
   });
 
   const trees = fit.model.trees;
   const training = {
     trainer: `driftline train ${opts.producerVersion}`,
-    algorithm: 'histogram-based gradient boosting: binary log-loss, leaf-wise trees on ≤ max_bins bins per feature, baseline log-odds init, early stopping on a stratified holdout; the mean of `members` such boosters, each with its own seeded holdout',
+    algorithm:
+      'histogram-based gradient boosting: binary log-loss, leaf-wise trees on ≤ max_bins bins per feature, baseline log-odds init, early stopping on a stratified holdout; the mean of `members` such boosters, each with its own seeded holdout' +
+      (student === undefined
+        ? ''
+        : '; distilled: the model is one booster of `student_trees` trees (learning rate `student_learning_rate`, the same tree parameters, no holdout) fit to that mean\'s probabilities on all training rows with the soft-label log-loss'),
     data_file: path.basename(opts.dataFile),
     id_source: idSource === 'column' ? 'ID column' : '1-based row number (no ID column)',
     split: {
@@ -133,9 +145,28 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       fit_log_loss: round(m.trainLoss.at(-1)!),
       early_stopping_holdout_log_loss: m.holdoutLoss.length > 0 ? round(m.holdoutLoss.at(-1)!) : null,
     })),
+    ...(student === undefined
+      ? {}
+      : {
+          distillation: {
+            teacher: {
+              trees: fit.average.trees.length,
+              decisions_per_row: round(decisionsPerRow(fit.average, xTrain, train.rows), 1),
+              validation_roc_auc: round(teacherAuc!),
+            },
+            student: {
+              trees: student.booster.iterations,
+              fit_rows: student.booster.fitRows,
+              fit_cross_entropy: round(student.booster.trainLoss.at(-1)!),
+              kl_to_teacher: round(student.klToTeacher),
+            },
+          },
+        }),
     trees: trees.length,
     nodes: trees.reduce((a, t) => a + nodeCount(t), 0),
     leaves: trees.reduce((a, t) => a + leafCount(t), 0),
+    // What inference costs grows with: split tests a row makes through all trees (training rows).
+    decisions_per_row: round(decisionsPerRow(fit.model, xTrain, train.rows), 1),
     onnx: { opset: { 'ai.onnx.ml': 1, 'ai.onnx': 17 }, ir_version: 8, operator: 'ai.onnx.ml.TreeEnsembleClassifier' },
   };
 
@@ -197,6 +228,9 @@ export const CARD_PARAM_NAMES: Readonly<Record<keyof BoostParams, string>> = {
   nIterNoChange: 'n_iter_no_change',
   tol: 'tol',
   members: 'members',
+  distill: 'distill',
+  studentTrees: 'student_trees',
+  studentLearningRate: 'student_learning_rate',
 };
 
 /** Parameters for the card (Infinity has no JSON form: null = no limit). */

@@ -44,3 +44,23 @@ export function leafOfBinned(t: Tree, binned: readonly Uint8Array[], r: number):
   }
   return node;
 }
+
+/**
+ * Split tests per row through all the trees, averaged over the rows: what onnxruntime's
+ * TreeEnsembleClassifier spends its time on. Measured at ~8.5 ns a test for both the 80-tree
+ * student and the 572-tree average (one thread, the training rows, the shared 2-core machine).
+ */
+export function decisionsPerRow(model: { trees: readonly Tree[]; nFeatures: number }, x: Float32Array, rows: number): number {
+  let n = 0;
+  for (const t of model.trees) {
+    for (let r = 0; r < rows; r++) {
+      const off = r * model.nFeatures;
+      let node = 0;
+      while (t.feature[node]! >= 0) {
+        n++;
+        node = x[off + t.feature[node]!]! <= t.threshold[node]! ? t.left[node]! : t.right[node]!;
+      }
+    }
+  }
+  return n / rows;
+}
