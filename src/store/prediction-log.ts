@@ -2,23 +2,13 @@ import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../util/worker.js';
 import { DriftlineError } from '../errors.js';
 import { openDatabase, type Db } from './db.js';
-import type { WriterInit, WriterReply, WriterRequest } from './log-protocol.js';
+import type { AppendRequest, WriterInit, WriterReply, WriterRequest } from './log-protocol.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 
-export interface AppendInput {
-  ts: number;
-  requestId: string;
-  modelVersion: string;
-  nFeatures: number;
-  rows: number;
-  features: Float32Array;
-  probabilities: Float32Array;
-  rowIndex: Int32Array;
-  targets: Float64Array;
-  extIds: (string | null)[] | null;
-}
+/** One batch for the log: everything of an append message but its routing fields. */
+export type AppendInput = Omit<AppendRequest, 'type' | 'id'>;
 
 export interface LoggedRow {
   id: number;
