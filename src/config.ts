@@ -117,6 +117,8 @@ export const configSchema = z.object({
 
   // Demo
   SIMULATE_TRAFFIC: bool(false),
+  /** Drift scenarios for the simulated traffic (`age+8@10m`); checked against the card at start-up. */
+  SIMULATE_DRIFT: optionalStr(),
 });
 
 /** Values that must never reach a log line, an error message or a response. */

@@ -5,8 +5,10 @@ import path from 'node:path';
 import { PACKAGE_ROOT } from '../config.js';
 import { registerDrift } from './drift.js';
 import { registerProfile } from './profile.js';
+import { registerReport } from './report.js';
 import { registerScore } from './score.js';
 import { registerServe } from './serve.js';
+import { registerSimulate } from './simulate.js';
 import { registerTrain } from './train.js';
 
 const pkg = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   registerDrift(program);
   registerProfile(program);
   registerTrain(program);
+  registerSimulate(program);
+  registerReport(program);
   return program;
 }
 

@@ -18,6 +18,8 @@ import { openApiDocument } from './openapi.js';
 import { feedbackRoute } from './routes/feedback.js';
 import { predictRoute } from './routes/predict.js';
 import { registerReadRoutes } from './routes/read.js';
+import { reportRoute } from './routes/report.js';
+import { SelfTraffic } from './simulate.js';
 import type { ServiceState } from './state.js';
 import { loadAssets, staticHandler } from './static.js';
 import { StatsTracker } from './stats.js';
@@ -49,6 +51,7 @@ function checkKey(expected: string | undefined): (authorization: string) => Drif
  * from the log, and opens the other routes.
  */
 export async function startService(config: Config, log: Logger): Promise<Service> {
+  const selfTraffic = config.SIMULATE_TRAFFIC ? new SelfTraffic(config) : undefined;
   const { uws, implementation } = requireNativeUws(config.ALLOW_UWS_FALLBACK);
   log.info({ implementation }, `uWebSockets.js: ${implementation} implementation loaded`);
   const app: TemplatedApp = uws.App();
@@ -198,6 +201,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
   });
   gated.post('/predict', predictRoute(s));
   gated.post('/api/feedback', feedbackRoute(s));
+  gated.get('/report.html', reportRoute(s));
   sender.start();
   const openapi = JSON.stringify(openApiDocument(card, card.version));
   app.get('/openapi.json', (res) => {
@@ -240,6 +244,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
 
   ready = true;
   log.info({ port, model: card.name, version: card.version, window_rows: monitor.window.size }, 'ready');
+  selfTraffic?.start(s, port);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -247,6 +252,8 @@ export async function startService(config: Config, log: Logger): Promise<Service
     state: s,
     shutdown() {
       stopping ??= (async () => {
+        // First, so that no simulated request races the drain below.
+        await selfTraffic?.stop();
         ready = false;
         uws.us_listen_socket_close(listenSocket);
         const deadline = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), config.SHUTDOWN_TIMEOUT_MS).unref());
