@@ -7,7 +7,7 @@ import { AlertOutbox, AlertSender, RuleEngine, channelsFrom, loadRules } from '.
 import { parseDriftOverrides, readProfile } from '../drift/index.js';
 import { DriftlineError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { loadModel } from '../model/index.js';
+import { CARD_FILE, loadModel, readModelCard } from '../model/index.js';
 import { DriftMonitor } from '../monitor/index.js';
 import { BatchScheduler } from '../pipeline/scheduler.js';
 import { DriftHistory, PredictionLog, databaseFile, openDatabase } from '../store/index.js';
@@ -51,7 +51,17 @@ function checkKey(expected: string | undefined): (authorization: string) => Drif
  * from the log, and opens the other routes.
  */
 export async function startService(config: Config, log: Logger): Promise<Service> {
+  // Everything that can be wrong in the settings or the model directory is checked before any
+  // thread or socket is opened, so a bad start-up exits at once instead of hanging.
   const selfTraffic = config.SIMULATE_TRAFFIC ? new SelfTraffic(config) : undefined;
+  const rules = loadRules(config);
+  const overrides = parseDriftOverrides(config.DRIFT_OVERRIDES ?? '{}');
+  const card = readModelCard(path.join(config.MODEL_DIR, CARD_FILE));
+  const profile = readProfile(path.join(config.MODEL_DIR, 'reference.json'));
+  const names = card.features.map((f) => f.name).join(',');
+  if (profile.features.map((f) => f.name).join(',') !== names) {
+    throw new DriftlineError('DL_ERR_REFERENCE', `reference.json lists features ${profile.features.map((f) => f.name).join(', ')}, the model card ${names}`);
+  }
   const { uws, implementation } = requireNativeUws(config.ALLOW_UWS_FALLBACK);
   log.info({ implementation }, `uWebSockets.js: ${implementation} implementation loaded`);
   const app: TemplatedApp = uws.App();
@@ -94,21 +104,30 @@ export async function startService(config: Config, log: Logger): Promise<Service
   const port = uws.us_socket_local_port(listenSocket);
   log.info({ host: config.HOST, port }, 'listening (loading the model)');
 
-  const model = await loadModel(config.MODEL_DIR, { threads: config.INFERENCE_THREADS });
-  const card = model.card;
-  const profile = readProfile(path.join(config.MODEL_DIR, 'reference.json'));
-  const names = card.features.map((f) => f.name).join(',');
-  if (profile.features.map((f) => f.name).join(',') !== names) {
-    throw new DriftlineError('DL_ERR_REFERENCE', `reference.json lists features ${profile.features.map((f) => f.name).join(', ')}, the model card ${names}`);
-  }
+  const model = await loadModel(config.MODEL_DIR, { threads: config.INFERENCE_THREADS }).catch((err: unknown) => {
+    uws.us_listen_socket_close(listenSocket);
+    throw err;
+  });
   const dbFile = databaseFile(config.DATA_DIR);
-  const store = await PredictionLog.open({ file: dbFile, retentionRows: config.LOG_RETENTION_ROWS, decisionThreshold: card.decision_threshold, risk: card.risk_levels });
-  const historyDb = openDatabase(dbFile);
+  const opened = await (async () => {
+    const store = await PredictionLog.open({ file: dbFile, retentionRows: config.LOG_RETENTION_ROWS, decisionThreshold: card.decision_threshold, risk: card.risk_levels });
+    try {
+      return { store, historyDb: openDatabase(dbFile) };
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  })().catch(async (err: unknown) => {
+    await model.engine.close();
+    uws.us_listen_socket_close(listenSocket);
+    throw err;
+  });
+  const { store, historyDb } = opened;
   const history = new DriftHistory(historyDb, config.DRIFT_HISTORY_RETENTION);
   const monitor = new DriftMonitor({
     profile,
     capacity: config.WINDOW_ROWS,
-    overrides: parseDriftOverrides(config.DRIFT_OVERRIDES ?? '{}'),
+    overrides,
     driftShareThreshold: config.DRIFT_SHARE_THRESHOLD,
     history,
     historyMs: config.DRIFT_HISTORY_MS,
@@ -122,7 +141,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
 
   // Governance: every fresh snapshot goes through the rules; alerts are written to the outbox
   // first, then logged, pushed live, and delivered in the background.
-  const engine = new RuleEngine(loadRules(config), {
+  const engine = new RuleEngine(rules, {
     cooldownMs: config.ALERT_COOLDOWN_S * 1000,
     model: { name: card.name, version: card.version },
     baselineAccuracy: card.metrics?.validation.accuracy ?? null,
