@@ -8,7 +8,9 @@ import type { Page } from 'playwright-core';
 import type { ReferenceProfile } from '../src/drift/types.js';
 import { browserSkip, chartCategories, launch, screenshotPath, type Watched } from './helpers/browser.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { referenceRows, shifted, toCsv } from './helpers/synthetic-rows.js';
+import { parseModelCard } from '../src/model/index.js';
+import { TrafficGenerator } from '../src/sim/index.js';
+import { shifted, toCsv } from './helpers/synthetic-rows.js';
 
 // page.evaluate callbacks run in the browser, but the project compiles without the DOM lib
 // (it would retype setTimeout & co. for src/): the browser globals they touch, loosely.
@@ -33,11 +35,12 @@ t.before(async () => {
   if (skip !== false) return;
   srv = await startTestServer();
   const profile = (await (await fetch(`${srv.url}/api/reference`)).json()) as ReferenceProfile;
-  const card = (await (await fetch(`${srv.url}/api/model`)).json()) as { features: { name: string; type: string }[] };
+  const card = parseModelCard(await (await fetch(`${srv.url}/api/model`)).json());
   features = card.features.map((f) => f.name);
-  const integer = new Set(card.features.filter((f) => f.type === 'integer').map((f) => f.name));
   header = [...features, 'target'];
-  baseline = referenceRows(profile, { rows: ROWS, seed: 42, integer, label: { name: 'target', positiveRate: 0.22 } });
+  // The simulator's generator: rows drawn from the reference profile, plus a ~22% label.
+  const gen = new TrafficGenerator(profile, card, { seed: 42 });
+  baseline = gen.rows(ROWS).map((r) => [...r, gen.rand() < 0.22 ? 1 : 0]);
   browser = await launch();
   page = await browser.newPage();
 });
