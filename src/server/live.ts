@@ -113,6 +113,11 @@ export class LiveHub {
     });
   }
 
+  /** Whether any client is subscribed to the topic. */
+  has(topic: Topic): boolean {
+    return this.app !== undefined && this.app.numSubscribers(topic) > 0;
+  }
+
   publish(topic: Topic, data: unknown): void {
     if (this.app === undefined || this.app.numSubscribers(topic) === 0) return;
     this.app.publish(topic, envelope(topic, data));
@@ -160,6 +165,8 @@ export class PredictionFeed {
   }
 
   add(batch: Batch, requestId: string): void {
+    // Rows are only built for someone to read them.
+    if (!this.hub.has('predictions')) return;
     const rows = this.toRows(batch, requestId);
     this.pending.push(...rows.slice(-this.maxPerMessage));
     if (this.pending.length > this.maxPerMessage) this.pending = this.pending.slice(-this.maxPerMessage);
