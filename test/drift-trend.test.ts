@@ -1,6 +1,7 @@
 // Quantile trends per time bucket, and the t-digest under them.
 import t from 'tap';
 import { buildProfile, DriftWindow, TDigest } from '../src/drift/index.js';
+import { TrendRing } from '../src/drift/trend.js';
 
 function rng(seed: number): () => number {
   return () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
@@ -45,4 +46,13 @@ t.test('quantileTrend: one digest per time bucket, oldest first, old buckets age
   w.push([1], 0, Number.NaN, Number.NaN, 500);
   t.equal(w.quantileTrend('x').buckets.length, 3, 'a row older than the ring is dropped');
   t.throws(() => w.quantileTrend('nope'), { code: 'DL_ERR_REFERENCE' });
+});
+
+t.test('a busy minute is sampled into its digest: exact count, quantiles still close', async (t) => {
+  const ring = new TrendRing(60_000, 4);
+  const n = 500_000;
+  for (let i = 0; i < n; i++) ring.push(((i * 7919) % n) / n, 1_000);
+  const [b] = ring.buckets();
+  t.equal(b!.count, n, 'every value counted');
+  t.ok(Math.abs(b!.p5 - 0.05) < 0.01 && Math.abs(b!.p50 - 0.5) < 0.01 && Math.abs(b!.p95 - 0.95) < 0.01, `p5 ${b!.p5.toFixed(3)} p50 ${b!.p50.toFixed(3)} p95 ${b!.p95.toFixed(3)}`);
 });
