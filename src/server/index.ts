@@ -178,7 +178,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     const out: RecentRow[] = [];
     const p = b.results?.probabilities;
     if (p === undefined) return out;
-    const from = Math.max(0, b.rows - 100);
+    const from = Math.max(0, b.rows - 50);
     const now = Date.now();
     for (let r = from; r < b.rows; r++) {
       out.push({
@@ -186,7 +186,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
         row: b.rowIndex[r]!,
         id: b.logIds === undefined ? null : b.logIds.first + r,
         ts: now,
-        probability: p[r]!,
+        probability: Math.round(p[r]! * 1e4) / 1e4,
         prediction: card.labels[p[r]! >= card.decision_threshold ? 1 : 0],
         risk_level: p[r]! >= card.risk_levels.high ? 'High' : p[r]! >= card.risk_levels.medium ? 'Medium' : 'Low',
         features: Array.from(b.features.subarray(r * b.nFeatures, (r + 1) * b.nFeatures)),

@@ -158,7 +158,9 @@ export class PredictionFeed {
     private readonly hub: LiveHub,
     private readonly toRows: (batch: Batch, requestId: string) => RecentRow[],
     intervalMs = 100,
-    private readonly maxPerMessage = 100,
+    // The newest 50 rows per message: the dashboard shows the last 100, and at full ingest a
+    // message per 100 ms carrying more would cost every client bandwidth for rows nobody reads.
+    private readonly maxPerMessage = 50,
   ) {
     this.timer = setInterval(() => this.flush(), intervalMs);
     this.timer.unref();
