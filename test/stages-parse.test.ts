@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Readable } from 'node:stream';
-import { CsvRecordMapper, createParseCsv } from '../src/stages/parse-csv.js';
+import { CsvHeaderGuard, CsvRecordMapper, createParseCsv } from '../src/stages/parse-csv.js';
 import { LoneCrNormalizer } from '../src/stages/line-endings.js';
 import { JsonRowAssembler, createParseJson } from '../src/stages/parse-json.js';
 import { NdjsonLineParser, createParseNdjson } from '../src/stages/parse-ndjson.js';
@@ -39,7 +39,7 @@ t.test('CsvRecordMapper: header names, BOM, blank lines and ragged rows', async 
   t.same(m.map({ 0: '1', 1: '2', _2: '3' }), { kind: 'error', index: 2, column: null, message: 'expected 2 cells, found 3' });
   const wide = new CsvRecordMapper(2);
   for (let i = 0; i < 3; i++) wide.mapHeader({ header: `c${i}`, index: i });
-  t.throws(() => wide.header(), { code: 'DL_ERR_PAYLOAD_TOO_LARGE' });
+  t.throws(() => wide.header(), { code: 'DL_ERR_TOO_MANY_COLUMNS' });
   t.throws(() => new CsvRecordMapper().header(), { code: 'DL_ERR_EMPTY_BODY' });
 });
 
@@ -74,7 +74,7 @@ t.test('parseCsv: quotes, CRLF, lone CR, 1-byte chunks', async (t) => {
 t.test('parseCsv: an empty body and a row over the byte limit are errors', async (t) => {
   await t.rejects(parseAll(createParseCsv(), Readable.from([Buffer.alloc(0)])), { code: 'DL_ERR_EMPTY_BODY' });
   await t.rejects(parseAll(createParseCsv(), Readable.from([Buffer.from('\n\n')])), { code: 'DL_ERR_EMPTY_BODY' });
-  await t.rejects(parseAll(createParseCsv({ maxRowBytes: 100 }), Readable.from([Buffer.from(`a\n"${'x'.repeat(1000)}"\n`)])), { code: 'DL_ERR_PAYLOAD_TOO_LARGE' });
+  await t.rejects(parseAll(createParseCsv({ maxRowBytes: 100 }), Readable.from([Buffer.from(`a\n"${'x'.repeat(1000)}"\n`)])), { code: 'DL_ERR_FIELD_TOO_LARGE' });
 });
 
 t.test('JsonRowAssembler and parseJson', async (t) => {
@@ -94,7 +94,7 @@ t.test('JsonRowAssembler and parseJson', async (t) => {
   await t.rejects(parseAll(createParseJson(), Readable.from([Buffer.from('')])), { code: 'DL_ERR_EMPTY_BODY' });
   await t.rejects(parseAll(createParseJson(), Readable.from([Buffer.from('[{"a":1},')])), { code: 'DL_ERR_BAD_INPUT', message: /Malformed JSON/ });
   await t.rejects(parseAll(createParseJson({ maxDepth: 10 }), Readable.from([Buffer.from(`[${'['.repeat(50)}`)])), { code: 'DL_ERR_BAD_INPUT', message: /nested deeper/ });
-  await t.rejects(parseAll(createParseJson({ maxFieldBytes: 100 }), Readable.from([Buffer.from(`[{"a":"${'x'.repeat(1000)}"}]`)])), { code: 'DL_ERR_PAYLOAD_TOO_LARGE' });
+  await t.rejects(parseAll(createParseJson({ maxFieldBytes: 100 }), Readable.from([Buffer.from(`[{"a":"${'x'.repeat(1000)}"}]`)])), { code: 'DL_ERR_FIELD_TOO_LARGE' });
   const seen: unknown[] = [];
   const asm = new JsonRowAssembler((p) => seen.push(p));
   t.throws(() => asm.end(), { code: 'DL_ERR_EMPTY_BODY' });
@@ -110,6 +110,30 @@ t.test('NdjsonLineParser and parseNdjson', async (t) => {
   t.same(out[4], { kind: 'error', index: 3, column: null, message: 'the line is not a JSON object' });
   t.same(out[5], { kind: 'row', index: 4, cells: [undefined, 5] }, 'a missing key reads as undefined; no trailing newline needed');
   const p = new NdjsonLineParser(() => undefined, { maxLineBytes: 10 });
-  t.throws(() => p.write(Buffer.from('{"a":"0123456789"')), { code: 'DL_ERR_PAYLOAD_TOO_LARGE' });
+  t.throws(() => p.write(Buffer.from('{"a":"0123456789"')), { code: 'DL_ERR_FIELD_TOO_LARGE' });
   await t.rejects(parseAll(createParseNdjson(), Readable.from([Buffer.from('\n \n')])), { code: 'DL_ERR_EMPTY_BODY' });
+});
+
+t.test('CsvHeaderGuard: counts header columns as bytes arrive, skips leading blank lines, then steps aside', async (t) => {
+  const g = new CsvHeaderGuard(3, 100);
+  t.equal(g.push(Buffer.from('\r\n\n')).length, 0, 'blank lines before the header are dropped');
+  t.equal(g.push(Buffer.from('a,"b,c",')).toString(), 'a,"b,c",', 'a quoted comma is no column');
+  g.push(Buffer.from('d'));
+  t.throws(() => g.push(Buffer.from(',e')), { code: 'DL_ERR_TOO_MANY_COLUMNS' }, 'the fourth column fails at its comma, before the line ends');
+  const ok = new CsvHeaderGuard(3, 100);
+  ok.push(Buffer.from('a,b,c\n'));
+  t.equal(ok.push(Buffer.from('1,2,3,4,5,6\n')).toString(), '1,2,3,4,5,6\n', 'rows after the header pass untouched');
+  t.throws(() => new CsvHeaderGuard(1000, 10).push(Buffer.from('abcdefghijk')), { code: 'DL_ERR_FIELD_TOO_LARGE' }, 'a header line past MAX_FIELD_BYTES');
+  await t.rejects(parseAll(createParseCsv({ maxColumns: 3 }), Readable.from([Buffer.from(`${'c,'.repeat(1_000_000)}c\n`)])), { code: 'DL_ERR_TOO_MANY_COLUMNS' });
+});
+
+t.test('limits count UTF-8 bytes, and a long NDJSON line is refused however it is chunked', async (t) => {
+  // Four 3-byte characters: 12 bytes, 4 characters.
+  await t.rejects(parseAll(createParseJson({ maxFieldBytes: 10 }), Readable.from([Buffer.from('[{"a":"€€€€"}]')])), { code: 'DL_ERR_FIELD_TOO_LARGE' });
+  const p = new NdjsonLineParser(() => undefined, { maxLineBytes: 20 });
+  t.throws(() => p.write(Buffer.from(`{"a":"${'x'.repeat(30)}"}\n{"a":1}\n`)), { code: 'DL_ERR_FIELD_TOO_LARGE' }, 'a whole long line inside one chunk');
+  t.throws(() => new NdjsonLineParser(() => undefined, { maxLineBytes: 10 }).write(Buffer.from('{"a":"€€€€"}\n')), { code: 'DL_ERR_FIELD_TOO_LARGE' }, '8 characters, 16 bytes');
+  const rows: unknown[] = [];
+  new NdjsonLineParser((r) => rows.push(r), { maxLineBytes: 64 }).write(Buffer.from('{"a":1,"b":[[1]]}\n{"a":2,"b":3}\n'));
+  t.match(rows, [{ kind: 'error', index: 0, message: 'column "b" holds a nested array' }, { kind: 'header' }, [2, 3]], 'a nested value is a row error, as in a JSON body');
 });

@@ -7,6 +7,9 @@
 //                     → floats or  Float32   dynamic    one tx
 //                     inline error Array     batching)  per batch)
 //
+// Before parse, the first KiB is checked to be UTF-8 text (a UTF-16 file → 400, whatever the
+// format), and each parser bounds its field, row and column sizes (Limits).
+//
 // Composed with pipeline() from node:stream/promises: backpressure runs end to end (a slow
 // reader pauses the upload), any stage's error tears every stage down through one path, and an
 // AbortSignal does the same from outside. The log commits whole batches only, so an abort
@@ -15,6 +18,7 @@ import { Transform, type Readable, type TransformCallback, type Writable } from 
 import { pipeline } from 'node:stream/promises';
 import { DriftlineError, toDriftlineError } from '../errors.js';
 import type { ModelCard } from '../model/card.js';
+import { createRequireUtf8 } from '../stages/encoding.js';
 import { createFormat, type OutputFormat, type Summary } from '../stages/format.js';
 import { createLogPredictions, type LogSink } from '../stages/log.js';
 import { createMicroBatch } from '../stages/micro-batch.js';
@@ -90,6 +94,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   let rejected = 0;
 
   const stages: Transform[] = [
+    createRequireUtf8(),
     timed(createParse(opts.input, limits), 'parse', stats),
     timed(createValidateRows(opts.card, { maxRows: limits.maxRows, keepCells: opts.output === 'csv' }), 'validate', stats),
     timed(createMicroBatch({ nFeatures, maxRows: opts.batch.maxRows, maxWaitMs: opts.batch.maxWaitMs }), 'batch', stats),

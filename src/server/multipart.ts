@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import busboy from 'busboy';
 import { DriftlineError } from '../errors.js';
 import type { InputFormat } from '../stages/types.js';
@@ -28,18 +28,31 @@ export function multipartFile(body: Readable, contentType: string, limits: { max
     let found: FilePart | undefined;
     let ignored = 0;
     const fail = (err: Error): void => {
-      const e = err instanceof DriftlineError ? err : new DriftlineError('DL_ERR_BAD_INPUT', `Malformed multipart body: ${err.message}`, { cause: err });
+      const e = malformed(err);
       if (found === undefined) reject(e);
       else found.stream.destroy(e);
     };
     bb.on('file', (name, stream, info) => {
+      // busboy destroys a part's stream with its own error when the form breaks off (a
+      // truncated body: "Unexpected end of form"), possibly before anyone is listening.
       if (name !== 'file' || found !== undefined) {
         if (name === 'file') ignored++;
+        stream.on('error', () => {});
         stream.resume();
         return;
       }
+      // The pipeline attaches to the part only after this promise settles, a tick or more
+      // later, and busboy's errors are plain Errors. The PassThrough holds the part's errors,
+      // as typed ones, until then: an unheard 'error' event would take the process down.
+      const out = new PassThrough({ highWaterMark: 64 * 1024 });
+      out.on('error', () => {});
+      stream.on('error', (err: Error) => out.destroy(malformed(err)));
       stream.on('limit', () => stream.destroy(new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `The file is larger than ${limits.maxFileBytes} bytes (MAX_UPLOAD_BYTES)`)));
-      found = { stream, format: fileFormat(info.filename, info.mimeType), filename: info.filename, ignored: () => ignored };
+      out.once('close', () => {
+        if (!stream.destroyed) stream.destroy();
+      });
+      stream.pipe(out);
+      found = { stream: out, format: fileFormat(info.filename, info.mimeType), filename: info.filename, ignored: () => ignored };
       resolve(found);
     });
     bb.on('error', (err: Error) => fail(err));
@@ -49,4 +62,8 @@ export function multipartFile(body: Readable, contentType: string, limits: { max
     body.on('error', (err: Error) => fail(err));
     body.pipe(bb);
   });
+}
+
+function malformed(err: Error): DriftlineError {
+  return err instanceof DriftlineError ? err : new DriftlineError('DL_ERR_BAD_INPUT', `Malformed multipart body: ${err.message}`, { cause: err });
 }

@@ -21,9 +21,18 @@ const INPUT_TYPES: Record<string, InputFormat> = {
 
 export type BodyKind = { kind: 'raw'; format: InputFormat } | { kind: 'multipart' };
 
-/** Reads Content-Type; refuses a missing or unknown one with 415. */
+// Bodies are read as UTF-8. A declared ASCII-compatible charset (latin1, windows-1252…) is
+// let through, since the numbers a model needs read the same in it; these cannot be.
+const NOT_ASCII_COMPATIBLE = /^(?:utf-?16|utf-?32|ucs-?2|ucs-?4)/;
+
+/** Reads Content-Type; refuses a missing or unknown one, or a UTF-16/32 charset, with 415. */
 export function bodyKind(contentType: string): BodyKind {
-  const mime = contentType.split(';')[0]!.trim().toLowerCase();
+  const [type, ...params] = contentType.split(';');
+  const mime = type!.trim().toLowerCase();
+  const charset = params.map((p) => p.trim().toLowerCase()).find((p) => p.startsWith('charset='))?.slice(8).replace(/^"|"$/g, '');
+  if (charset !== undefined && NOT_ASCII_COMPATIBLE.test(charset)) {
+    throw new DriftlineError('DL_ERR_UNSUPPORTED_MEDIA_TYPE', `Unsupported charset "${charset}": send the body as UTF-8`);
+  }
   if (mime === 'multipart/form-data') return { kind: 'multipart' };
   const format = INPUT_TYPES[mime];
   if (format !== undefined) return { kind: 'raw', format };

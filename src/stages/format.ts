@@ -125,20 +125,28 @@ export class Formatter {
 /** Header, Batch … → text in the chosen format (JSON in the original service's shape). */
 export function createFormat(format: OutputFormat, ctx: FormatContext, extra?: () => Record<string, unknown>): Transform {
   const f = new Formatter(format, ctx);
-  let started = false;
+  // The opening text (JSON's `{"model_version":…,"results":[`, the CSV header line) waits for
+  // the first row to follow it: the status goes out with the first byte, so an upload that
+  // fails before any row is written still gets its 4xx rather than a 200 and an error trailer.
+  let held = f.start();
   return new Transform({
     writableObjectMode: true,
     writableHighWaterMark: CHUNKS_BUFFERED,
     transform(rec: Batched, _enc, cb: TransformCallback) {
-      let s = started ? '' : f.start();
-      started = true;
-      s += f.write(rec);
+      const s = f.write(rec);
+      if (rec.kind === 'header' || s === '') {
+        held += s;
+        return cb();
+      }
+      const out = held + s;
+      held = '';
       // Encoded here, once: a batch's text is a rope of its rows' pieces, and turning it into
       // bytes at once lets those pieces die young instead of waiting for the socket.
-      cb(null, s === '' ? undefined : Buffer.from(s));
+      cb(null, Buffer.from(out));
     },
     flush(cb: TransformCallback) {
-      const s = (started ? '' : f.start()) + f.end(extra?.() ?? {});
+      const s = held + f.end(extra?.() ?? {});
+      held = '';
       cb(null, s === '' ? undefined : Buffer.from(s));
     },
   });

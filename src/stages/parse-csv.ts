@@ -61,6 +61,9 @@ export class CsvRecordMapper {
   }
 }
 
+const rowTooLarge = (max: number, cause?: unknown): DriftlineError =>
+  new DriftlineError('DL_ERR_FIELD_TOO_LARGE', `A CSV row is larger than ${max} bytes (MAX_FIELD_BYTES, which bounds a whole CSV row)`, { cause });
+
 const tooManyColumns = (max: number): DriftlineError =>
   new DriftlineError('DL_ERR_TOO_MANY_COLUMNS', `The CSV header has more than ${max} columns (MAX_COLUMNS)`);
 
@@ -82,8 +85,13 @@ export class CsvHeaderGuard {
   private done = false;
   private quoted = false;
   private columns = 1;
+  private bytes = 0;
 
-  constructor(private readonly maxColumns = Number.POSITIVE_INFINITY) {}
+  /**
+   * `maxRowBytes` is csv-parser's, checked here too: whichever limit the header line crosses
+   * first, in byte order, is the one reported, however the body is chunked.
+   */
+  constructor(private readonly maxColumns = Number.POSITIVE_INFINITY, private readonly maxRowBytes = Number.POSITIVE_INFINITY) {}
 
   push(chunk: Buffer): Buffer {
     if (this.done) return chunk;
@@ -95,6 +103,7 @@ export class CsvHeaderGuard {
     }
     for (let i = at; i < chunk.length; i++) {
       const c = chunk[i];
+      if (++this.bytes > this.maxRowBytes) throw rowTooLarge(this.maxRowBytes);
       if (c === QUOTE) this.quoted = !this.quoted;
       else if (this.quoted) continue;
       else if (c === COMMA) {
@@ -113,7 +122,7 @@ export function createParseCsv(opts: ParseCsvOptions = {}): Transform {
   const mapper = new CsvRecordMapper(opts.maxColumns);
   const parser = csv({ mapHeaders: mapper.mapHeader, strict: false, maxRowBytes: opts.maxRowBytes ?? 64 * 1024 * 1024 });
   const crlf = new LoneCrNormalizer();
-  const guard = new CsvHeaderGuard(opts.maxColumns);
+  const guard = new CsvHeaderGuard(opts.maxColumns, opts.maxRowBytes ?? 64 * 1024 * 1024);
   // csv-parser emits every row of a chunk synchronously inside write(); they leave as one chunk.
   let rows: (Cells | RowError)[] = [];
   let first = 0;
@@ -169,6 +178,6 @@ export function createParseCsv(opts: ParseCsvOptions = {}): Transform {
 function csvError(err: Error, opts: ParseCsvOptions): DriftlineError {
   if (err instanceof DriftlineError) return err;
   return /maximum size|maxRowBytes/i.test(err.message)
-    ? new DriftlineError('DL_ERR_FIELD_TOO_LARGE', `A CSV row is larger than ${opts.maxRowBytes ?? 64 * 1024 * 1024} bytes (MAX_FIELD_BYTES, which bounds a whole CSV row)`, { cause: err })
+    ? rowTooLarge(opts.maxRowBytes ?? 64 * 1024 * 1024, err)
     : new DriftlineError('DL_ERR_BAD_INPUT', `Malformed CSV: ${err.message}`, { cause: err });
 }

@@ -32,6 +32,7 @@ export class JsonRowAssembler {
   private row: Map<string, Scalar> | undefined;
   private key: string | undefined;
   private text = '';
+  private textBytes = 0;
   private rowProblem: string | undefined;
   private readonly maxField: number;
   private readonly maxDepth: number;
@@ -57,14 +58,19 @@ export class JsonRowAssembler {
       case 'startString':
       case 'startNumber':
         this.text = '';
+        this.textBytes = 0;
         return;
       case 'stringChunk':
-      case 'numberChunk':
-        this.text += tok.value as string;
-        if (this.text.length > this.maxField) {
-          throw new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `A JSON value is longer than ${this.maxField} bytes (MAX_FIELD_BYTES)`);
+      case 'numberChunk': {
+        const chunk = tok.value as string;
+        // UTF-8 bytes, as the limit is documented; counted a chunk at a time, so linear.
+        this.textBytes += Buffer.byteLength(chunk);
+        if (this.textBytes > this.maxField) {
+          throw new DriftlineError('DL_ERR_FIELD_TOO_LARGE', `A JSON value is longer than ${this.maxField} bytes (MAX_FIELD_BYTES)`);
         }
+        this.text += chunk;
         return;
+      }
       case 'endKey':
         this.key = this.text;
         return;
@@ -88,7 +94,8 @@ export class JsonRowAssembler {
 
   end(): void {
     if (!this.started) throw new DriftlineError('DL_ERR_EMPTY_BODY', 'The JSON body is empty');
-    if (this.columns === undefined) throw new DriftlineError('DL_ERR_EMPTY_BODY', 'The JSON array holds no rows');
+    // Elements that are not row objects are row errors, as NDJSON lines are: only `[]` is empty.
+    if (this.columns === undefined && this.index === 0) throw new DriftlineError('DL_ERR_EMPTY_BODY', 'The JSON array holds no rows');
   }
 
   private open(isObject: boolean): void {
@@ -117,7 +124,7 @@ export class JsonRowAssembler {
       this.finishElement();
     } else if (this.depth === 2 && this.row !== undefined && this.key !== undefined) {
       this.row.set(this.key, v);
-      if (this.row.size > this.maxColumns) throw new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `A JSON row has more than ${this.maxColumns} columns (MAX_COLUMNS)`);
+      if (this.row.size > this.maxColumns) throw new DriftlineError('DL_ERR_TOO_MANY_COLUMNS', `A JSON row has more than ${this.maxColumns} columns (MAX_COLUMNS)`);
     }
   }
 
@@ -146,6 +153,12 @@ export function alignCells(columns: readonly string[], row: ReadonlyMap<string, 
   return cells;
 }
 
+/** JSON's own whitespace only: a body of other blanks (\v, NBSP…) is malformed, not empty. */
+function isJsonWhitespace(chunk: Buffer): boolean {
+  for (const c of chunk) if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return false;
+  return true;
+}
+
 /** bytes → Header, rows … for a JSON array body, never holding the whole body. */
 export function createParseJson(opts: ParseJsonOptions = {}): Transform {
   const tokens = jsonParser.asStream({ packValues: false, streamValues: true, packKeys: false, streamKeys: true }) as Duplex;
@@ -165,10 +178,12 @@ export function createParseJson(opts: ParseJsonOptions = {}): Transform {
     readableObjectMode: true,
     readableHighWaterMark: CHUNKS_BUFFERED,
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      if (!sawInput && chunk.toString('utf8').trim() !== '') sawInput = true;
+      if (!sawInput) sawInput = !isJsonWhitespace(chunk);
+      // The parser's error reaches this callback as well as its 'error' event, whichever
+      // first: both must say the same typed thing.
       tokens.write(chunk, (err) => {
         release();
-        cb(err ?? null);
+        cb(err === undefined || err === null ? null : malformed(err));
       });
     },
     flush(cb: TransformCallback) {
@@ -196,12 +211,12 @@ export function createParseJson(opts: ParseJsonOptions = {}): Transform {
       tokens.destroy();
     }
   });
-  tokens.on('error', (err: Error) =>
-    stage.destroy(
-      sawInput
-        ? new DriftlineError('DL_ERR_BAD_INPUT', `Malformed JSON: ${err.message}`, { cause: err })
-        : new DriftlineError('DL_ERR_EMPTY_BODY', 'The JSON body is empty'),
-    ),
-  );
+  const malformed = (err: Error): DriftlineError => {
+    if (err instanceof DriftlineError) return err;
+    return sawInput
+      ? new DriftlineError('DL_ERR_BAD_INPUT', `Malformed JSON: ${err.message}`, { cause: err })
+      : new DriftlineError('DL_ERR_EMPTY_BODY', 'The JSON body is empty');
+  };
+  tokens.on('error', (err: Error) => stage.destroy(malformed(err)));
   return stage;
 }

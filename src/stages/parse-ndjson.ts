@@ -33,22 +33,36 @@ export class NdjsonLineParser {
   }
 
   write(chunk: Buffer): void {
-    let text = this.carry + this.decoder.write(chunk);
+    // Only the new text is searched for line breaks: searching carry + text would rescan a long
+    // partial line on every chunk.
+    const text = this.decoder.write(chunk);
     let start = 0;
     for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-      this.line(text.slice(start, nl));
+      const piece = text.slice(start, nl);
+      const line = this.carry === '' ? piece : this.carry + piece;
+      this.carry = '';
+      this.checkLength(line);
+      this.line(line);
       start = nl + 1;
     }
-    text = text.slice(start);
-    if (text.length > this.maxLine) {
-      throw new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `An NDJSON line is longer than ${this.maxLine} bytes (MAX_FIELD_BYTES)`);
-    }
-    this.carry = text;
+    this.carry += start === 0 ? text : text.slice(start);
+    // Characters never outnumber bytes: past the limit in characters is past it in bytes.
+    if (this.carry.length > this.maxLine) throw this.tooLong();
+  }
+
+  private checkLength(line: string): void {
+    // A line of n characters holds n to 3n bytes; count the bytes only where that decides.
+    if (line.length > this.maxLine || (line.length * 3 > this.maxLine && Buffer.byteLength(line) > this.maxLine)) throw this.tooLong();
+  }
+
+  private tooLong(): DriftlineError {
+    return new DriftlineError('DL_ERR_FIELD_TOO_LARGE', `An NDJSON line is longer than ${this.maxLine} bytes (MAX_FIELD_BYTES)`);
   }
 
   end(): void {
     const rest = this.carry + this.decoder.end();
     this.carry = '';
+    this.checkLength(rest);
     if (rest.trim() !== '') this.line(rest);
     if (this.columns === undefined && this.index === 0) throw new DriftlineError('DL_ERR_EMPTY_BODY', 'The NDJSON body holds no rows');
   }
@@ -69,7 +83,15 @@ export class NdjsonLineParser {
       return;
     }
     const row = new Map(Object.entries(value as Record<string, unknown>));
-    if (row.size > this.maxColumns) throw new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `An NDJSON row has more than ${this.maxColumns} columns (MAX_COLUMNS)`);
+    if (row.size > this.maxColumns) throw new DriftlineError('DL_ERR_TOO_MANY_COLUMNS', `An NDJSON row has more than ${this.maxColumns} columns (MAX_COLUMNS)`);
+    // As in a JSON array body: a nested value is no cell. Past here it would be stringified
+    // (error previews, CSV echo), which recurses and overflows the stack on a deep one.
+    for (const [k, v] of row) {
+      if (v !== null && typeof v === 'object') {
+        this.emit({ kind: 'error', index, column: null, message: `column ${JSON.stringify(k)} holds a nested ${Array.isArray(v) ? 'array' : 'object'}` });
+        return;
+      }
+    }
     if (this.columns === undefined) {
       this.columns = [...row.keys()];
       this.emit({ kind: 'header', format: 'ndjson', columns: this.columns });

@@ -48,10 +48,14 @@ export function feedbackRoute(s: ServiceState): (res: HttpResponse, req: HttpReq
     const h = headersOf(req, ['content-type', 'authorization']);
     const finish = s.track('/api/feedback', 'POST', t0);
     const denied = s.authorize(h.authorization ?? '');
-    if (denied !== undefined) return void finish(sendError(ex, denied, { headers: [['www-authenticate', 'Bearer']] }));
+    // An answer given before the body was read to its end goes out with `close` (sendError).
+    if (denied !== undefined) return void finish(sendError(ex, denied, { headers: [['www-authenticate', 'Bearer']], close: true }));
+    let read = false;
     void (async () => {
       try {
-        const raw = await parseBody(await readSmallBody(ex, MAX_BODY, s.config.REQUEST_IDLE_TIMEOUT_MS), h['content-type'] ?? '');
+        const body = await readSmallBody(ex, MAX_BODY, s.config.REQUEST_IDLE_TIMEOUT_MS);
+        read = true;
+        const raw = await parseBody(body, h['content-type'] ?? '');
         if (raw.length === 0) throw new DriftlineError('DL_ERR_EMPTY_BODY', 'No feedback items');
         if (raw.length > MAX_ITEMS) throw new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `At most ${MAX_ITEMS} feedback items per request`);
         const items: Item[] = raw.map((r, i) => {
@@ -81,7 +85,7 @@ export function feedbackRoute(s: ServiceState): (res: HttpResponse, req: HttpReq
         sendJson(ex, 200, { labelled: items.length, in_window: inWindow });
         finish(200);
       } catch (err) {
-        finish(sendError(ex, err));
+        finish(sendError(ex, err, { close: !read }));
       }
     })();
   };

@@ -6,7 +6,7 @@ import { DriftlineError, toDriftlineError } from '../../errors.js';
 import { runPipeline } from '../../pipeline/index.js';
 import { failureTrailer, type OutputFormat } from '../../stages/format.js';
 import type { Batch, InputFormat } from '../../stages/types.js';
-import { RequestBody, ResponseSink, exchange, headersOf, sendError, type Exchange } from '../http.js';
+import { RequestBody, ResponseSink, endAfterLinger, exchange, headersOf, sendError, type Exchange } from '../http.js';
 import { multipartFile } from '../multipart.js';
 import { OUTPUT_TYPES, bodyKind, negotiate } from '../negotiate.js';
 import type { ServiceState } from '../state.js';
@@ -27,8 +27,10 @@ export function predictRoute(s: ServiceState): (res: HttpResponse, req: HttpRequ
     const ex = exchange(res);
     const h = headersOf(req, HEADERS);
     const finish = s.track('/predict', 'POST', t0);
-    const refuse = (err: unknown, extra: { close?: boolean; headers?: [string, string][] } = {}): void => {
-      finish(sendError(ex, err, extra));
+    // Refused before a byte of the body was read: always `close`, so the answer is not lost to
+    // a connection reset while the client is still sending.
+    const refuse = (err: unknown, extra: { headers?: [string, string][] } = {}): void => {
+      finish(sendError(ex, err, { ...extra, close: true }));
     };
 
     if (!s.ready()) return refuse(new DriftlineError('DL_ERR_NOT_READY', 'The service is starting or shutting down'), { headers: [['retry-after', '1']] });
@@ -40,15 +42,14 @@ export function predictRoute(s: ServiceState): (res: HttpResponse, req: HttpRequ
       output = negotiate(h.accept ?? '');
       kind = bodyKind(h['content-type'] ?? '');
     } catch (err) {
-      return refuse(err, { close: true });
+      return refuse(err);
     }
     const declared = Number(h['content-length'] || Number.NaN);
     if (declared > s.config.MAX_UPLOAD_BYTES) {
-      return refuse(new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `The body is larger than ${s.config.MAX_UPLOAD_BYTES} bytes (MAX_UPLOAD_BYTES)`), { close: true });
+      return refuse(new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `The body is larger than ${s.config.MAX_UPLOAD_BYTES} bytes (MAX_UPLOAD_BYTES)`));
     }
     if (s.uploads.size >= s.config.MAX_CONCURRENT_UPLOADS) {
       return refuse(new DriftlineError('DL_ERR_TOO_MANY_REQUESTS', `${s.uploads.size} uploads are in progress (MAX_CONCURRENT_UPLOADS); retry shortly`), {
-        close: true,
         headers: [['retry-after', '1']],
       });
     }
@@ -100,14 +101,17 @@ async function handle(s: ServiceState, ex: Exchange, body: RequestBody, contentT
     if (!ex.started) return sendError(ex, e, { close: !done() });
     // Headers are out: say what went wrong in the body if the format has room, else cut it.
     const trailer = failureTrailer(output, e);
-    ex.res.cork(() => {
-      if (trailer === undefined) ex.res.close();
-      else {
-        ex.res.write(trailer);
-        ex.res.end(undefined, !done());
-      }
-    });
+    if (trailer === undefined) ex.res.cork(() => ex.res.close());
+    else {
+      ex.res.cork(() => ex.res.write(trailer));
+      if (done()) ex.res.cork(() => ex.res.end());
+      else endAfterLinger(ex);
+    }
     s.log.warn({ err: e, requestId }, 'upload failed after the response started');
     return e.status;
+  } finally {
+    // A multipart body outlives a failed pipeline (the pipeline read the file part, not the
+    // body); destroying it stops its idle timer and drops what it still buffers.
+    if (!body.destroyed) body.destroy();
   }
 }
