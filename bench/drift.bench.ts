@@ -3,19 +3,22 @@
 // feature, as a batch tool does). The snapshot should stay flat while the baseline grows.
 //
 //   node --import=tsx bench/drift.bench.ts            (about 20 s on a 2-core machine)
+//   node --import=tsx bench/drift.bench.ts --quick --json out.json   (windows 1k and 100k, fewer reps)
 //
 // Data: a synthetic reference of 21,000 rows shaped like the 8 credit features (few-valued
 // columns, per-value bins; heavy-tailed amounts, quantile bins), and a drifted current.
 import os from 'node:os';
 import { buildProfile, DriftWindow, snapshot, type ReferenceProfile } from '../src/drift/index.js';
+import { arg, flag, writeJson } from './util.js';
 
 const FEATURES = 8;
 const REFERENCE_ROWS = 21_000;
-const WINDOWS = [1_000, 5_000, 100_000, 1_000_000];
+const QUICK = flag('quick');
+const WINDOWS = QUICK ? [1_000, 100_000] : [1_000, 5_000, 100_000, 1_000_000];
 // Pushes and snapshots timed per window size, each in 20 batches; the median batch is shown,
 // as colleagues share the 2 cores and a single mean swings with their load.
-const TIMED_PUSHES = 200_000;
-const SNAPSHOTS = 200;
+const TIMED_PUSHES = QUICK ? 40_000 : 200_000;
+const SNAPSHOTS = QUICK ? 60 : 200;
 
 let seed = 42;
 const uniform = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) + 0.5) / 2 ** 32;
@@ -88,9 +91,10 @@ console.log(`bins per feature: ${profile.features.map((f) => f.bins.edges.length
 // Warm-up: compile the push and snapshot paths before anything is timed.
 {
   const w = new DriftWindow(profile, { capacity: 2_000 });
-  for (let i = 0; i < 50_000; i++) w.push(current, (i % TIMED_PUSHES) * FEATURES, Number.NaN, Number.NaN, i);
+  for (let i = 0; i < (QUICK ? 20_000 : 50_000); i++) w.push(current, (i % TIMED_PUSHES) * FEATURES, Number.NaN, Number.NaN, i);
   for (let k = 0; k < 300; k++) snapshot(profile, w);
 }
+const results: Record<string, number>[] = [];
 console.log('| window rows | update ns/row | ns/row/feature | snapshot ms | rescan baseline ms | rescan / snapshot |');
 console.log('| ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const n of WINDOWS) {
@@ -107,4 +111,7 @@ for (const n of WINDOWS) {
   const snap = ms(() => snapshot(profile, w), SNAPSHOTS / 20, 20);
   const base = ms(() => rescan(ring, n, sorted, std), 1, n >= 1_000_000 ? 1 : n >= 100_000 ? 3 : 11);
   console.log(`| ${n.toLocaleString('en')} | ${perRow.toFixed(0)} | ${(perRow / FEATURES).toFixed(0)} | ${snap.toFixed(3)} | ${base.toFixed(2)} | ${(base / snap).toFixed(1)}× |`);
+  results.push({ window_rows: n, update_ns_per_row: perRow, update_ns_per_row_feature: perRow / FEATURES, snapshot_ms: snap, rescan_ms: base, rescan_over_snapshot: base / snap });
 }
+const out = arg('json');
+if (out !== undefined) writeJson(out, { bench: 'drift', at: new Date().toISOString(), features: FEATURES, reference_rows: REFERENCE_ROWS, quick: QUICK, results });

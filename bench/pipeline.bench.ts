@@ -31,7 +31,7 @@ export async function generateCsv(file: string, rows: number): Promise<void> {
   for (let i = 0; i < rows; i++) {
     buf += `${(1 + Math.floor(r() * 50)) * 10000},${21 + Math.floor(r() * 50)},${Math.floor(r() * 5) - 2},${Math.floor(r() * 5) - 2},${Math.round(r() * 200000 - 5000)},${Math.round(r() * 200000 - 5000)},${Math.round(r() * 20000)},${Math.round(r() * 20000)}\n`;
     if (buf.length > 1 << 16) {
-      if (!out.write(buf)) await new Promise((res) => out.once('drain', res));
+      if (!out.write(buf)) await new Promise<void>((res) => out.once('drain', () => res()));
       buf = '';
     }
   }
@@ -43,7 +43,11 @@ interface Phase {
   seconds: number;
   rowsPerSec: number;
   rssGrowthMB: number;
+  /** The phase in process.hrtime µs (CLOCK_MONOTONIC, as V8 stamps CPU profiles). */
+  window_us: [number, number];
 }
+
+const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
 /** Runs fn while sampling RSS every 10 ms; growth is the peak minus RSS just before. */
 async function measure(fn: () => Promise<number>): Promise<Phase> {
@@ -52,12 +56,14 @@ async function measure(fn: () => Promise<number>): Promise<Phase> {
   const before = process.memoryUsage().rss;
   let peak = before;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
+  const from = monotonicUs();
   const t0 = performance.now();
   const rows = await fn();
   const seconds = (performance.now() - t0) / 1000;
+  const to = monotonicUs();
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage().rss);
-  return { rows, seconds, rowsPerSec: rows / seconds, rssGrowthMB: (peak - before) / 1e6 };
+  return { rows, seconds, rowsPerSec: rows / seconds, rssGrowthMB: (peak - before) / 1e6, window_us: [from, to] };
 }
 
 const devNull = (): Writable => createWriteStream('/dev/null');
