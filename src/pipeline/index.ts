@@ -29,24 +29,16 @@ import { createPredict, type Predictor } from '../stages/predict.js';
 import { createUpdateSketches, type SketchSink } from '../stages/sketch.js';
 import { CHUNKS_BUFFERED, type Batch, type Batched, type InputFormat } from '../stages/types.js';
 import { createValidateRows } from '../stages/validate.js';
+import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import { PipelineStats, timed } from './stats.js';
 
 export { PipelineStats } from './stats.js';
 export { BatchScheduler } from './scheduler.js';
+export { DEFAULT_LIMITS } from './limits.js';
+export type { Limits } from './limits.js';
+export { scoreBuffer, BUFFERED_INPUTS } from './buffer.js';
+export type { BufferOptions } from './buffer.js';
 export type { SchedulerOptions, RunInfo } from './scheduler.js';
-
-export interface Limits {
-  /** Largest CSV row / JSON value / NDJSON line, in bytes. */
-  maxFieldBytes: number;
-  maxColumns: number;
-  maxRows: number;
-}
-
-export const DEFAULT_LIMITS: Limits = {
-  maxFieldBytes: 64 * 1024 * 1024,
-  maxColumns: 100_000,
-  maxRows: Number.MAX_SAFE_INTEGER,
-};
 
 export interface PipelineOptions {
   source: Readable;

@@ -288,6 +288,36 @@ export class RequestBody extends Readable {
   }
 }
 
+/**
+ * Reads a body of known, small length whole, straight into one buffer: the fast path for small
+ * uploads, without the Readable that a streamed upload needs.
+ */
+export function readDeclaredBody(ex: Exchange, length: number, idleMs: number): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const buf = Buffer.allocUnsafe(length);
+    let at = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => reject(new DriftlineError('DL_ERR_TIMEOUT', `No request data for ${idleMs} ms (REQUEST_IDLE_TIMEOUT_MS)`)), idleMs);
+    };
+    ex.onAbort.push(() => {
+      clearTimeout(timer);
+      reject(new DriftlineError('DL_ERR_ABORTED', 'The client went away'));
+    });
+    arm();
+    ex.res.onData((ab, isLast) => {
+      ex.active = performance.now();
+      const n = Math.min(ab.byteLength, length - at);
+      if (n > 0) Buffer.from(ab, 0, n).copy(buf, at);
+      at += n;
+      if (!isLast) return arm();
+      clearTimeout(timer);
+      resolve(at === length ? buf : buf.subarray(0, at));
+    });
+  });
+}
+
 /** Reads a small body whole (feedback, subscriptions), bounded by maxBytes. */
 export async function readSmallBody(ex: Exchange, maxBytes: number, idleMs: number): Promise<Buffer> {
   const body = new RequestBody(ex, { maxBytes, idleMs });

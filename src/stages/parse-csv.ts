@@ -117,59 +117,117 @@ export class CsvHeaderGuard {
   }
 }
 
+/**
+ * csv-parser with our mapping around it: line endings, the header guard, row chunks. Used by the
+ * stream stage (bytes as they arrive) and by whole small bodies (`parseAll`, synchronous:
+ * csv-parser emits every row of a write before write returns).
+ */
+export class CsvParseCore {
+  private readonly mapper: CsvRecordMapper;
+  private readonly parser: ReturnType<typeof csv>;
+  private readonly crlf = new LoneCrNormalizer();
+  private readonly guard: CsvHeaderGuard;
+  private rows: (Cells | RowError)[] = [];
+  private first = 0;
+  /** An error raised inside a csv-parser callback, rethrown once control is back with us. */
+  private failure: Error | undefined;
+
+  constructor(private readonly opts: ParseCsvOptions, private readonly emit: (p: Parsed) => void) {
+    this.mapper = new CsvRecordMapper(opts.maxColumns);
+    this.parser = csv({ mapHeaders: this.mapper.mapHeader, strict: false, maxRowBytes: opts.maxRowBytes ?? 64 * 1024 * 1024 });
+    this.guard = new CsvHeaderGuard(opts.maxColumns, opts.maxRowBytes ?? 64 * 1024 * 1024);
+    this.parser.on('headers', () => {
+      try {
+        this.emit(this.mapper.header());
+      } catch (err) {
+        this.failure ??= err as Error;
+      }
+    });
+    this.parser.on('data', (rec: Record<string, string>) => {
+      const out = this.mapper.map(rec);
+      if (out !== undefined) this.rows.push(out);
+    });
+  }
+
+  get parserStream(): ReturnType<typeof csv> {
+    return this.parser;
+  }
+
+  /** The bytes csv-parser should see next (may throw the header guard's errors). */
+  prepare(chunk: Buffer): Buffer {
+    return this.guard.push(this.crlf.push(chunk));
+  }
+
+  /** Rethrows a failure raised inside a csv-parser callback. */
+  check(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** Sends the rows parsed so far on as one chunk (after `check`). */
+  release(): void {
+    this.check();
+    if (this.rows.length > 0) this.emit({ kind: 'rows', first: this.first, rows: this.rows });
+    this.rows = [];
+    this.first = this.mapper.next;
+  }
+
+  tail(): Buffer {
+    return this.crlf.end();
+  }
+
+  finish(): void {
+    this.release();
+    if (!this.mapper.sawHeader) throw new DriftlineError('DL_ERR_EMPTY_BODY', 'The CSV is empty: no header line');
+  }
+
+  /** A whole body at once. Its length must be within maxRowBytes, so csv-parser cannot fail it. */
+  parseAll(body: Buffer): void {
+    this.parser.end(Buffer.concat([this.prepare(body), this.tail()]));
+    this.finish();
+  }
+}
+
 /** bytes → Header, rows … (csv-parser does the CSV grammar: quotes, CRLF). */
 export function createParseCsv(opts: ParseCsvOptions = {}): Transform {
-  const mapper = new CsvRecordMapper(opts.maxColumns);
-  const parser = csv({ mapHeaders: mapper.mapHeader, strict: false, maxRowBytes: opts.maxRowBytes ?? 64 * 1024 * 1024 });
-  const crlf = new LoneCrNormalizer();
-  const guard = new CsvHeaderGuard(opts.maxColumns, opts.maxRowBytes ?? 64 * 1024 * 1024);
-  // csv-parser emits every row of a chunk synchronously inside write(); they leave as one chunk.
-  let rows: (Cells | RowError)[] = [];
-  let first = 0;
-  const release = (): void => {
-    if (rows.length > 0) stage.push({ kind: 'rows', first, rows } satisfies Parsed);
-    rows = [];
-    first = mapper.next;
-  };
-  const stage = new Transform({
+  const core = new CsvParseCore(opts, (p) => stage.push(p));
+  const parser = core.parserStream;
+  const stage: Transform = new Transform({
     readableObjectMode: true,
     readableHighWaterMark: CHUNKS_BUFFERED,
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
       let bytes: Buffer;
       try {
-        bytes = guard.push(crlf.push(chunk));
+        bytes = core.prepare(chunk);
       } catch (err) {
         return cb(err as Error);
       }
       parser.write(bytes, (err) => {
-        release();
-        cb(err === undefined || err === null ? null : csvError(err, opts));
+        try {
+          // A header failure comes first in byte order: it wins over csv-parser's own error.
+          core.check();
+          if (err !== undefined && err !== null) return cb(csvError(err, opts));
+          core.release();
+          cb();
+        } catch (e) {
+          cb(e as Error);
+        }
       });
     },
     flush(cb: TransformCallback) {
       parser.once('end', () => {
-        release();
-        if (!mapper.sawHeader) return cb(new DriftlineError('DL_ERR_EMPTY_BODY', 'The CSV is empty: no header line'));
-        cb();
+        try {
+          core.finish();
+          cb();
+        } catch (err) {
+          cb(err as Error);
+        }
       });
-      parser.end(crlf.end());
+      parser.end(core.tail());
     },
     destroy(err, cb) {
       parser.destroy();
       cb(err);
     },
-  });
-  parser.on('headers', () => {
-    try {
-      stage.push(mapper.header());
-    } catch (err) {
-      stage.destroy(err as Error);
-      parser.destroy();
-    }
-  });
-  parser.on('data', (rec: Record<string, string>) => {
-    const out = mapper.map(rec);
-    if (out !== undefined) rows.push(out);
   });
   parser.on('error', (err: Error) => stage.destroy(csvError(err, opts)));
   return stage;

@@ -1,5 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { CHUNKS_BUFFERED, type Batched } from './types.js';
+import { CHUNKS_BUFFERED, type Batch, type Batched } from './types.js';
 
 /** What the sketch stage feeds: the drift window (src/drift's DriftWindow). */
 export interface SketchSink {
@@ -16,15 +16,19 @@ export function createUpdateSketches(window: SketchSink, onBatch?: (rows: number
     objectMode: true,
     highWaterMark: CHUNKS_BUFFERED,
     transform(rec: Batched, _enc, cb: TransformCallback) {
-      if (rec.kind === 'batch' && rec.results !== undefined && rec.rows > 0) {
-        const now = Date.now();
-        const f = rec.nFeatures;
-        const p = rec.results.probabilities;
-        const first = rec.logIds?.first ?? -1;
-        for (let r = 0; r < rec.rows; r++) window.push(rec.features, r * f, p[r]!, rec.targets[r]!, now, first === -1 ? -1 : first + r);
-        onBatch?.(rec.rows);
-      }
+      if (rec.kind === 'batch' && sketchBatch(window, rec) > 0) onBatch?.(rec.rows);
       cb(null, rec);
     },
   });
+}
+
+/** Adds a predicted batch's rows to the window; returns how many. */
+export function sketchBatch(window: SketchSink, rec: Batch): number {
+  if (rec.results === undefined || rec.rows === 0) return 0;
+  const now = Date.now();
+  const f = rec.nFeatures;
+  const p = rec.results.probabilities;
+  const first = rec.logIds?.first ?? -1;
+  for (let r = 0; r < rec.rows; r++) window.push(rec.features, r * f, p[r]!, rec.targets[r]!, now, first === -1 ? -1 : first + r);
+  return rec.rows;
 }

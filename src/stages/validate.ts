@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DriftlineError } from '../errors.js';
 import type { FeatureSpec, ModelCard } from '../model/card.js';
 import { BlockBuilder } from './block.js';
-import { CHUNKS_BUFFERED, isRowError, type Cells, type Header, type Parsed, type Validated } from './types.js';
+import { CHUNKS_BUFFERED, isRowError, type Cells, type Header, type Parsed, type RowBlock, type Rows, type Validated } from './types.js';
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 
@@ -134,39 +134,59 @@ export class RowValidator {
 }
 
 /**
- * Header, rows … → Header, validated rows …; a missing feature column fails the stream,
- * and so does a row beyond `maxRows` (MAX_ROWS_PER_REQUEST).
+ * Pure core of the validate stage: plans the header once, then turns each chunk of parsed rows
+ * into a RowBlock. A missing feature column fails at the header, a row beyond `maxRows`
+ * (MAX_ROWS_PER_REQUEST) fails its chunk.
  */
+export class ChunkValidator {
+  private readonly validator: RowValidator;
+  private readonly maxRows: number;
+  private readonly keepCells: boolean;
+  private header: Header | undefined;
+  private plan: HeaderPlan | undefined;
+
+  constructor(readonly card: ModelCard, opts: { maxRows?: number; keepCells?: boolean } = {}) {
+    this.validator = new RowValidator(card);
+    this.maxRows = opts.maxRows ?? Number.POSITIVE_INFINITY;
+    this.keepCells = opts.keepCells === true;
+  }
+
+  onHeader(h: Header): void {
+    this.plan = this.validator.plan(h.columns);
+    this.header = h;
+  }
+
+  block(rec: Rows): RowBlock {
+    const { header, plan } = this;
+    const rows = rec.rows;
+    if (rec.first + rows.length > this.maxRows) {
+      throw new DriftlineError('DL_ERR_TOO_MANY_ROWS', `The upload has more than ${this.maxRows} rows (MAX_ROWS_PER_REQUEST)`);
+    }
+    const out = new BlockBuilder(this.card.features.length, rows.length, { cells: this.keepCells, ids: plan !== undefined && plan.idAt !== -1 });
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      if (isRowError(r)) out.reject(r);
+      else if (header === undefined || plan === undefined) {
+        throw new DriftlineError('DL_ERR_INTERNAL', 'a row reached validation before the header');
+      } else this.validator.rowInto(out, plan, header.columns, rec.first + i, r, this.keepCells);
+    }
+    return out.build();
+  }
+}
+
+/** Header, rows … → Header, validated rows … (see ChunkValidator). */
 export function createValidateRows(card: ModelCard, opts: { maxRows?: number; keepCells?: boolean } = {}): Transform {
-  const validator = new RowValidator(card);
-  const maxRows = opts.maxRows ?? Number.POSITIVE_INFINITY;
-  const keepCells = opts.keepCells === true;
-  const nFeatures = card.features.length;
-  let header: Header | undefined;
-  let plan: HeaderPlan | undefined;
+  const core = new ChunkValidator(card, opts);
   return new Transform({
     objectMode: true,
     highWaterMark: CHUNKS_BUFFERED,
     transform(rec: Parsed, _enc, cb: TransformCallback) {
       try {
         if (rec.kind === 'header') {
-          plan = validator.plan(rec.columns);
-          header = rec;
+          core.onHeader(rec);
           return cb(null, rec);
         }
-        const rows = rec.rows;
-        if (rec.first + rows.length > maxRows) {
-          throw new DriftlineError('DL_ERR_TOO_MANY_ROWS', `The upload has more than ${maxRows} rows (MAX_ROWS_PER_REQUEST)`);
-        }
-        const out = new BlockBuilder(nFeatures, rows.length, { cells: keepCells, ids: plan !== undefined && plan.idAt !== -1 });
-        for (let i = 0; i < rows.length; i++) {
-          const r = rows[i]!;
-          if (isRowError(r)) out.reject(r);
-          else if (header === undefined || plan === undefined) {
-            throw new DriftlineError('DL_ERR_INTERNAL', 'a row reached validation before the header');
-          } else validator.rowInto(out, plan, header.columns, rec.first + i, r, keepCells);
-        }
-        cb(null, { kind: 'block', ...out.build() } satisfies Validated);
+        cb(null, { kind: 'block', ...core.block(rec) } satisfies Validated);
       } catch (err) {
         cb(err as Error);
       }

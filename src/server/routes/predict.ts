@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { DriftlineError, toDriftlineError } from '../../errors.js';
-import { runPipeline } from '../../pipeline/index.js';
+import { BUFFERED_INPUTS, runPipeline, scoreBuffer } from '../../pipeline/index.js';
 import { failureTrailer, type OutputFormat } from '../../stages/format.js';
 import type { Batch, InputFormat } from '../../stages/types.js';
-import { RequestBody, ResponseSink, endAfterLinger, exchange, headersOf, sendError, type Exchange } from '../http.js';
+import { RequestBody, ResponseSink, endAfterLinger, exchange, headersOf, readDeclaredBody, send, sendError, type Exchange } from '../http.js';
 import { multipartFile } from '../multipart.js';
 import { OUTPUT_TYPES, bodyKind, negotiate } from '../negotiate.js';
 import type { ServiceState } from '../state.js';
@@ -53,12 +53,82 @@ export function predictRoute(s: ServiceState): (res: HttpResponse, req: HttpRequ
         headers: [['retry-after', '1']],
       });
     }
-    const body = new RequestBody(ex, { maxBytes: s.config.MAX_UPLOAD_BYTES, idleMs: s.config.REQUEST_IDLE_TIMEOUT_MS });
-    uploadObserver.created?.([ex, body]);
-    const job = handle(s, ex, body, h['content-type'] ?? '', kind, output).then(finish);
+    // A small body of known length is read whole and scored without streams (same answer).
+    const small = Number.isInteger(declared) && declared <= Math.min(SMALL_BODY_BYTES, s.config.MAX_FIELD_BYTES) && (kind.kind === 'multipart' || BUFFERED_INPUTS.has(kind.format));
+    let job: Promise<number>;
+    if (small) {
+      uploadObserver.created?.([ex]);
+      job = handleSmall(s, ex, declared, h['content-type'] ?? '', kind, output).then(finish);
+    } else {
+      const body = new RequestBody(ex, { maxBytes: s.config.MAX_UPLOAD_BYTES, idleMs: s.config.REQUEST_IDLE_TIMEOUT_MS });
+      uploadObserver.created?.([ex, body]);
+      job = handle(s, ex, body, h['content-type'] ?? '', kind, output).then(finish);
+    }
     s.uploads.add(job);
     void job.finally(() => s.uploads.delete(job));
   };
+}
+
+/**
+ * Bodies up to this size with a Content-Length take the buffered path: bench/sections/small.ts
+ * measured the stream pipeline's fixed cost (ten object-mode streams per request) as most of a
+ * five-row request's time.
+ */
+const SMALL_BODY_BYTES = 64 * 1024;
+
+async function handleSmall(s: ServiceState, ex: Exchange, length: number, contentType: string, kind: ReturnType<typeof bodyKind>, output: OutputFormat): Promise<number> {
+  const requestId = randomUUID();
+  const t0 = performance.now();
+  let received = false;
+  try {
+    let body = await readDeclaredBody(ex, length, s.config.REQUEST_IDLE_TIMEOUT_MS);
+    received = true;
+    let input: InputFormat = kind.kind === 'raw' ? kind.format : 'csv';
+    let ignored = 0;
+    if (kind.kind === 'multipart') {
+      const part = await multipartFile(Readable.from([body]), contentType, { maxFileBytes: s.config.MAX_UPLOAD_BYTES });
+      const chunks: Buffer[] = [];
+      for await (const c of part.stream) chunks.push(c as Buffer);
+      body = Buffer.concat(chunks);
+      input = part.format;
+      ignored = part.ignored();
+    }
+    const headers: [string, string][] = [['content-type', OUTPUT_TYPES[output]], ['x-request-id', requestId], ['cache-control', 'no-store']];
+    const extra = (): Record<string, unknown> => ({ took_ms: Math.round((performance.now() - t0) * 10) / 10, ...(ignored > 0 ? { ignored_file_parts: ignored } : {}) });
+    const common = {
+      input, output, card: s.card, predictor: s.scheduler, requestId, log: s.store, window: s.monitor,
+      limits: { maxFieldBytes: s.config.MAX_FIELD_BYTES, maxColumns: s.config.MAX_COLUMNS, maxRows: s.config.MAX_ROWS_PER_REQUEST },
+      summaryExtra: extra,
+      onBatch: (b: Batch) => s.onBatch(b, requestId),
+    };
+    if (!BUFFERED_INPUTS.has(input)) {
+      // A JSON file part: its parser is a stream; the bytes are here, so stream them.
+      const sink = new ResponseSink(ex, () => ({ status: 200, headers }));
+      await runPipeline({ ...common, source: Readable.from([body]), sink, batch: { maxRows: s.config.BATCH_MAX_ROWS, maxWaitMs: s.config.BATCH_MAX_WAIT_MS } });
+      return 200;
+    }
+    const r = await scoreBuffer({ ...common, body, batchRows: s.config.BATCH_MAX_ROWS });
+    send(ex, 200, r.body, headers);
+    return 200;
+  } catch (err) {
+    return fail(s, ex, toDriftlineError(err), output, requestId, () => received);
+  }
+}
+
+/** An upload failed: a 4xx/5xx if nothing was sent yet, else an in-band error where there is room. */
+function fail(s: ServiceState, ex: Exchange, e: DriftlineError, output: OutputFormat, requestId: string, done: () => boolean): number {
+  if (ex.aborted) return 499;
+  if (!ex.started) return sendError(ex, e, { close: !done() });
+  // Headers are out: say what went wrong in the body if the format has room, else cut it.
+  const trailer = failureTrailer(output, e);
+  if (trailer === undefined) ex.res.cork(() => ex.res.close());
+  else {
+    ex.res.cork(() => ex.res.write(trailer));
+    if (done()) ex.res.cork(() => ex.res.end());
+    else endAfterLinger(ex);
+  }
+  s.log.warn({ err: e, requestId }, 'upload failed after the response started');
+  return e.status;
 }
 
 async function handle(s: ServiceState, ex: Exchange, body: RequestBody, contentType: string, kind: ReturnType<typeof bodyKind>, output: OutputFormat): Promise<number> {
@@ -96,19 +166,7 @@ async function handle(s: ServiceState, ex: Exchange, body: RequestBody, contentT
     });
     return 200;
   } catch (err) {
-    const e = toDriftlineError(err);
-    if (ex.aborted) return 499;
-    if (!ex.started) return sendError(ex, e, { close: !done() });
-    // Headers are out: say what went wrong in the body if the format has room, else cut it.
-    const trailer = failureTrailer(output, e);
-    if (trailer === undefined) ex.res.cork(() => ex.res.close());
-    else {
-      ex.res.cork(() => ex.res.write(trailer));
-      if (done()) ex.res.cork(() => ex.res.end());
-      else endAfterLinger(ex);
-    }
-    s.log.warn({ err: e, requestId }, 'upload failed after the response started');
-    return e.status;
+    return fail(s, ex, toDriftlineError(err), output, requestId, done);
   } finally {
     // A multipart body outlives a failed pipeline (the pipeline read the file part, not the
     // body); destroying it stops its idle timer and drops what it still buffers.
