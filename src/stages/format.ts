@@ -1,6 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { ModelCard } from '../model/card.js';
-import { riskLevel } from '../model/card.js';
 import { CHUNKS_BUFFERED, type Batch, type Batched, type Cells, type Header, type RowError } from './types.js';
 
 export type OutputFormat = 'json' | 'ndjson' | 'csv';
@@ -22,7 +21,8 @@ export interface Summary {
  * lie in [0, 1], so fixed scales find it without toPrecision, which costs several times more.
  */
 export function float32String(p: number): string {
-  for (let scale = 1e6; scale <= 1e10; scale *= 10) {
+  // A float32 in (0.1, 1) needs 7 to 9 decimals; fewer than 7 rarely reads back, so start there.
+  for (let scale = 1e7; scale <= 1e10; scale *= 10) {
     const q = Math.round(p * scale) / scale;
     if (Math.fround(q) === p) return String(q);
   }
@@ -81,7 +81,12 @@ export class Formatter {
   private batch(b: Batch): string {
     const card = this.ctx.card;
     const probs = b.results?.probabilities ?? new Float32Array(0);
-    const [no, yes] = card.labels;
+    const cut = card.decision_threshold;
+    const { high, medium } = card.risk_levels;
+    // Per row only the numbers change: labels are quoted once per batch, not per row.
+    const csv = this.format === 'csv';
+    const [no, yes] = card.labels.map((l) => (csv ? csvCell(l) : JSON.stringify(l)));
+    const ncols = this.header?.columns.length ?? 0;
     let out = '';
     let r = 0;
     let e = 0;
@@ -94,17 +99,17 @@ export class Formatter {
         continue;
       }
       const p = probs[r]!;
-      const label = p >= card.decision_threshold ? yes : no;
-      const risk = riskLevel(card, p);
+      const label = p >= cut ? yes : no;
+      const risk = p >= high ? 'High' : p >= medium ? 'Medium' : 'Low';
       const index = b.rowIndex[r]!;
       this.n++;
       if (this.format === 'json') {
-        out += `${this.wroteResult ? ',' : ''}{"row":${index},"probability":${round4(p)},"prediction":${JSON.stringify(label)},"risk_level":"${risk}"}`;
+        out += `${this.wroteResult ? ',' : ''}{"row":${index},"probability":${round4(p)},"prediction":${label},"risk_level":"${risk}"}`;
         this.wroteResult = true;
       } else if (this.format === 'ndjson') {
-        out += `{"row":${index},"probability":${float32String(p)},"prediction":${JSON.stringify(label)},"risk_level":"${risk}"}\n`;
+        out += `{"row":${index},"probability":${float32String(p)},"prediction":${label},"risk_level":"${risk}"}\n`;
       } else {
-        out += `${csvCells(b.cells?.[r] ?? [], this.header?.columns.length ?? 0)}${float32String(p)},${csvCell(label)},${risk}\n`;
+        out += `${csvCells(b.cells?.[r] ?? [], ncols)}${float32String(p)},${label},${risk}\n`;
       }
       r++;
     }
@@ -132,6 +137,9 @@ export function createFormat(format: OutputFormat, ctx: FormatContext, extra?: (
   return new Transform({
     writableObjectMode: true,
     writableHighWaterMark: CHUNKS_BUFFERED,
+    // A few batches of output may wait for the socket or file, so that formatting the next
+    // batch overlaps the write of the last one instead of waiting for it.
+    readableHighWaterMark: 256 * 1024,
     transform(rec: Batched, _enc, cb: TransformCallback) {
       const s = f.write(rec);
       if (rec.kind === 'header' || s === '') {

@@ -77,7 +77,16 @@ export interface HeaderPlan {
 
 /** Compiled once per model card; `plan` once per upload; `row` per row. */
 export class RowValidator {
-  constructor(readonly card: ModelCard) {}
+  /** Per feature, compiled from the card: accepted range and whether it must be whole. */
+  private readonly lo: Float64Array;
+  private readonly hi: Float64Array;
+  private readonly integer: Uint8Array;
+
+  constructor(readonly card: ModelCard) {
+    this.lo = Float64Array.from(card.features, (f) => Math.max(f.min ?? -FLOAT32_MAX, -FLOAT32_MAX));
+    this.hi = Float64Array.from(card.features, (f) => Math.min(f.max ?? FLOAT32_MAX, FLOAT32_MAX));
+    this.integer = Uint8Array.from(card.features, (f) => (f.type === 'integer' ? 1 : 0));
+  }
 
   plan(columns: readonly string[]): HeaderPlan {
     const find = (names: readonly string[]): number[] =>
@@ -108,14 +117,26 @@ export class RowValidator {
   /** Validates one row into `out`: its features at out.offset and a commit, or a rejection. */
   rowInto(out: BlockBuilder, plan: HeaderPlan, columns: readonly string[], index: number, cells: Cells, keepCells: boolean): void {
     const features = this.card.features;
+    const { lo, hi, integer } = this;
     const dst = out.features;
     const at0 = out.offset;
     for (let j = 0; j < features.length; j++) {
       const at = plan.featureAt[j]!;
-      const v = parseCell(cells[at]);
-      const problem = typeof v === 'string' ? v : checkFeature(features[j]!, v);
-      if (problem !== undefined) return out.reject({ kind: 'error', index, column: columns[at]!, message: problem });
-      dst[at0 + j] = v as number;
+      const cell = cells[at];
+      // The common cell, a plain in-range number, is checked inline; anything else (and every
+      // failure, for its message) goes through parseCell/checkFeature.
+      let v = Number.NaN;
+      if (typeof cell === 'string') {
+        const c0 = cell.charCodeAt(0);
+        if (c0 > 32 && (c0 !== 48 || cell.length < 3)) v = Number(cell);
+      } else if (typeof cell === 'number') v = cell;
+      if (!(v >= lo[j]! && v <= hi[j]!) || (integer[j] === 1 && v % 1 !== 0)) {
+        const parsed = parseCell(cell);
+        const problem = typeof parsed === 'string' ? parsed : checkFeature(features[j]!, parsed);
+        if (problem !== undefined) return out.reject({ kind: 'error', index, column: columns[at]!, message: problem });
+        v = parsed as number;
+      }
+      dst[at0 + j] = v;
     }
     let target = Number.NaN;
     if (plan.targetAt !== -1) {
