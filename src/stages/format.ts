@@ -39,9 +39,12 @@ function csvCell(v: unknown): string {
 }
 
 /** The input cells of a row as CSV, each followed by a comma. */
-function csvCells(cells: Cells, n: number): string {
+function csvCells(cells: Cells, n: number, plain: Uint8Array): string {
   let out = '';
-  for (let c = 0; c < n; c++) out += `${csvCell(cells[c])},`;
+  for (let c = 0; c < n; c++) {
+    const v = cells[c];
+    out += plain[c] === 1 && typeof v === 'string' ? `${v},` : `${csvCell(v)},`;
+  }
   return out;
 }
 
@@ -53,6 +56,7 @@ export class Formatter {
   private n = 0;
   private rejected = 0;
   private header: Header | undefined;
+  private plain = new Uint8Array(0);
   private readonly errors: RowError[] = [];
   private wroteResult = false;
   private readonly maxErrors: number;
@@ -73,6 +77,9 @@ export class Formatter {
   write(rec: Batched): string {
     if (rec.kind === 'header') {
       this.header = rec;
+      // A valid row's feature cells are plain numbers: nothing in them needs quoting.
+      const names = new Set(this.ctx.card.features.flatMap((f) => [f.name, ...f.aliases]));
+      this.plain = Uint8Array.from(rec.columns, (c) => (names.has(c) ? 1 : 0));
       return this.format === 'csv' ? `${[...rec.columns, 'probability', 'prediction', 'risk_level'].map(csvCell).join(',')}\n` : '';
     }
     return this.batch(rec);
@@ -109,7 +116,7 @@ export class Formatter {
       } else if (this.format === 'ndjson') {
         out += `{"row":${index},"probability":${float32String(p)},"prediction":${label},"risk_level":"${risk}"}\n`;
       } else {
-        out += `${csvCells(b.cells?.[r] ?? [], ncols)}${float32String(p)},${label},${risk}\n`;
+        out += `${csvCells(b.cells?.[r] ?? [], ncols, this.plain)}${float32String(p)},${label},${risk}\n`;
       }
       r++;
     }
