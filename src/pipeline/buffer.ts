@@ -69,7 +69,12 @@ export async function scoreBuffer(o: BufferOptions): Promise<{ body: Buffer } & 
     if (p.kind === 'header') {
       validator.onHeader(p);
       text += formatter.write(p);
-    } else batches.push(...batcher.add(validator.block(p)));
+    } else {
+      const block = validator.block(p);
+      // A small body is usually one block that fits one batch: use it as is, no copy.
+      if (batches.length === 0 && batcher.pending === 0 && block.count <= o.batchRows) batches.push({ kind: 'batch', seq: 0, ...block });
+      else batches.push(...batcher.add(block));
+    }
   }
   const last = batcher.flush();
   if (last !== undefined) batches.push(last);

@@ -88,6 +88,23 @@ export class RowValidator {
     this.integer = Uint8Array.from(card.features, (f) => (f.type === 'integer' ? 1 : 0));
   }
 
+  private readonly plans = new Map<string, HeaderPlan>();
+
+  /**
+   * `plan`, remembered for the last few distinct headers: clients send the same header on
+   * every request. Headers that fail are not remembered (they throw every time).
+   */
+  cachedPlan(columns: readonly string[]): HeaderPlan {
+    const key = columns.join('\u0000');
+    let p = this.plans.get(key);
+    if (p === undefined) {
+      p = this.plan(columns);
+      if (this.plans.size >= 64) this.plans.delete(this.plans.keys().next().value!);
+      this.plans.set(key, p);
+    }
+    return p;
+  }
+
   plan(columns: readonly string[]): HeaderPlan {
     const find = (names: readonly string[]): number[] =>
       columns.flatMap((c, i) => (names.includes(c) ? [i] : []));
@@ -154,6 +171,14 @@ export class RowValidator {
   }
 }
 
+// Compiled once per model card, not per upload: small requests arrive by the thousand.
+const validators = new WeakMap<ModelCard, RowValidator>();
+function compiled(card: ModelCard): RowValidator {
+  let v = validators.get(card);
+  if (v === undefined) validators.set(card, (v = new RowValidator(card)));
+  return v;
+}
+
 /**
  * Pure core of the validate stage: plans the header once, then turns each chunk of parsed rows
  * into a RowBlock. A missing feature column fails at the header, a row beyond `maxRows`
@@ -167,13 +192,13 @@ export class ChunkValidator {
   private plan: HeaderPlan | undefined;
 
   constructor(readonly card: ModelCard, opts: { maxRows?: number; keepCells?: boolean } = {}) {
-    this.validator = new RowValidator(card);
+    this.validator = compiled(card);
     this.maxRows = opts.maxRows ?? Number.POSITIVE_INFINITY;
     this.keepCells = opts.keepCells === true;
   }
 
   onHeader(h: Header): void {
-    this.plan = this.validator.plan(h.columns);
+    this.plan = this.validator.cachedPlan(h.columns);
     this.header = h;
   }
 

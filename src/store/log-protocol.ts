@@ -8,9 +8,8 @@ export interface WriterInit {
   riskMedium: number;
 }
 
-export interface AppendRequest {
-  type: 'append';
-  id: number;
+/** One batch of predictions to log. */
+export interface AppendItem {
   ts: number;
   requestId: string;
   modelVersion: string;
@@ -21,6 +20,13 @@ export interface AppendRequest {
   rowIndex: Int32Array;
   targets: Float64Array;
   extIds: (string | null)[] | null;
+}
+
+/** Batches of any requests, written in one transaction (group commit). */
+export interface AppendRequest {
+  type: 'append';
+  id: number;
+  items: AppendItem[];
 }
 
 export interface LabelRequest {
@@ -36,7 +42,7 @@ export type WriterRequest = AppendRequest | LabelRequest | { type: 'close'; id: 
 
 export type WriterReply =
   | { type: 'ready' }
-  | { type: 'appended'; id: number; first: number; count: number; deleted: number }
+  | { type: 'appended'; id: number; results: { first: number; count: number }[]; deleted: number }
   | { type: 'labelled'; id: number; changed: number }
   | { type: 'closed'; id: number }
   | { type: 'error'; id: number; message: string }

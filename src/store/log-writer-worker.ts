@@ -2,7 +2,7 @@
 // SQLite work, which would otherwise come straight off the event loop that parses uploads.
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from './db.js';
-import type { AppendRequest, LabelRequest, WriterInit, WriterReply, WriterRequest } from './log-protocol.js';
+import type { AppendItem, AppendRequest, LabelRequest, WriterInit, WriterReply, WriterRequest } from './log-protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('log-writer-worker must run in a worker thread');
@@ -25,7 +25,7 @@ try {
 
   const risk = (p: number): string => (p >= init.riskHigh ? 'High' : p >= init.riskMedium ? 'Medium' : 'Low');
 
-  const append = db.transaction((m: AppendRequest): { first: number; count: number; deleted: number } => {
+  const appendItem = (m: AppendItem): { first: number; count: number } => {
     const f = m.nFeatures;
     const bytes = Buffer.from(m.features.buffer, m.features.byteOffset, m.features.byteLength);
     let first = -1;
@@ -46,14 +46,21 @@ try {
       );
       if (r === 0) first = Number(info.lastInsertRowid);
     }
+    return { first, count: m.rows };
+  };
+
+  // Every batch waiting when the writer comes free goes into one transaction: many small
+  // requests cost one commit, not one each.
+  const append = db.transaction((m: AppendRequest): { results: { first: number; count: number }[]; deleted: number } => {
+    const results = m.items.map(appendItem);
     let deleted = 0;
-    const last = first + m.rows - 1;
-    if (m.rows > 0 && last - minId + 1 > init.retentionRows) {
+    const last = results.reduce((hi, r) => (r.count > 0 ? Math.max(hi, r.first + r.count - 1) : hi), -1);
+    if (last !== -1 && last - minId + 1 > init.retentionRows) {
       const keepFrom = Math.min(last - init.retentionRows + 1, minId + DELETE_CHUNK);
       deleted = deleteBelow.run(keepFrom).changes;
       minId = keepFrom;
     }
-    return { first, count: m.rows, deleted };
+    return { results, deleted };
   });
 
   const label = db.transaction((m: LabelRequest): number => {

@@ -2,13 +2,16 @@ import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../util/worker.js';
 import { DriftlineError } from '../errors.js';
 import { openDatabase, type Db } from './db.js';
-import type { AppendRequest, WriterInit, WriterReply, WriterRequest } from './log-protocol.js';
+import type { AppendItem, WriterInit, WriterReply, WriterRequest } from './log-protocol.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 
-/** One batch for the log: everything of an append message but its routing fields. */
-export type AppendInput = Omit<AppendRequest, 'type' | 'id'>;
+/** One batch for the log. */
+export type AppendInput = AppendItem;
+
+/** Batches merged into one writer message (and one transaction) at most. */
+const GROUP_MAX = 256;
 
 export interface LoggedRow {
   id: number;
@@ -58,6 +61,8 @@ const decode = (b: Buffer): Float32Array => {
  */
 export class PredictionLog {
   private readonly pending = new Map<number, { resolve: (r: WriterReply) => void; reject: (e: Error) => void }>();
+  private readonly queue: { input: AppendInput; resolve: (r: { first: number; count: number }) => void; reject: (e: unknown) => void }[] = [];
+  private writing = false;
   private nextId = 1;
   private failure: Error | undefined;
   private closed: Promise<void> | undefined;
@@ -98,11 +103,38 @@ export class PredictionLog {
     return new PredictionLog(worker, opts.file);
   }
 
-  /** Appends one batch in one transaction; resolves once it is committed. */
-  async append(input: AppendInput): Promise<{ first: number; count: number }> {
-    const m = await this.send({ type: 'append', ...input });
-    if (m.type !== 'appended') throw new DriftlineError('DL_ERR_INTERNAL', 'unexpected reply from the log writer');
-    return { first: m.first, count: m.count };
+  /**
+   * Appends one batch; resolves once it is committed. While the writer is busy, batches from
+   * every request queue up and then go in one message and one transaction (group commit).
+   */
+  append(input: AppendInput): Promise<{ first: number; count: number }> {
+    if (this.closed !== undefined) return Promise.reject(new DriftlineError('DL_ERR_INTERNAL', 'The prediction log is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ input, resolve, reject });
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.writing || this.queue.length === 0) return;
+    if (this.failure !== undefined) {
+      for (const g of this.queue.splice(0)) g.reject(this.failure);
+      return;
+    }
+    const group = this.queue.splice(0, GROUP_MAX);
+    this.writing = true;
+    // Queued before close(): written even while closing.
+    this.send({ type: 'append', items: group.map((g) => g.input) }, true).then(
+      (m) => {
+        if (m.type !== 'appended') throw new DriftlineError('DL_ERR_INTERNAL', 'unexpected reply from the log writer');
+        group.forEach((g, i) => g.resolve(m.results[i]!));
+      },
+    ).catch((err: unknown) => {
+      for (const g of group) g.reject(err);
+    }).finally(() => {
+      this.writing = false;
+      this.flush();
+    });
   }
 
   async label(ids: number[], targets: number[]): Promise<number> {
@@ -110,8 +142,9 @@ export class PredictionLog {
     return m.type === 'labelled' ? m.changed : 0;
   }
 
+  /** Rows in the log. Ids are contiguous (retention only deletes the oldest), so no scan. */
   count(): number {
-    return this.reader.prepare('SELECT COUNT(*) FROM predictions').pluck().get() as number;
+    return this.reader.prepare('SELECT COALESCE(MAX(id) - MIN(id) + 1, 0) FROM predictions').pluck().get() as number;
   }
 
   /** The last `n` rows, oldest first: what the drift window held before a restart. */
@@ -163,6 +196,8 @@ export class PredictionLog {
   /** Waits for every write handed over so far, then closes both connections. */
   close(): Promise<void> {
     this.closed ??= (async () => {
+      // Batches already handed over are written first.
+      while (this.failure === undefined && (this.writing || this.queue.length > 0)) await new Promise((r) => setTimeout(r, 1));
       if (this.failure === undefined) await this.send({ type: 'close' }, true).catch(() => undefined);
       this.reader.close();
       await this.worker.terminate();
