@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import ort from 'onnxruntime-node';
+import { LogReader } from '../src/store/index.js';
 import { BUNDLED_MODEL } from './helpers/server.js';
 import { ROOT, sharedFile } from './helpers/shared.js';
 import { sampleCsv } from './helpers/fixtures.js';
@@ -83,10 +84,9 @@ t.test('without --log nothing reaches the prediction log; with --log every row d
   t.notOk(existsSync(path.join(data, 'driftline.db')), 'no database was even created');
   const r = await cli(['score', file, '--model', BUNDLED_MODEL, '--log'], { DATA_DIR: data });
   t.match(r.stderr, /logged to/);
-  const { default: Database } = await import('better-sqlite3');
-  const db = new Database(path.join(data, 'driftline.db'), { readonly: true });
-  t.teardown(() => db.close());
-  t.equal(db.prepare('SELECT COUNT(*) FROM predictions').pluck().get(), 25);
+  const reader = LogReader.open(path.join(data, 'driftline.db'));
+  t.teardown(() => reader.close());
+  t.equal(reader.count(), 25);
 });
 
 t.test('stdin input with the format sniffed', { skip }, async (t) => {

@@ -9,6 +9,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { DriftWindow, readProfile, snapshot } from '../src/drift/index.js';
+import { LogReader } from '../src/store/index.js';
 import { BUNDLED_MODEL } from './helpers/server.js';
 import { ROOT } from './helpers/shared.js';
 import { sampleCsv } from './helpers/fixtures.js';
@@ -83,7 +84,10 @@ t.test('SIGKILL mid-upload: every row the client received is logged; the window 
   const db = new Database(path.join(dataDir, 'driftline.db'));
   t.teardown(() => db.close());
   t.equal(db.pragma('integrity_check', { simple: true }), 'ok', 'PRAGMA integrity_check');
-  const logged = new Set(db.prepare('SELECT row FROM predictions WHERE request_id = ?').pluck().all(requestId) as number[]);
+  const reader = LogReader.open(path.join(dataDir, 'driftline.db'));
+  t.teardown(() => reader.close());
+  const all = reader.page(0, 10_000_000);
+  const logged = new Set(all.filter((r) => r.request_id === requestId).map((r) => r.row));
   const missing = received.filter((r) => !logged.has(r));
   t.same(missing, [], `all ${received.length} received rows are in the prediction log (${logged.size} logged)`);
 
@@ -93,11 +97,8 @@ t.test('SIGKILL mid-upload: every row the client received is logged; the window 
   const served = (await (await fetch(`http://127.0.0.1:${second.port}/api/drift`)).json()) as { window_rows: number; features: Record<string, { score: number }>; prediction: { score: number } };
   const profile = readProfile(path.join(BUNDLED_MODEL, 'reference.json'));
   const replay = new DriftWindow(profile, { capacity: WINDOW });
-  const rows = db.prepare('SELECT features, probability, target FROM predictions ORDER BY id DESC LIMIT ?').all(WINDOW) as { features: Buffer; probability: number; target: number | null }[];
-  for (const r of rows.reverse()) {
-    const f = new Float32Array(new Uint8Array(r.features).buffer);
-    replay.push(f, 0, r.probability, r.target ?? Number.NaN);
-  }
+  // The replay reads the log row by row, in id order, independently of the service's rebuild.
+  for (const r of all.slice(-WINDOW)) replay.push(Float32Array.from(r.features), 0, r.probability, r.target ?? Number.NaN);
   const want = snapshot(profile, replay);
   t.equal(served.window_rows, Math.min(WINDOW, logged.size));
   t.same(Object.fromEntries(Object.entries(served.features).map(([k, v]) => [k, v.score])), Object.fromEntries(Object.entries(want.features).map(([k, v]) => [k, v.score])), 'every feature score matches the replay');

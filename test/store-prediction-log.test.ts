@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { runPipeline } from '../src/pipeline/index.js';
-import { PredictionLog, type AppendInput } from '../src/store/index.js';
+import { LogReader, migrate, PredictionLog, schemaVersion, type AppendInput } from '../src/store/index.js';
 import { collector, fakePredictor, sampleCsv, testCard } from './helpers/fixtures.js';
 
 const tmpDb = (): string => path.join(mkdtempSync(path.join(os.tmpdir(), 'dl-log-')), 'driftline.db');
@@ -54,13 +54,55 @@ t.test('risk levels and predictions follow the card cut-offs', async (t) => {
   t.same(log.recent(3).reverse().map((r) => [r.prediction, r.risk_level]), [[0, 'Low'], [1, 'Medium'], [1, 'High']]);
 });
 
-t.test('retention deletes the oldest rows in chunks, never the newest', async (t) => {
+t.test('retention deletes the oldest whole batches, keeps at least the newest LOG_RETENTION_ROWS', async (t) => {
   const log = await open(tmpDb(), 250);
   t.teardown(() => log.close());
   for (let i = 0; i < 10; i++) await log.append(batch(i * 100, 100));
-  t.equal(log.count(), 250);
+  // Rows 751-1000 must stay; they start inside the batch 701-800, which stays whole.
+  t.equal(log.count(), 300);
   t.same(log.tail(1).map((r) => r.id), [1000]);
-  t.equal(log.recent(1000).at(-1)!.id, 751);
+  t.equal(log.recent(1000).at(-1)!.id, 701);
+  await log.label([701, 1000], [1, 0]);
+  t.same(log.recent(1000).filter((r) => r.target !== null).map((r) => [r.id, r.target]), [[1000, 0], [701, 1]]);
+});
+
+t.test('paging walks every row once, from any id, across batches of any size', async (t) => {
+  const log = await open(tmpDb());
+  t.teardown(() => log.close());
+  for (const [start, rows] of [[0, 3], [3, 1], [4, 7], [11, 2]] as const) await log.append(batch(start, rows));
+  const ids: number[] = [];
+  for (let after = 0, got = log.page(after, 4); got.length > 0; after = got.at(-1)!.id, got = log.page(after, 4)) ids.push(...got.map((r) => r.id));
+  t.same(ids, Array.from({ length: 13 }, (_, i) => i + 1));
+  t.same(log.page(5, 3).map((r) => r.row), [5, 6, 7], 'a page can start inside a batch');
+  t.same(log.page(13, 10), [], 'nothing after the newest row');
+});
+
+t.test('a log written before batches were packed is carried over row for row', async (t) => {
+  const file = tmpDb();
+  const old = new Database(file);
+  migrate(old, 2);
+  const ins = old.prepare(`INSERT INTO predictions (ts, request_id, row, model_version, features, probability, prediction, risk_level, target, ext_id, labelled_at)
+    VALUES (?, ?, ?, 'v0', ?, ?, ?, ?, ?, ?, ?)`);
+  const f = (a: number, b: number): Buffer => Buffer.from(new Float32Array([a, b]).buffer);
+  // Cut-offs differ from the ones the log is opened with: what was logged must stay as logged.
+  ins.run(10, 'old', 0, f(1, 2), 0.625, 1, 'Medium', null, null, null);
+  ins.run(11, 'old', 1, f(3, 4), 0.5, 0, 'Low', 1, 'x7', null);
+  ins.run(12, 'old', 2, f(5, 6), 0.875, 1, 'High', 0, null, 99);
+  old.close();
+  const log = await open(file);
+  t.teardown(() => log.close());
+  t.same(log.recent(3).reverse().map((r) => [r.id, r.ts, r.row, r.features, r.probability, r.prediction, r.risk_level, r.target, r.ext_id, r.model_version]), [
+    [1, 10, 0, [1, 2], 0.625, 1, 'Medium', null, null, 'v0'],
+    [2, 11, 1, [3, 4], 0.5, 0, 'Low', 1, 'x7', 'v0'],
+    [3, 12, 2, [5, 6], 0.875, 1, 'High', 0, null, 'v0'],
+  ]);
+  t.same([...log.findByExtId(['x7'])], [['x7', 2]]);
+  t.same([...log.findByRequestRow([{ requestId: 'old', row: 2 }])], [['old#2', 3]]);
+  t.equal((await log.append(batch(0, 2))).first, 4, 'new rows continue the ids');
+  const db = new Database(file, { readonly: true });
+  t.teardown(() => db.close());
+  t.equal(schemaVersion(db), 3);
+  t.equal(db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'predictions'").pluck().get(), 0, 'the old table is gone');
 });
 
 t.test('the log survives a restart; a closed log refuses writes', async (t) => {
@@ -106,10 +148,12 @@ t.test('the pipeline logs every predicted row; an aborted upload leaves whole ba
   await new Promise((r) => setTimeout(r, 50));
   const db = new Database(file, { readonly: true });
   t.teardown(() => db.close());
-  const n = db.prepare("SELECT COUNT(*) FROM predictions WHERE request_id = 'aborted'").pluck().get() as number;
+  const reader = LogReader.open(file);
+  t.teardown(() => reader.close());
+  const rows = reader.page(0, 1_000_000).filter((r) => r.request_id === 'aborted').map((r) => r.row);
+  const n = rows.length;
   t.ok(n > 0, `${n} rows of the aborted upload were logged before the abort`);
   // Batches commit whole and in order, so what was logged is exactly the first n rows.
-  const rows = db.prepare("SELECT row FROM predictions WHERE request_id = 'aborted' ORDER BY id").pluck().all() as number[];
   t.same(rows, Array.from({ length: n }, (_, i) => i), 'the logged rows are a gap-free prefix of the upload, in order');
   t.equal(db.pragma('integrity_check', { simple: true }), 'ok');
 });

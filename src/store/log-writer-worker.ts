@@ -1,5 +1,5 @@
-// The prediction log's single writer, in its own thread: a bulk upload appends ~1 row per µs of
-// SQLite work, which would otherwise come straight off the event loop that parses uploads.
+// The prediction log's single writer, in its own thread: SQLite work (and the commit) stays off
+// the event loop that parses uploads.
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from './db.js';
 import type { AppendItem, AppendRequest, LabelRequest, WriterInit, WriterReply, WriterRequest } from './log-protocol.js';
@@ -9,43 +9,54 @@ if (port === null) throw new Error('log-writer-worker must run in a worker threa
 const init = workerData as WriterInit;
 const post = (m: WriterReply): void => port.postMessage(m);
 
-// Retention deletes in chunks so that no single transaction holds the write lock for long.
-const DELETE_CHUNK = 10_000;
+const bytes = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 try {
   const db = openDatabase(init.file);
   const insert = db.prepare(
-    `INSERT INTO predictions (ts, request_id, row, model_version, features, probability, prediction, risk_level, target, ext_id)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO prediction_batches (first_id, rows, ts, request_id, model_version, n_features, decision_threshold, risk_high, risk_medium,
+       row_index, features, probabilities, targets, ext_ids)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const oldest = db.prepare('SELECT MIN(id) AS id FROM predictions').pluck();
-  const deleteBelow = db.prepare('DELETE FROM predictions WHERE id < ?');
-  const setLabel = db.prepare('UPDATE predictions SET target = ?, labelled_at = ? WHERE id = ?');
-  let minId = (oldest.get() as number | null) ?? 1;
-
-  const risk = (p: number): string => (p >= init.riskHigh ? 'High' : p >= init.riskMedium ? 'Medium' : 'Low');
+  const insertExt = db.prepare('INSERT INTO ext_ids (ext_id, id) VALUES (?, ?)');
+  const bounds = db.prepare('SELECT MIN(first_id) AS lo, MAX(first_id + rows) AS hi FROM prediction_batches');
+  // Whole batches go: a batch is deleted once its last row is older than the retention allows.
+  const dropBatches = db.prepare('DELETE FROM prediction_batches WHERE first_id + rows <= ?');
+  const dropLabels = db.prepare('DELETE FROM labels WHERE id < ?');
+  const dropExt = db.prepare('DELETE FROM ext_ids WHERE id < ?');
+  const firstKept = db.prepare('SELECT MIN(first_id) FROM prediction_batches').pluck();
+  const setLabel = db.prepare('INSERT INTO labels (id, target, labelled_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET target = excluded.target, labelled_at = excluded.labelled_at');
+  const b = bounds.get() as { lo: number | null; hi: number | null };
+  // Ids start at 1 and stay contiguous: the next batch starts where the last one ended.
+  let nextId = b.hi ?? 1;
+  let minId = b.lo ?? 1;
 
   const appendItem = (m: AppendItem): { first: number; count: number } => {
-    const f = m.nFeatures;
-    const bytes = Buffer.from(m.features.buffer, m.features.byteOffset, m.features.byteLength);
-    let first = -1;
-    for (let r = 0; r < m.rows; r++) {
-      const p = m.probabilities[r]!;
-      const t = m.targets[r]!;
-      const info = insert.run(
-        m.ts,
-        m.requestId,
-        m.rowIndex[r]!,
-        m.modelVersion,
-        bytes.subarray(r * f * 4, (r + 1) * f * 4),
-        p,
-        p >= init.decisionThreshold ? 1 : 0,
-        risk(p),
-        Number.isNaN(t) ? null : t,
-        m.extIds?.[r] ?? null,
-      );
-      if (r === 0) first = Number(info.lastInsertRowid);
+    const first = nextId;
+    if (m.rows === 0) return { first, count: 0 };
+    insert.run(
+      first,
+      m.rows,
+      m.ts,
+      m.requestId,
+      m.modelVersion,
+      m.nFeatures,
+      init.decisionThreshold,
+      init.riskHigh,
+      init.riskMedium,
+      bytes(m.rowIndex.subarray(0, m.rows)),
+      bytes(m.features.subarray(0, m.rows * m.nFeatures)),
+      bytes(m.probabilities.subarray(0, m.rows)),
+      bytes(m.targets.subarray(0, m.rows)),
+      m.extIds === null ? null : JSON.stringify(m.extIds.slice(0, m.rows)),
+    );
+    if (m.extIds !== null) {
+      for (let r = 0; r < m.rows; r++) {
+        const e = m.extIds[r];
+        if (e !== null && e !== undefined) insertExt.run(e, first + r);
+      }
     }
+    nextId += m.rows;
     return { first, count: m.rows };
   };
 
@@ -54,18 +65,22 @@ try {
   const append = db.transaction((m: AppendRequest): { results: { first: number; count: number }[]; deleted: number } => {
     const results = m.items.map(appendItem);
     let deleted = 0;
-    const last = results.reduce((hi, r) => (r.count > 0 ? Math.max(hi, r.first + r.count - 1) : hi), -1);
-    if (last !== -1 && last - minId + 1 > init.retentionRows) {
-      const keepFrom = Math.min(last - init.retentionRows + 1, minId + DELETE_CHUNK);
-      deleted = deleteBelow.run(keepFrom).changes;
-      minId = keepFrom;
+    if (nextId - minId > init.retentionRows) {
+      const keepFrom = nextId - init.retentionRows;
+      deleted = dropBatches.run(keepFrom).changes;
+      const kept = (firstKept.get() as number | null) ?? nextId;
+      dropLabels.run(kept);
+      dropExt.run(kept);
+      minId = kept;
     }
     return { results, deleted };
   });
 
   const label = db.transaction((m: LabelRequest): number => {
     let changed = 0;
-    for (let i = 0; i < m.ids.length; i++) changed += setLabel.run(m.targets[i]!, m.ts, m.ids[i]!).changes;
+    for (let i = 0; i < m.ids.length; i++) {
+      if (m.ids[i]! >= minId && m.ids[i]! < nextId) changed += setLabel.run(m.ids[i]!, m.targets[i]!, m.ts).changes;
+    }
     return changed;
   });
 

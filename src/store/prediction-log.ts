@@ -1,11 +1,10 @@
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../util/worker.js';
 import { DriftlineError } from '../errors.js';
-import { openDatabase, type Db } from './db.js';
+import { LogReader, type LoggedRow, type WindowRow } from './log-reader.js';
 import type { AppendItem, WriterInit, WriterReply, WriterRequest } from './log-protocol.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
-
 
 /** One batch for the log. */
 export type AppendInput = AppendItem;
@@ -13,46 +12,12 @@ export type AppendInput = AppendItem;
 /** Batches merged into one writer message (and one transaction) at most. */
 const GROUP_MAX = 256;
 
-export interface LoggedRow {
-  id: number;
-  ts: number;
-  request_id: string;
-  row: number;
-  model_version: string;
-  features: number[];
-  probability: number;
-  prediction: number;
-  risk_level: string;
-  target: number | null;
-  ext_id: string | null;
-}
-
-interface RawLogged extends Omit<LoggedRow, 'features'> {
-  features: Buffer;
-}
-
-/** A row as the drift window needs it when rebuilt from the log at start-up. */
-export interface WindowRow {
-  id: number;
-  ts: number;
-  features: Float32Array;
-  probability: number;
-  target: number;
-}
-
 export interface PredictionLogOptions {
   file: string;
   retentionRows: number;
   decisionThreshold: number;
   risk: { high: number; medium: number };
 }
-
-const decode = (b: Buffer): Float32Array => {
-  // better-sqlite3 hands back a fresh Buffer, possibly at an unaligned offset of a pool.
-  const copy = new Uint8Array(b.byteLength);
-  copy.set(b);
-  return new Float32Array(copy.buffer);
-};
 
 /**
  * The durable prediction log. Writes go through one writer thread (in order, one transaction
@@ -66,10 +31,10 @@ export class PredictionLog {
   private nextId = 1;
   private failure: Error | undefined;
   private closed: Promise<void> | undefined;
-  private readonly reader: Db;
+  private readonly reader: LogReader;
 
   private constructor(private readonly worker: Worker, readonly file: string) {
-    this.reader = openDatabase(file, { readonly: true });
+    this.reader = LogReader.open(file);
     worker.on('message', (m: WriterReply) => {
       if (m.type === 'ready' || m.type === 'fatal') return;
       const p = this.pending.get(m.id);
@@ -142,55 +107,31 @@ export class PredictionLog {
     return m.type === 'labelled' ? m.changed : 0;
   }
 
-  /** Rows in the log. Ids are contiguous (retention only deletes the oldest), so no scan. */
   count(): number {
-    return this.reader.prepare('SELECT COALESCE(MAX(id) - MIN(id) + 1, 0) FROM predictions').pluck().get() as number;
+    return this.reader.count();
   }
 
   /** The last `n` rows, oldest first: what the drift window held before a restart. */
   tail(n: number): WindowRow[] {
-    const rows = this.reader
-      .prepare('SELECT id, ts, features, probability, target FROM predictions ORDER BY id DESC LIMIT ?')
-      .all(n) as { id: number; ts: number; features: Buffer; probability: number; target: number | null }[];
-    rows.reverse();
-    return rows.map((r) => ({ id: r.id, ts: r.ts, features: decode(r.features), probability: r.probability, target: r.target ?? Number.NaN }));
+    return this.reader.tail(n);
   }
 
   /** The newest rows, newest first. */
   recent(limit: number): LoggedRow[] {
-    const rows = this.reader.prepare('SELECT * FROM predictions ORDER BY id DESC LIMIT ?').all(limit) as RawLogged[];
-    return rows.map(toLogged);
+    return this.reader.recent(limit);
   }
 
-  /**
-   * Up to `limit` rows after `afterId`, in id order. Callers page with it rather than hold a
-   * cursor open, which would keep the shared read connection busy between awaits.
-   */
+  /** Up to `limit` rows after `afterId`, in id order (callers page with it). */
   page(afterId: number, limit: number): LoggedRow[] {
-    const rows = this.reader.prepare('SELECT * FROM predictions WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit) as RawLogged[];
-    return rows.map(toLogged);
+    return this.reader.page(afterId, limit);
   }
 
-  /** Log ids for (request_id, row) pairs; missing pairs are absent from the map. */
   findByRequestRow(pairs: readonly { requestId: string; row: number }[]): Map<string, number> {
-    const stmt = this.reader.prepare('SELECT id FROM predictions WHERE request_id = ? AND row = ?').pluck();
-    const out = new Map<string, number>();
-    for (const p of pairs) {
-      const id = stmt.get(p.requestId, p.row) as number | undefined;
-      if (id !== undefined) out.set(`${p.requestId}#${p.row}`, id);
-    }
-    return out;
+    return this.reader.findByRequestRow(pairs);
   }
 
-  /** Log ids for user-supplied `id` values (the newest row when an id was sent twice). */
   findByExtId(ids: readonly string[]): Map<string, number> {
-    const stmt = this.reader.prepare('SELECT MAX(id) FROM predictions WHERE ext_id = ?').pluck();
-    const out = new Map<string, number>();
-    for (const id of ids) {
-      const found = stmt.get(id) as number | null;
-      if (found !== null) out.set(id, found);
-    }
-    return out;
+    return this.reader.findByExtId(ids);
   }
 
   /** Waits for every write handed over so far, then closes both connections. */
@@ -220,8 +161,4 @@ export class PredictionLog {
     for (const p of this.pending.values()) p.reject(this.failure);
     this.pending.clear();
   }
-}
-
-function toLogged(r: RawLogged): LoggedRow {
-  return { ...r, features: Array.from(decode(r.features)) };
 }

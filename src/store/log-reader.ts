@@ -1,0 +1,207 @@
+import type { Statement } from 'better-sqlite3';
+import { openDatabase, type Db } from './db.js';
+
+/** One prediction as logged. */
+export interface LoggedRow {
+  id: number;
+  ts: number;
+  request_id: string;
+  row: number;
+  model_version: string;
+  features: number[];
+  probability: number;
+  prediction: number;
+  risk_level: string;
+  /** The label: from feedback if any arrived, else from the upload's target column, else null. */
+  target: number | null;
+  ext_id: string | null;
+}
+
+/** A row as the drift window needs it when rebuilt from the log at start-up. */
+export interface WindowRow {
+  id: number;
+  ts: number;
+  features: Float32Array;
+  probability: number;
+  target: number;
+}
+
+interface BatchRow {
+  first_id: number;
+  rows: number;
+  ts: number;
+  request_id: string;
+  model_version: string;
+  n_features: number;
+  decision_threshold: number;
+  risk_high: number;
+  risk_medium: number;
+  row_index: Buffer;
+  features: Buffer;
+  probabilities: Buffer;
+  targets: Buffer;
+  ext_ids: string | null;
+}
+
+/** A typed view of a BLOB. better-sqlite3's Buffers may sit unaligned in a pool, so copy. */
+function view<T extends Float32Array | Float64Array | Int32Array>(b: Buffer, Ctor: { new (buf: ArrayBuffer): T }): T {
+  const copy = new Uint8Array(b.byteLength);
+  copy.set(b);
+  return new Ctor(copy.buffer);
+}
+
+interface Decoded {
+  batch: BatchRow;
+  rowIndex: Int32Array;
+  features: Float32Array;
+  probabilities: Float32Array;
+  targets: Float64Array;
+  extIds: (string | null)[] | null;
+}
+
+/**
+ * Reads the prediction log (one SQLite row per batch, values packed in BLOBs) as rows. Reads
+ * page through batches rather than hold a cursor open, which would keep a shared connection
+ * busy between awaits.
+ */
+export class LogReader {
+  private readonly st: Record<'bounds' | 'newest' | 'holding' | 'after' | 'byRequest' | 'byExt' | 'labels', Statement>;
+
+  constructor(private readonly db: Db) {
+    this.st = {
+      bounds: db.prepare('SELECT MIN(first_id) AS lo, MAX(first_id + rows) AS hi FROM prediction_batches'),
+      newest: db.prepare('SELECT * FROM prediction_batches WHERE first_id < ? ORDER BY first_id DESC LIMIT 1'),
+      // The batch holding id ? (the PK index finds it), else the first one after it.
+      holding: db.prepare('SELECT * FROM prediction_batches WHERE first_id <= ? ORDER BY first_id DESC LIMIT 1'),
+      after: db.prepare('SELECT * FROM prediction_batches WHERE first_id > ? ORDER BY first_id LIMIT 1'),
+      byRequest: db.prepare('SELECT first_id, rows, row_index FROM prediction_batches WHERE request_id = ?'),
+      byExt: db.prepare('SELECT MAX(id) FROM ext_ids WHERE ext_id = ?').pluck(),
+      labels: db.prepare('SELECT id, target FROM labels WHERE id >= ? AND id < ?'),
+    };
+  }
+
+  static open(file: string): LogReader {
+    return new LogReader(openDatabase(file, { readonly: true }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Rows in the log: ids are contiguous, so no scan. */
+  count(): number {
+    const b = this.st.bounds.get() as { lo: number | null; hi: number | null };
+    return b.lo === null || b.hi === null ? 0 : b.hi - b.lo;
+  }
+
+  private decode(batch: BatchRow): Decoded {
+    const targets = view(batch.targets, Float64Array);
+    for (const l of this.st.labels.all(batch.first_id, batch.first_id + batch.rows) as { id: number; target: number }[]) {
+      targets[l.id - batch.first_id] = l.target;
+    }
+    return {
+      batch,
+      rowIndex: view(batch.row_index, Int32Array),
+      features: view(batch.features, Float32Array),
+      probabilities: view(batch.probabilities, Float32Array),
+      targets,
+      extIds: batch.ext_ids === null ? null : (JSON.parse(batch.ext_ids) as (string | null)[]),
+    };
+  }
+
+  private row(d: Decoded, r: number): LoggedRow {
+    const b = d.batch;
+    const p = d.probabilities[r]!;
+    const t = d.targets[r]!;
+    const f = b.n_features;
+    return {
+      id: b.first_id + r,
+      ts: b.ts,
+      request_id: b.request_id,
+      row: d.rowIndex[r]!,
+      model_version: b.model_version,
+      features: Array.from(d.features.subarray(r * f, (r + 1) * f)),
+      probability: p,
+      prediction: p >= b.decision_threshold ? 1 : 0,
+      risk_level: p >= b.risk_high ? 'High' : p >= b.risk_medium ? 'Medium' : 'Low',
+      target: Number.isNaN(t) ? null : t,
+      ext_id: d.extIds?.[r] ?? null,
+    };
+  }
+
+  /** Batches from the newest back, until `limit` rows are covered. */
+  private *backwards(limit: number): Generator<Decoded> {
+    let before = Number.MAX_SAFE_INTEGER;
+    for (let got = 0; got < limit; ) {
+      const batch = this.st.newest.get(before) as BatchRow | undefined;
+      if (batch === undefined) return;
+      got += batch.rows;
+      before = batch.first_id;
+      yield this.decode(batch);
+    }
+  }
+
+  /** The newest rows, newest first. */
+  recent(limit: number): LoggedRow[] {
+    const out: LoggedRow[] = [];
+    for (const d of this.backwards(limit)) {
+      for (let r = d.batch.rows - 1; r >= 0 && out.length < limit; r--) out.push(this.row(d, r));
+    }
+    return out;
+  }
+
+  /** The last `n` rows, oldest first: what the drift window held before a restart. */
+  tail(n: number): WindowRow[] {
+    const out: WindowRow[] = [];
+    for (const d of this.backwards(n)) {
+      const f = d.batch.n_features;
+      for (let r = d.batch.rows - 1; r >= 0 && out.length < n; r--) {
+        out.push({ id: d.batch.first_id + r, ts: d.batch.ts, features: d.features.subarray(r * f, (r + 1) * f), probability: d.probabilities[r]!, target: d.targets[r]! });
+      }
+    }
+    return out.reverse();
+  }
+
+  /** Up to `limit` rows with ids after `afterId`, in id order. */
+  page(afterId: number, limit: number): LoggedRow[] {
+    const out: LoggedRow[] = [];
+    let after = afterId;
+    while (out.length < limit) {
+      let batch = this.st.holding.get(after + 1) as BatchRow | undefined;
+      if (batch === undefined || batch.first_id + batch.rows <= after + 1) batch = this.st.after.get(after) as BatchRow | undefined;
+      if (batch === undefined) break;
+      const d = this.decode(batch);
+      for (let r = Math.max(0, after + 1 - batch.first_id); r < batch.rows && out.length < limit; r++) out.push(this.row(d, r));
+      after = batch.first_id + batch.rows - 1;
+    }
+    return out;
+  }
+
+  /** Log ids for (request_id, row) pairs; pairs not logged are absent from the map. */
+  findByRequestRow(pairs: readonly { requestId: string; row: number }[]): Map<string, number> {
+    const out = new Map<string, number>();
+    const byRequest = new Map<string, Set<number>>();
+    for (const p of pairs) {
+      let rows = byRequest.get(p.requestId);
+      if (rows === undefined) byRequest.set(p.requestId, (rows = new Set()));
+      rows.add(p.row);
+    }
+    for (const [requestId, rows] of byRequest) {
+      for (const b of this.st.byRequest.all(requestId) as Pick<BatchRow, 'first_id' | 'rows' | 'row_index'>[]) {
+        const index = view(b.row_index, Int32Array);
+        for (let r = 0; r < b.rows; r++) if (rows.has(index[r]!)) out.set(`${requestId}#${index[r]}`, b.first_id + r);
+      }
+    }
+    return out;
+  }
+
+  /** Log ids for user-supplied `id` values (the newest row when an id was sent twice). */
+  findByExtId(ids: readonly string[]): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const id of ids) {
+      const found = this.st.byExt.get(id) as number | null;
+      if (found !== null) out.set(id, found);
+    }
+    return out;
+  }
+}
