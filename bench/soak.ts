@@ -123,9 +123,12 @@ async function main(): Promise<void> {
 
   // Labels only for predictions a few seconds old, so the log writer has committed them.
   const feedbackTimer = setInterval(() => {
-    const ready = labelled.filter((l) => l.at < Date.now() - 3000).slice(0, 4);
-    if (ready.length === 0) return;
-    labelled.splice(0, ready.length);
+    // The newest of those: older ones are dropped, as labels for them would trail ever further
+    // behind and, once retention deletes their rows, be refused.
+    const old = labelled.filter((l) => l.at < Date.now() - 3000);
+    if (old.length === 0) return;
+    labelled.splice(0, old.length);
+    const ready = old.slice(-4);
     const body = `request_id,row,target\n${ready.flatMap((l) => [0, 1, 2, 3, 4].map((row) => `${l.id},${row},${(row + l.id.charCodeAt(0)) % 2}`)).join('\n')}\n`;
     fetch(`${server.url}/api/feedback`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body })
       .then(async (r) => {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { runPipeline } from '../src/pipeline/index.js';
 import { LogReader, migrate, PredictionLog, schemaVersion, type AppendInput } from '../src/store/index.js';
+import * as sql from '../src/store/log-sql.js';
 import { collector, fakePredictor, sampleCsv, testCard } from './helpers/fixtures.js';
 
 const tmpDb = (): string => path.join(mkdtempSync(path.join(os.tmpdir(), 'dl-log-')), 'driftline.db');
@@ -103,6 +104,23 @@ t.test('a log written before batches were packed is carried over row for row', a
   t.teardown(() => db.close());
   t.equal(schemaVersion(db), 3);
   t.equal(db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'predictions'").pluck().get(), 0, 'the old table is gone');
+});
+
+t.test('no statement of the log scans a table: each runs per transaction or read on up to a million batches', async (t) => {
+  const file = tmpDb();
+  const log = await open(file);
+  await log.append(batch(0, 3));
+  await log.close();
+  const db = new Database(file, { readonly: true });
+  t.teardown(() => db.close());
+  for (const [name, text] of Object.entries(sql)) {
+    const params = Array.from({ length: (String(text).match(/\?/g) ?? []).length }, () => 0);
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${text}`).all(...params) as { detail: string }[]).map((p) => p.detail);
+    // "SCAN t" alone reads every row; a SEARCH, or a scan of the primary key that stops at the
+    // first row (ORDER BY … LIMIT 1), does not.
+    const scans = plan.filter((d) => /^SCAN (prediction_batches|labels|ext_ids)\b/.test(d) && !/LIMIT 1/.test(String(text)));
+    t.same(scans, [], `${name}: ${plan.join('; ')}`);
+  }
 });
 
 t.test('the log survives a restart; a closed log refuses writes', async (t) => {

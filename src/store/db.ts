@@ -82,9 +82,10 @@ const MIGRATIONS: readonly Migration[] = [
      target      INTEGER NOT NULL,
      labelled_at INTEGER NOT NULL
    );
+   -- A user-supplied id column's values, by row id, for feedback that names rows by them.
    CREATE TABLE ext_ids (
-     ext_id TEXT    NOT NULL,
-     id     INTEGER NOT NULL
+     id     INTEGER PRIMARY KEY,
+     ext_id TEXT    NOT NULL
    );
    CREATE INDEX ext_ids_ext_id ON ext_ids (ext_id);`);
     movePredictionsToBatches(db);
@@ -136,20 +137,21 @@ const float64 = (n: number): Buffer => Buffer.from(new Float64Array([n]).buffer)
  * what was logged. A label that came by feedback (labelled_at set) goes to `labels`.
  */
 function movePredictionsToBatches(db: Db): void {
+  // Written out rather than shared with the writer: a migration must not change after it shipped.
   const insert = db.prepare(
     `INSERT INTO prediction_batches (first_id, rows, ts, request_id, model_version, n_features, decision_threshold, risk_high, risk_medium,
        row_index, features, probabilities, targets, ext_ids)
-     VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const insertLabel = db.prepare('INSERT INTO labels (id, target, labelled_at) VALUES (?, ?, ?)');
-  const insertExt = db.prepare('INSERT INTO ext_ids (ext_id, id) VALUES (?, ?)');
+  const insertExt = db.prepare('INSERT INTO ext_ids (id, ext_id) VALUES (?, ?)');
   interface Old { id: number; ts: number; request_id: string; row: number; model_version: string; features: Buffer; probability: number; prediction: number; risk_level: string; target: number | null; ext_id: string | null; labelled_at: number | null }
   // In pages: a connection can't insert while it iterates.
   const page = db.prepare('SELECT * FROM predictions WHERE id > ? ORDER BY id LIMIT 10000');
   const move = (o: Old): void => {
     const fromFeedback = o.labelled_at !== null && o.target !== null;
     insert.run(
-      o.id, o.ts, o.request_id, o.model_version, o.features.byteLength / 4,
+      o.id, 1, o.ts, o.request_id, o.model_version, o.features.byteLength / 4,
       o.prediction === 1 ? 0 : 2,
       o.risk_level === 'High' ? 0 : 2,
       o.risk_level === 'Low' ? 2 : 0,
@@ -157,7 +159,7 @@ function movePredictionsToBatches(db: Db): void {
       o.ext_id === null ? null : JSON.stringify([o.ext_id]),
     );
     if (fromFeedback) insertLabel.run(o.id, o.target, o.labelled_at);
-    if (o.ext_id !== null) insertExt.run(o.ext_id, o.id);
+    if (o.ext_id !== null) insertExt.run(o.id, o.ext_id);
   };
   for (let rows = page.all(0) as Old[]; rows.length > 0; rows = page.all(rows.at(-1)!.id) as Old[]) rows.forEach(move);
   db.exec('DROP TABLE predictions');

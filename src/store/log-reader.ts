@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import { openDatabase, type Db } from './db.js';
+import * as sql from './log-sql.js';
 
 /** One prediction as logged. */
 export interface LoggedRow {
@@ -69,14 +70,13 @@ export class LogReader {
 
   constructor(private readonly db: Db) {
     this.st = {
-      bounds: db.prepare('SELECT MIN(first_id) AS lo, MAX(first_id + rows) AS hi FROM prediction_batches'),
-      newest: db.prepare('SELECT * FROM prediction_batches WHERE first_id < ? ORDER BY first_id DESC LIMIT 1'),
-      // The batch holding id ? (the PK index finds it), else the first one after it.
-      holding: db.prepare('SELECT * FROM prediction_batches WHERE first_id <= ? ORDER BY first_id DESC LIMIT 1'),
-      after: db.prepare('SELECT * FROM prediction_batches WHERE first_id > ? ORDER BY first_id LIMIT 1'),
-      byRequest: db.prepare('SELECT first_id, rows, row_index FROM prediction_batches WHERE request_id = ?'),
-      byExt: db.prepare('SELECT MAX(id) FROM ext_ids WHERE ext_id = ?').pluck(),
-      labels: db.prepare('SELECT id, target FROM labels WHERE id >= ? AND id < ?'),
+      bounds: db.prepare(sql.BOUNDS),
+      newest: db.prepare(sql.BEFORE),
+      holding: db.prepare(sql.HOLDING),
+      after: db.prepare(sql.AFTER),
+      byRequest: db.prepare(sql.BY_REQUEST),
+      byExt: db.prepare(sql.BY_EXT_ID).pluck(),
+      labels: db.prepare(sql.LABELS_IN),
     };
   }
 

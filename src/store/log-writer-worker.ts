@@ -2,6 +2,7 @@
 // the event loop that parses uploads.
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from './db.js';
+import * as sql from './log-sql.js';
 import type { AppendItem, AppendRequest, LabelRequest, WriterInit, WriterReply, WriterRequest } from './log-protocol.js';
 
 const port = parentPort;
@@ -13,19 +14,14 @@ const bytes = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset
 
 try {
   const db = openDatabase(init.file);
-  const insert = db.prepare(
-    `INSERT INTO prediction_batches (first_id, rows, ts, request_id, model_version, n_features, decision_threshold, risk_high, risk_medium,
-       row_index, features, probabilities, targets, ext_ids)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const insertExt = db.prepare('INSERT INTO ext_ids (ext_id, id) VALUES (?, ?)');
-  const bounds = db.prepare('SELECT MIN(first_id) AS lo, MAX(first_id + rows) AS hi FROM prediction_batches');
-  // Whole batches go: a batch is deleted once its last row is older than the retention allows.
-  const dropBatches = db.prepare('DELETE FROM prediction_batches WHERE first_id + rows <= ?');
-  const dropLabels = db.prepare('DELETE FROM labels WHERE id < ?');
-  const dropExt = db.prepare('DELETE FROM ext_ids WHERE id < ?');
-  const firstKept = db.prepare('SELECT MIN(first_id) FROM prediction_batches').pluck();
-  const setLabel = db.prepare('INSERT INTO labels (id, target, labelled_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET target = excluded.target, labelled_at = excluded.labelled_at');
+  const insert = db.prepare(sql.INSERT_BATCH);
+  const insertExt = db.prepare(sql.INSERT_EXT_ID);
+  const bounds = db.prepare(sql.BOUNDS);
+  const holding = db.prepare(sql.HOLDING_FIRST_ID).pluck();
+  const dropBatches = db.prepare(sql.DROP_BATCHES);
+  const dropLabels = db.prepare(sql.DROP_LABELS);
+  const dropExt = db.prepare(sql.DROP_EXT_IDS);
+  const setLabel = db.prepare(sql.SET_LABEL);
   const b = bounds.get() as { lo: number | null; hi: number | null };
   // Ids start at 1 and stay contiguous: the next batch starts where the last one ended.
   let nextId = b.hi ?? 1;
@@ -53,7 +49,7 @@ try {
     if (m.extIds !== null) {
       for (let r = 0; r < m.rows; r++) {
         const e = m.extIds[r];
-        if (e !== null && e !== undefined) insertExt.run(e, first + r);
+        if (e !== null && e !== undefined) insertExt.run(first + r, e);
       }
     }
     nextId += m.rows;
@@ -66,12 +62,13 @@ try {
     const results = m.items.map(appendItem);
     let deleted = 0;
     if (nextId - minId > init.retentionRows) {
-      const keepFrom = nextId - init.retentionRows;
-      deleted = dropBatches.run(keepFrom).changes;
-      const kept = (firstKept.get() as number | null) ?? nextId;
-      dropLabels.run(kept);
-      dropExt.run(kept);
-      minId = kept;
+      const kept = (holding.get(nextId - init.retentionRows) as number | undefined) ?? minId;
+      if (kept > minId) {
+        deleted = dropBatches.run(kept).changes;
+        dropLabels.run(kept);
+        dropExt.run(kept);
+        minId = kept;
+      }
     }
     return { results, deleted };
   });
