@@ -1,6 +1,7 @@
 import t from 'tap';
 import { existsSync } from 'node:fs';
 import WebSocket from 'ws';
+import { sampleCsv } from './helpers/fixtures.js';
 import { BUNDLED_MODEL, TWO_ROWS, startTestServer, type TestServer } from './helpers/server.js';
 
 const skip = existsSync(`${BUNDLED_MODEL}/model.onnx`) ? false : 'the bundled model is not built (models/credit-default/v1)';
@@ -61,6 +62,22 @@ t.test('hello on connect, then a drift message after an upload', { skip }, async
   t.equal(rows.at(-1)!.features.length, 8);
   const stats = await c.next('stats', 2500);
   t.ok('rows_per_s' in stats.data && 'latency_ms' in stats.data);
+});
+
+t.test('the predictions feed delivers the last 100 rows of an upload, however fast it was scored', { skip }, async (t) => {
+  const c = await connect('?topics=predictions');
+  t.teardown(() => c.ws.close());
+  const r = await fetch(`${srv.url}/predict`, { method: 'POST', body: sampleCsv(700), headers: { 'content-type': 'text/csv', accept: 'application/x-ndjson' } });
+  const requestId = r.headers.get('x-request-id');
+  await r.text();
+  const got = new Set<number>();
+  for (;;) {
+    const m = await c.next('predictions');
+    for (const row of (m.data as { rows: { request_id: string; row: number }[] }).rows) if (row.request_id === requestId) got.add(row.row);
+    if (got.has(699)) break;
+  }
+  const last100 = Array.from({ length: 100 }, (_, i) => 600 + i);
+  t.same(last100.filter((i) => !got.has(i)), [], 'rows 600-699 all arrived (the dashboard shows the last 100)');
 });
 
 t.test('topics from the query, and later subscribe/unsubscribe messages', { skip }, async (t) => {

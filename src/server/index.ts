@@ -12,7 +12,7 @@ import { DriftMonitor } from '../monitor/index.js';
 import { BatchScheduler } from '../pipeline/scheduler.js';
 import { DriftHistory, PredictionLog, databaseFile, openDatabase } from '../store/index.js';
 import { exchange, sendError, sendJson } from './http.js';
-import { LiveHub, PredictionFeed, type RecentRow } from './live.js';
+import { FEED_ROWS, LiveHub, PredictionFeed, type RecentRow } from './live.js';
 import { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { feedbackRoute } from './routes/feedback.js';
@@ -178,7 +178,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     const out: RecentRow[] = [];
     const p = b.results?.probabilities;
     if (p === undefined) return out;
-    const from = Math.max(0, b.rows - 50);
+    const from = Math.max(0, b.rows - FEED_ROWS);
     const now = Date.now();
     for (let r = from; r < b.rows; r++) {
       out.push({

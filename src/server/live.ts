@@ -147,6 +147,13 @@ export interface RecentRow {
 }
 
 /**
+ * Rows per `predictions` message at most: the dashboard's table of the last 100. Fewer would
+ * leave it half empty after an upload that is predicted within one interval; more would cost
+ * every client bandwidth for rows nobody reads.
+ */
+export const FEED_ROWS = 100;
+
+/**
  * Collects predicted rows as batches pass and publishes the newest on `predictions` at most
  * every intervalMs (10 messages/s by default), so a flood of rows costs a bounded message rate.
  */
@@ -158,9 +165,7 @@ export class PredictionFeed {
     private readonly hub: LiveHub,
     private readonly toRows: (batch: Batch, requestId: string) => RecentRow[],
     intervalMs = 100,
-    // The newest 50 rows per message: the dashboard shows the last 100, and at full ingest a
-    // message per 100 ms carrying more would cost every client bandwidth for rows nobody reads.
-    private readonly maxPerMessage = 50,
+    private readonly maxPerMessage = FEED_ROWS,
   ) {
     this.timer = setInterval(() => this.flush(), intervalMs);
     this.timer.unref();
