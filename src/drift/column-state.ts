@@ -13,6 +13,9 @@ import type { ColumnProfile } from './types.js';
  */
 export const EXTRA_VALUES_CAP = 512;
 
+/** Cells of the guide that narrows each row's bin search: 4 per edge, up to this many. */
+const GUIDE_CELLS = 8192;
+
 /** Codes `add` returns besides a bin index. */
 export const SKIPPED = -2;
 export const UNDER = -1;
@@ -55,6 +58,9 @@ export class ColumnState implements ColumnView {
   private readonly min: number;
   private readonly max: number;
   private readonly last: number;
+  private guide: Int32Array | null = null;
+  private readonly guideCells: number;
+  private readonly guideScale: number;
 
   constructor(profile: ColumnProfile) {
     this.edges = Float64Array.from(profile.bins.edges);
@@ -66,13 +72,48 @@ export class ColumnState implements ColumnView {
     this.min = this.edges[0]!;
     this.max = this.edges[k - 1]!;
     this.last = k - 1;
+    // One cell (a plain binary search) when the range is a point or too wide for a double.
+    const span = this.max - this.min;
+    this.guideCells = span > 0 && Number.isFinite(span) ? Math.min(GUIDE_CELLS, 4 * k) : 1;
+    this.guideScale = this.guideCells > 1 ? this.guideCells / span : 0;
   }
 
   /** Index of the bin holding x, for min ≤ x ≤ max: the last edge ≤ x. */
   locate(x: number): number {
     const e = this.edges;
-    let lo = 0;
-    let hi = this.last;
+    // The guide narrows the search to the edges of one cell; the two loops only ever move
+    // when rounding put x in a neighbouring cell.
+    const guide = this.guide ?? this.buildGuide();
+    const c = this.guideCells === 1 ? 0 : Math.min(this.guideCells - 1, Math.floor((x - this.min) * this.guideScale));
+    let lo = guide[c]!;
+    let hi = guide[c + 1]!;
+    while (lo > 0 && e[lo]! > x) lo--;
+    while (hi < this.last && e[hi + 1]! <= x) hi++;
+    return this.search(x, lo, hi);
+  }
+
+  /**
+   * Equal-width cells over [min, max], each knowing the bin its left end falls in: a row's bin
+   * is then a search among the few edges of one cell, not all of them (quantile bins have
+   * ~2,600 edges, 12 unpredictable branches per value without it). Built on first use: states
+   * made from sketches, to merge or report, never locate.
+   */
+  private buildGuide(): Int32Array {
+    const g = new Int32Array(this.guideCells + 1);
+    let i = 0;
+    for (let c = 1; c < this.guideCells; c++) {
+      const start = this.min + c / this.guideScale;
+      while (i < this.last && this.edges[i + 1]! <= start) i++;
+      g[c] = i;
+    }
+    g[this.guideCells] = this.last;
+    return (this.guide = g);
+  }
+
+  private search(x: number, from: number, to: number): number {
+    const e = this.edges;
+    let lo = from;
+    let hi = to;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
       if (e[mid]! <= x) lo = mid;

@@ -1,5 +1,5 @@
 // The rolling window: the last `capacity` rows. Each row updates every column's histogram on
-// the frozen bins (one binary search over the edges); once the window is full, the oldest row
+// the frozen bins (a guided search over the edges); once the window is full, the oldest row
 // is still in the ring with the bin each of its values went to, and leaves those bins in O(1).
 // The window is never re-scanned. Quantile trends live beside it in per-minute t-digests.
 import { DriftlineError } from '../errors.js';
