@@ -13,7 +13,7 @@ const DEFAULT_OUT = 'models/credit-default/v1';
 // The drift reference is the original service's reference set: the first 21,000 rows of the
 // UCI file, in file order (its last 9,000 rows served as "current" data).
 const REFERENCE_ROWS = 21_000;
-// Shipped in the package so a fresh clone trains on the published split without ../shared.
+// Shipped in the package so a fresh clone trains on the published split with no other files.
 const DEFAULT_SPLIT = path.join(PACKAGE_ROOT, 'data', 'validation_ids.json');
 
 interface TrainFlags {

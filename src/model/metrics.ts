@@ -1,7 +1,7 @@
 // Binary classification metrics as pure functions over typed or plain arrays. Definitions
 // follow scikit-learn (roc_auc_score, accuracy_score, precision/recall/f1_score with
-// pos_label=1 and zero_division=0), so numbers here can be set beside the baselines in
-// ../shared/golden/model_baselines.json.
+// pos_label=1 and zero_division=0), so numbers here can be set beside scikit-learn's own (the
+// tests compare them with its golden model baselines when those are present).
 
 type Labels = ArrayLike<number>;
 

@@ -12,7 +12,7 @@ import { DriftMonitor } from '../monitor/index.js';
 import { BatchScheduler } from '../pipeline/scheduler.js';
 import { DriftHistory, PredictionLog, databaseFile, openDatabase } from '../store/index.js';
 import { exchange, sendError, sendJson } from './http.js';
-import { FEED_ROWS, LiveHub, PredictionFeed, type RecentRow } from './live.js';
+import { LiveHub, PredictionFeed, type RecentRow } from './live.js';
 import { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { feedbackRoute } from './routes/feedback.js';
@@ -174,11 +174,11 @@ export async function startService(config: Config, log: Logger): Promise<Service
       metrics.computeSeconds.observe(run.computeMs / 1000);
     },
   );
-  const toRows = (b: Parameters<PredictionFeed['add']>[0], requestId: string): RecentRow[] => {
+  const toRows = (b: Parameters<PredictionFeed['add']>[0], requestId: string, max: number): RecentRow[] => {
     const out: RecentRow[] = [];
     const p = b.results?.probabilities;
     if (p === undefined) return out;
-    const from = Math.max(0, b.rows - FEED_ROWS);
+    const from = Math.max(0, b.rows - max);
     const now = Date.now();
     for (let r = from; r < b.rows; r++) {
       out.push({

@@ -163,7 +163,8 @@ export class PredictionFeed {
 
   constructor(
     private readonly hub: LiveHub,
-    private readonly toRows: (batch: Batch, requestId: string) => RecentRow[],
+    /** The newest `max` rows of a batch, oldest first. */
+    private readonly toRows: (batch: Batch, requestId: string, max: number) => RecentRow[],
     intervalMs = 100,
     private readonly maxPerMessage = FEED_ROWS,
   ) {
@@ -174,8 +175,7 @@ export class PredictionFeed {
   add(batch: Batch, requestId: string): void {
     // Rows are only built for someone to read them.
     if (!this.hub.has('predictions')) return;
-    const rows = this.toRows(batch, requestId);
-    this.pending.push(...rows.slice(-this.maxPerMessage));
+    this.pending.push(...this.toRows(batch, requestId, this.maxPerMessage));
     if (this.pending.length > this.maxPerMessage) this.pending = this.pending.slice(-this.maxPerMessage);
   }
 

@@ -2,7 +2,7 @@ import onnxProto from 'onnx-proto';
 import type { Ensemble } from './gbdt.js';
 
 // The ensemble as one ai.onnx.ml TreeEnsembleClassifier node, laid out as skl2onnx 1.14 lays
-// out a binary HistGradientBoostingClassifier (../shared/models/sklearn_hgb.onnx, which
+// out a binary HistGradientBoostingClassifier (its sklearn_hgb.onnx interop fixture, which
 // onnxruntime-node 1.30 runs): one weight per leaf, all for class 0, a single base value, and
 // post_transform LOGISTIC. With that layout onnxruntime treats the summed score s as the
 // log-odds of class 1 and returns probabilities [σ(−s), σ(s)] and label = s > 0.
