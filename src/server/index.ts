@@ -53,7 +53,6 @@ function checkKey(expected: string | undefined): (authorization: string) => Drif
 export async function startService(config: Config, log: Logger): Promise<Service> {
   // Everything that can be wrong in the settings or the model directory is checked before any
   // thread or socket is opened, so a bad start-up exits at once instead of hanging.
-  const selfTraffic = config.SIMULATE_TRAFFIC ? new SelfTraffic(config) : undefined;
   const rules = loadRules(config);
   const overrides = parseDriftOverrides(config.DRIFT_OVERRIDES ?? '{}');
   const card = readModelCard(path.join(config.MODEL_DIR, CARD_FILE));
@@ -62,6 +61,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
   if (profile.features.map((f) => f.name).join(',') !== names) {
     throw new DriftlineError('DL_ERR_REFERENCE', `reference.json lists features ${profile.features.map((f) => f.name).join(', ')}, the model card ${names}`);
   }
+  const selfTraffic = config.SIMULATE_TRAFFIC ? new SelfTraffic(config, card, profile) : undefined;
   const { uws, implementation } = requireNativeUws(config.ALLOW_UWS_FALLBACK);
   log.info({ implementation }, `uWebSockets.js: ${implementation} implementation loaded`);
   const app: TemplatedApp = uws.App();

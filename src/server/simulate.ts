@@ -7,10 +7,9 @@
 // to keep up with the route as it changes. The cost, a loopback request every few seconds, is
 // negligible.
 import { randomInt } from 'node:crypto';
-import path from 'node:path';
 import type { Config } from '../config.js';
-import { readProfile } from '../drift/index.js';
-import { CARD_FILE, readModelCard } from '../model/index.js';
+import type { ReferenceProfile } from '../drift/index.js';
+import type { ModelCard } from '../model/index.js';
 import { describeScenarios, postCsv, runTraffic, TrafficGenerator } from '../sim/index.js';
 import type { ServiceState } from './state.js';
 
@@ -27,12 +26,10 @@ export class SelfTraffic {
   private done: Promise<void> | undefined;
 
   /**
-   * Builds the generator from the model directory's card and reference profile. Called before
-   * the service opens anything, so a bad SIMULATE_DRIFT stops start-up with nothing to close.
+   * Builds the generator from the service's card and reference profile. Called before the
+   * service opens anything, so a bad SIMULATE_DRIFT stops start-up with nothing to close.
    */
-  constructor(private readonly config: Config) {
-    const card = readModelCard(path.join(config.MODEL_DIR, CARD_FILE));
-    const profile = readProfile(path.join(config.MODEL_DIR, 'reference.json'));
+  constructor(private readonly config: Config, card: ModelCard, profile: ReferenceProfile) {
     this.generator = new TrafficGenerator(profile, card, { seed: this.seed, drift: config.SIMULATE_DRIFT });
   }
 
