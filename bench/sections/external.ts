@@ -52,9 +52,13 @@ interface PipelinePhase {
 interface PipelineRow {
   rows: number;
   file_mb: number;
+  passes: number;
   baseline: PipelinePhase;
   pipeline: PipelinePhase;
+  /** Of the medians. */
   ratio: number;
+  /** Pipeline over csv-parser, pass by pass. */
+  pair_ratios: number[];
   model_runs: number;
 }
 
@@ -63,10 +67,10 @@ export async function pipelineBench(ctx: Ctx): Promise<SectionResult> {
   const rowsArg = ctx.quick ? '100000' : '1000000,100000';
   await runScript(ctx, ['--expose-gc'], 'pipeline.bench.ts', ['--rows', rowsArg, '--json', out]);
   const data = JSON.parse(readFileSync(out, 'utf8')) as { results: PipelineRow[] };
-  for (const r of data.results) ctx.log(`  ${int(r.rows)} rows: pipeline ${int(r.pipeline.rowsPerSec)} rows/s, csv-parser ${int(r.baseline.rowsPerSec)} rows/s → ${pct(100 * r.ratio)}; RSS +${mb(r.pipeline.rssGrowthMB)}`);
+  for (const r of data.results) ctx.log(`  ${int(r.rows)} rows: pipeline ${int(r.pipeline.rowsPerSec)} rows/s, csv-parser ${int(r.baseline.rowsPerSec)} rows/s (medians of ${r.passes}) → ${pct(100 * r.ratio)}; RSS +${mb(r.pipeline.rssGrowthMB)}`);
   const checks = data.results.flatMap((r) => [
     check(`pipeline ${int(r.rows)} rows vs csv-parser (one process)`, 100 * r.ratio, '>=', 50, percent, points),
-    check(`pipeline ${int(r.rows)} rows: RSS growth`, r.pipeline.rssGrowthMB, '<=', 30, (v) => `${v.toFixed(1)} MB`),
+    check(`pipeline ${int(r.rows)} rows: RSS growth beyond csv-parser's`, r.pipeline.rssGrowthMB - r.baseline.rssGrowthMB, '<=', 30, (v) => `${v.toFixed(1)} MB`),
   ]);
   let profile: SectionResult['profile'];
   if (ctx.profile === 'always' || (ctx.profile === 'missed' && checks.some((c) => !c.ok))) {
@@ -75,16 +79,17 @@ export async function pipelineBench(ctx: Ctx): Promise<SectionResult> {
     const largest = String(Math.max(...data.results.map((r) => r.rows)));
     ctx.log(`  profiling pipeline.bench.ts --rows ${largest}`);
     const json = path.join(dir, 'phases.json');
-    await runScript(ctx, ['--expose-gc', '--cpu-prof', `--cpu-prof-dir=${dir}`], 'pipeline.bench.ts', ['--rows', largest, '--json', json]);
+    await runScript(ctx, ['--expose-gc', '--cpu-prof', `--cpu-prof-dir=${dir}`], 'pipeline.bench.ts', ['--rows', largest, '--passes', '1', '--json', json]);
     const phase = (JSON.parse(readFileSync(json, 'utf8')) as { results: PipelineRow[] }).results[0]?.pipeline.window_us;
     profile = { during: `pipeline.bench.ts --rows ${largest}, the scoring phase only`, summaries: keepProfiles(ctx, 'pipeline', dir, phase) };
   }
+  const range = (xs: number[]): string => `${pct(100 * Math.min(...xs))}–${pct(100 * Math.max(...xs))}`;
   const markdown = [
-    `\`bench/pipeline.bench.ts --rows ${rowsArg}\`: the scoring pipeline (parse, validate, batch, model, format to /dev/null; no log, no sketches) against csv-parser alone on the same generated file, in one process; RSS growth is the peak over RSS just before each phase.`,
+    `\`bench/pipeline.bench.ts --rows ${rowsArg}\`: the scoring pipeline as \`driftline score\` runs it (parse, validate, batch, model, CSV out to /dev/null; no log, no sketches) against csv-parser alone on the same generated file, in one process per size. After an untimed run of each, the two alternate for ${data.results[0]?.passes ?? '?'} passes each; rows/s are medians and the ratio is of the medians (pass by pass in brackets). RSS growth is the highest peak of any run of a side over RSS just before its first run, after a forced collection; from there V8 regrows its young generation for csv-parser alone as much as for the pipeline, so the target is on the difference.`,
     '',
     table(
-      ['rows', 'file', 'pipeline rows/s', 'csv-parser rows/s', 'pipeline / csv-parser', 'pipeline RSS growth', 'csv-parser RSS growth', 'model runs'],
-      data.results.map((r) => [int(r.rows), mb(r.file_mb), int(r.pipeline.rowsPerSec), int(r.baseline.rowsPerSec), pct(100 * r.ratio), mb(r.pipeline.rssGrowthMB), mb(r.baseline.rssGrowthMB), int(r.model_runs)]),
+      ['rows', 'file', 'pipeline rows/s', 'csv-parser rows/s', 'pipeline / csv-parser', 'pipeline RSS growth', 'csv-parser RSS growth', 'difference', 'model runs'],
+      data.results.map((r) => [int(r.rows), mb(r.file_mb), int(r.pipeline.rowsPerSec), int(r.baseline.rowsPerSec), `${pct(100 * r.ratio)} [${range(r.pair_ratios)}]`, mb(r.pipeline.rssGrowthMB), mb(r.baseline.rssGrowthMB), mb(r.pipeline.rssGrowthMB - r.baseline.rssGrowthMB), int(r.model_runs)]),
     ),
   ].join('\n');
   return { name: 'pipeline', data, checks, markdown, ...(profile === undefined ? {} : { profile }) };

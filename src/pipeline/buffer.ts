@@ -63,12 +63,12 @@ export async function scoreBuffer(o: BufferOptions): Promise<{ body: Buffer } & 
   const validator = new ChunkValidator(o.card, { maxRows: limits.maxRows, keepCells: o.output === 'csv' });
   const batcher = new Batcher(o.card.features.length, o.batchRows);
   const formatter = new Formatter(o.output, { card: o.card, requestId: o.requestId });
-  let text = '';
+  const chunks: Buffer[] = [];
   const batches: Batch[] = [];
   for (const p of parsed) {
     if (p.kind === 'header') {
       validator.onHeader(p);
-      text += formatter.write(p);
+      chunks.push(formatter.write(p));
     } else {
       const block = validator.block(p);
       // A small body is usually one block that fits one batch: use it as is, no copy.
@@ -83,8 +83,8 @@ export async function scoreBuffer(o: BufferOptions): Promise<{ body: Buffer } & 
     if (o.log !== undefined) await logBatch({ log: o.log, requestId: o.requestId, modelVersion: o.card.version }, b);
     if (o.window !== undefined) sketchBatch(o.window, b);
     o.onBatch?.(b);
-    text += formatter.write(b);
+    chunks.push(formatter.write(b));
   }
-  const body = Buffer.from(formatter.start() + text + formatter.end(o.summaryExtra?.() ?? {}));
+  const body = Buffer.concat([Buffer.from(formatter.start()), ...chunks, Buffer.from(formatter.end(o.summaryExtra?.() ?? {}))]);
   return { body, ...formatter.counts };
 }

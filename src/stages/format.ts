@@ -1,5 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { ModelCard } from '../model/card.js';
+import { ByteWriter } from './byte-writer.js';
 import { CHUNKS_BUFFERED, type Batch, type Batched, type Cells, type Header, type RowError } from './types.js';
 
 export type OutputFormat = 'json' | 'ndjson' | 'csv';
@@ -18,7 +19,7 @@ export interface Summary {
 
 /**
  * A short decimal that reads back as the same float32 (what the model produced). Probabilities
- * lie in [0, 1], so fixed scales find it without toPrecision, which costs several times more.
+ * lie in [0, 1], so a few fixed scales find it.
  */
 export function float32String(p: number): string {
   // A float32 in (0.1, 1) needs 7 to 9 decimals; fewer than 7 rarely reads back, so start there.
@@ -29,7 +30,24 @@ export function float32String(p: number): string {
   return String(p);
 }
 
+/** float32String(p) as bytes, its digits written from an integer (no double → string). */
+export function writeFloat32(w: ByteWriter, p: number): void {
+  if (p >= 1e-6 && p <= 1) {
+    for (let s = 7, scale = 1e7; s <= 10; s++, scale *= 10) {
+      const k = Math.round(p * scale);
+      if (Math.fround(k / scale) === p) return w.decimal(k, s);
+    }
+  }
+  w.string(float32String(p));
+}
+
 const round4 = (p: number): number => Math.round(p * 1e4) / 1e4;
+
+/** `${round4(p)}` as bytes (the original service's JSON rounding). */
+export function writeRound4(w: ByteWriter, p: number): void {
+  if (p >= 0 && p <= 1) w.decimal(Math.round(p * 1e4), 4);
+  else w.string(String(round4(p)));
+}
 
 const NEEDS_QUOTES = /[",\r\n]/;
 
@@ -38,18 +56,24 @@ function csvCell(v: unknown): string {
   return NEEDS_QUOTES.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** The input cells of a row as CSV, each followed by a comma. */
-function csvCells(cells: Cells, n: number, plain: Uint8Array): string {
-  let out = '';
-  for (let c = 0; c < n; c++) {
-    const v = cells[c];
-    out += plain[c] === 1 && typeof v === 'string' ? `${v},` : `${csvCell(v)},`;
-  }
-  return out;
+const COMMA = 44;
+const NEWLINE = 10;
+
+/** Per-response constants: labels and risk levels as this format spells them (quoted once). */
+interface Spelled {
+  no: string;
+  yes: string;
+  risk: { high: string; medium: string; low: string };
 }
 
+const JSON_ROW = '{"row":';
+const JSON_PROB = ',"probability":';
+const JSON_PRED = ',"prediction":';
+const JSON_RISK = ',"risk_level":';
+const JSON_END = '}';
+
 /**
- * Pure core: turns Header/Batch records into output text. One instance per response; `end()`
+ * Pure core: turns Header/Batch records into output bytes. One instance per response; `end()`
  * gives the closing text and the counts.
  */
 export class Formatter {
@@ -60,9 +84,16 @@ export class Formatter {
   private readonly errors: RowError[] = [];
   private wroteResult = false;
   private readonly maxErrors: number;
+  private readonly out = new ByteWriter();
+  private readonly spelled: Spelled;
 
   constructor(readonly format: OutputFormat, private readonly ctx: FormatContext) {
     this.maxErrors = ctx.maxJsonErrors ?? 10_000;
+    const csv = format === 'csv';
+    // CSV cells are quoted where needed; JSON values are JSON strings.
+    const spell = (v: string): string => (csv ? csvCell(v) : JSON.stringify(v));
+    const [no, yes] = ctx.card.labels;
+    this.spelled = { no: spell(no), yes: spell(yes), risk: { high: spell('High'), medium: spell('Medium'), low: spell('Low') } };
   }
 
   get counts(): Summary {
@@ -74,53 +105,72 @@ export class Formatter {
     return `{"model_version":${JSON.stringify(this.ctx.card.version)},"request_id":${JSON.stringify(this.ctx.requestId)},"results":[`;
   }
 
-  write(rec: Batched): string {
+  write(rec: Batched): Buffer {
     if (rec.kind === 'header') {
       this.header = rec;
       // A valid row's feature cells are plain numbers: nothing in them needs quoting.
       const names = new Set(this.ctx.card.features.flatMap((f) => [f.name, ...f.aliases]));
       this.plain = Uint8Array.from(rec.columns, (c) => (names.has(c) ? 1 : 0));
-      return this.format === 'csv' ? `${[...rec.columns, 'probability', 'prediction', 'risk_level'].map(csvCell).join(',')}\n` : '';
+      return Buffer.from(this.format === 'csv' ? `${[...rec.columns, 'probability', 'prediction', 'risk_level'].map(csvCell).join(',')}\n` : '');
     }
-    return this.batch(rec);
+    this.batch(rec);
+    return this.out.take();
   }
 
-  private batch(b: Batch): string {
+  private batch(b: Batch): void {
     const card = this.ctx.card;
     const probs = b.results?.probabilities ?? new Float32Array(0);
     const cut = card.decision_threshold;
     const { high, medium } = card.risk_levels;
-    // Per row only the numbers change: labels are quoted once per batch, not per row.
-    const csv = this.format === 'csv';
-    const [no, yes] = card.labels.map((l) => (csv ? csvCell(l) : JSON.stringify(l)));
+    const { no, yes, risk } = this.spelled;
+    const w = this.out;
     const ncols = this.header?.columns.length ?? 0;
-    let out = '';
+    const plain = this.plain;
     let r = 0;
     let e = 0;
     for (let i = 0; i < b.count; i++) {
       if (b.valid[i] !== 1) {
         const err = b.errors[e++]!;
         this.rejected++;
-        if (this.format === 'ndjson') out += `${JSON.stringify({ row: err.index, error: { column: err.column, message: err.message } })}\n`;
+        if (this.format === 'ndjson') w.string(`${JSON.stringify({ row: err.index, error: { column: err.column, message: err.message } })}\n`);
         else if (this.format === 'json' && this.errors.length < this.maxErrors) this.errors.push(err);
         continue;
       }
       const p = probs[r]!;
       const label = p >= cut ? yes : no;
-      const risk = p >= high ? 'High' : p >= medium ? 'Medium' : 'Low';
-      const index = b.rowIndex[r]!;
+      const level = p >= high ? risk.high : p >= medium ? risk.medium : risk.low;
       this.n++;
-      if (this.format === 'json') {
-        out += `${this.wroteResult ? ',' : ''}{"row":${index},"probability":${round4(p)},"prediction":${label},"risk_level":"${risk}"}`;
-        this.wroteResult = true;
-      } else if (this.format === 'ndjson') {
-        out += `{"row":${index},"probability":${float32String(p)},"prediction":${label},"risk_level":"${risk}"}\n`;
+      if (this.format === 'csv') {
+        const cells = b.cells?.[r] ?? [];
+        for (let c = 0; c < ncols; c++) {
+          const v = cells[c];
+          w.string(plain[c] === 1 && typeof v === 'string' ? v : csvCell(v));
+          w.byte(COMMA);
+        }
+        writeFloat32(w, p);
+        w.byte(COMMA);
+        w.string(label);
+        w.byte(COMMA);
+        w.string(level);
+        w.byte(NEWLINE);
       } else {
-        out += `${csvCells(b.cells?.[r] ?? [], ncols, this.plain)}${float32String(p)},${label},${risk}\n`;
+        if (this.format === 'json' && this.wroteResult) w.byte(COMMA);
+        this.wroteResult = true;
+        w.string(JSON_ROW);
+        w.int(b.rowIndex[r]!);
+        w.string(JSON_PROB);
+        // JSON keeps the original service's 4 decimals; NDJSON gives the float32 exactly.
+        if (this.format === 'json') writeRound4(w, p);
+        else writeFloat32(w, p);
+        w.string(JSON_PRED);
+        w.string(label);
+        w.string(JSON_RISK);
+        w.string(level);
+        w.string(JSON_END);
+        if (this.format === 'ndjson') w.byte(NEWLINE);
       }
       r++;
     }
-    return out;
   }
 
   /** Closing text; `extra` fields join the JSON object or the NDJSON summary line. */
@@ -148,16 +198,14 @@ export function createFormat(format: OutputFormat, ctx: FormatContext, extra?: (
     // batch overlaps the write of the last one instead of waiting for it.
     readableHighWaterMark: 256 * 1024,
     transform(rec: Batched, _enc, cb: TransformCallback) {
-      const s = f.write(rec);
-      if (rec.kind === 'header' || s === '') {
-        held += s;
+      const bytes = f.write(rec);
+      if (rec.kind === 'header' || bytes.length === 0) {
+        held += bytes.toString();
         return cb();
       }
-      const out = held + s;
+      const out = held === '' ? bytes : Buffer.concat([Buffer.from(held), bytes]);
       held = '';
-      // Encoded here, once: a batch's text is a rope of its rows' pieces, and turning it into
-      // bytes at once lets those pieces die young instead of waiting for the socket.
-      cb(null, Buffer.from(out));
+      cb(null, out);
     },
     flush(cb: TransformCallback) {
       const s = held + f.end(extra?.() ?? {});
