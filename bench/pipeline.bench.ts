@@ -19,7 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import csv from 'csv-parser';
 import { parseConfig } from '../src/config.js';
 import { loadModel } from '../src/model/index.js';
-import { scoreScheduler } from '../src/cli/score.js';
+import { SCORE_BATCH_ROWS, scoreScheduler } from '../src/cli/score.js';
 import { runPipeline } from '../src/pipeline/index.js';
 import { arg, writeJson } from './util.js';
 
@@ -137,10 +137,10 @@ async function main(): Promise<void> {
       };
       let runs = 0;
       const scoreAll = async (): Promise<number> => {
-        const scheduler = scoreScheduler(model.engine, config);
+        const scheduler = scoreScheduler(model.engine);
         const r = await runPipeline({
           source: createReadStream(file), input: 'csv', output: 'csv', sink: devNull(), card: model.card, predictor: scheduler,
-          requestId: 'bench', batch: { maxRows: config.BATCH_MAX_ROWS, maxWaitMs: config.BATCH_MAX_WAIT_MS },
+          requestId: 'bench', batch: { maxRows: SCORE_BATCH_ROWS, maxWaitMs: config.BATCH_MAX_WAIT_MS },
         });
         runs = scheduler.runs;
         return r.n_rows;

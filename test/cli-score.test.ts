@@ -76,6 +76,17 @@ t.test('JSON and NDJSON output; invalid rows on stderr with row numbers; exit co
   await t.rejects(cli(['score', path.join(tmp, 'missing.csv'), '--model', BUNDLED_MODEL]), { code: 1 });
 });
 
+t.test('--batch-rows: any batch size gives the same output, row for row; a bad size is refused', { skip }, async (t) => {
+  const file = path.join(tmp, 'batches.csv');
+  writeFileSync(file, `${sampleCsv(300).trim()}\n1,abc,0,0,0,0,0,0\n${sampleCsv(40).trim().split('\n').slice(1).join('\n')}\n`);
+  const whole = await cli(['score', file, '--model', BUNDLED_MODEL]);
+  const small = await cli(['score', file, '--model', BUNDLED_MODEL, '--batch-rows', '7']);
+  t.equal(small.stdout, whole.stdout);
+  t.equal(parseCsvOut(small.stdout).rows.length, 340);
+  t.match(small.stderr, /row 300, column age: not a number/);
+  await t.rejects(cli(['score', file, '--model', BUNDLED_MODEL, '--batch-rows', '0']), { stderr: /--batch-rows.*an integer from 1 to 1000000/ });
+});
+
 t.test('without --log nothing reaches the prediction log; with --log every row does', { skip }, async (t) => {
   const data = mkdtempSync(path.join(os.tmpdir(), 'dl-score-data-'));
   const file = path.join(tmp, 'log.csv');
