@@ -84,7 +84,12 @@ t.test('--batch-rows: any batch size gives the same output, row for row; a bad s
   t.equal(small.stdout, whole.stdout);
   t.equal(parseCsvOut(small.stdout).rows.length, 340);
   t.match(small.stderr, /row 300, column age: not a number/);
-  await t.rejects(cli(['score', file, '--model', BUNDLED_MODEL, '--batch-rows', '0']), { stderr: /--batch-rows.*an integer from 1 to 1000000/ });
+  const refused = await cli(['score', file, '--model', BUNDLED_MODEL, '--batch-rows', '0']).then(
+    () => undefined,
+    (err: { code: number; stderr: string }) => err,
+  );
+  t.equal(refused?.code, 1, 'a bad --batch-rows exits non-zero');
+  t.match(refused?.stderr, /--batch-rows.*an integer from 1 to 1000000/);
 });
 
 t.test('without --log nothing reaches the prediction log; with --log every row does', { skip }, async (t) => {
