@@ -33,6 +33,28 @@ t.test('concurrent submissions share model runs and each gets its own rows back'
   t.equal(infos.reduce((a, i) => a + i.submissions, 0), 50);
 });
 
+t.test('maxInflight 2 (as `driftline score` runs it): the next run is handed over before the last ends, answers stay with their submissions', async (t) => {
+  const e = engine(20);
+  let inflight = 0;
+  let most = 0;
+  const counted = {
+    spec: e.spec,
+    async run(data: Float32Array, rows: number) {
+      most = Math.max(most, ++inflight);
+      try {
+        return await e.run(data, rows);
+      } finally {
+        inflight--;
+      }
+    },
+  };
+  const s = new BatchScheduler(counted, { maxRows: 4, maxWaitMs: 0, maxInflight: 2 });
+  const results = await Promise.all(Array.from({ length: 6 }, (_, k) => s.predict(rowsOf(k * 4, 4), 4)));
+  t.equal(most, 2, 'two runs were with the model at once, never more');
+  t.same(e.runs, [4, 4, 4, 4, 4, 4]);
+  results.forEach((r, k) => t.same(Array.from(r.probabilities), [0, 1, 2, 3].map((i) => Math.fround((k * 4 + i) / 100)), `submission ${k}`));
+});
+
 t.test('maxRows caps a coalesced run; a single larger submission still runs alone', async (t) => {
   const e = engine(5);
   const s = new BatchScheduler(e, { maxRows: 8, maxWaitMs: 0, maxInflight: 1 });
