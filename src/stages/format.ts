@@ -1,7 +1,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { ModelCard } from '../model/card.js';
 import { ByteWriter } from './byte-writer.js';
-import { CHUNKS_BUFFERED, type Batch, type Batched, type Cells, type Header, type RowError } from './types.js';
+import { CHUNKS_BUFFERED, type Batch, type Batched, type Cells, type RowError } from './types.js';
 
 export type OutputFormat = 'json' | 'ndjson' | 'csv';
 
@@ -17,28 +17,35 @@ export interface Summary {
   n_rejected: number;
 }
 
+/** 10^7 … 10^10: a float32 in (0.1, 1) needs 7 to 9 decimals, and fewer than 7 rarely read back. */
+const SCALES = [1e7, 1e8, 1e9, 1e10];
+const FIRST_DECIMALS = 7;
+
+/** The fewest decimals (7 to 10) at which p rounds to a decimal that reads back as p; 0 if none. */
+function float32Decimals(p: number): number {
+  for (let i = 0; i < SCALES.length; i++) {
+    if (Math.fround(Math.round(p * SCALES[i]!) / SCALES[i]!) === p) return FIRST_DECIMALS + i;
+  }
+  return 0;
+}
+
 /**
  * A short decimal that reads back as the same float32 (what the model produced). Probabilities
  * lie in [0, 1], so a few fixed scales find it.
  */
 export function float32String(p: number): string {
-  // A float32 in (0.1, 1) needs 7 to 9 decimals; fewer than 7 rarely reads back, so start there.
-  for (let scale = 1e7; scale <= 1e10; scale *= 10) {
-    const q = Math.round(p * scale) / scale;
-    if (Math.fround(q) === p) return String(q);
-  }
-  return String(p);
+  const d = float32Decimals(p);
+  if (d === 0) return String(p);
+  const scale = SCALES[d - FIRST_DECIMALS]!;
+  return String(Math.round(p * scale) / scale);
 }
 
 /** float32String(p) as bytes, its digits written from an integer (no double → string). */
 export function writeFloat32(w: ByteWriter, p: number): void {
-  if (p >= 1e-6 && p <= 1) {
-    for (let s = 7, scale = 1e7; s <= 10; s++, scale *= 10) {
-      const k = Math.round(p * scale);
-      if (Math.fround(k / scale) === p) return w.decimal(k, s);
-    }
-  }
-  w.string(float32String(p));
+  // Below 1e-6 String() writes an exponent, which decimal() does not: those keep the string.
+  const d = p >= 1e-6 && p <= 1 ? float32Decimals(p) : 0;
+  if (d === 0) w.string(float32String(p));
+  else w.decimal(Math.round(p * SCALES[d - FIRST_DECIMALS]!), d);
 }
 
 const round4 = (p: number): number => Math.round(p * 1e4) / 1e4;
@@ -79,7 +86,6 @@ const JSON_END = '}';
 export class Formatter {
   private n = 0;
   private rejected = 0;
-  private header: Header | undefined;
   private plain = new Uint8Array(0);
   private readonly errors: RowError[] = [];
   private wroteResult = false;
@@ -107,7 +113,6 @@ export class Formatter {
 
   write(rec: Batched): Buffer {
     if (rec.kind === 'header') {
-      this.header = rec;
       // A valid row's feature cells are plain numbers: nothing in them needs quoting.
       const names = new Set(this.ctx.card.features.flatMap((f) => [f.name, ...f.aliases]));
       this.plain = Uint8Array.from(rec.columns, (c) => (names.has(c) ? 1 : 0));
