@@ -21,7 +21,7 @@ import { parseConfig } from '../src/config.js';
 import { loadModel } from '../src/model/index.js';
 import { SCORE_BATCH_ROWS, scoreScheduler } from '../src/cli/score.js';
 import { runPipeline } from '../src/pipeline/index.js';
-import { arg, writeJson } from './util.js';
+import { arg, median, nearestMedian, writeJson } from './util.js';
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 
@@ -82,11 +82,6 @@ async function measure(fn: () => Promise<number>, collect = false): Promise<Phas
 
 const devNull = (): Writable => createWriteStream('/dev/null');
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((x, y) => x - y);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-
 /**
  * The medians of a side's passes. RSS growth is counted from just before the side's first,
  * untimed run (after a forced collection) to the highest peak of any of its runs: what the heap
@@ -95,17 +90,16 @@ const median = (xs: readonly number[]): number => {
  * target is on the pipeline's growth beyond csv-parser's.
  */
 function summarise(first: Phase, passes: Phase[]): Phase & { passes: Phase[] } {
-  const m = median(passes.map((p) => p.rowsPerSec));
-  const typical = passes.reduce((best, p) => (Math.abs(p.rowsPerSec - m) < Math.abs(best.rowsPerSec - m) ? p : best));
+  const peak = Math.max(first.rssPeakMB, ...passes.map((p) => p.rssPeakMB));
   return {
     rows: passes[0]!.rows,
     seconds: median(passes.map((p) => p.seconds)),
-    rowsPerSec: m,
-    rssGrowthMB: Math.max(first.rssPeakMB, ...passes.map((p) => p.rssPeakMB)) - first.rssBeforeMB,
+    rowsPerSec: median(passes.map((p) => p.rowsPerSec)),
+    rssGrowthMB: peak - first.rssBeforeMB,
     rssBeforeMB: first.rssBeforeMB,
-    rssPeakMB: Math.max(first.rssPeakMB, ...passes.map((p) => p.rssPeakMB)),
+    rssPeakMB: peak,
     // The pass nearest the median: the window a profile of this run is cut to.
-    window_us: typical.window_us,
+    window_us: nearestMedian(passes, (p) => p.rowsPerSec).window_us,
     passes,
   };
 }

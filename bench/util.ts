@@ -31,6 +31,20 @@ export function quantile(samples: ArrayLike<number>, q: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
 }
 
+/** The middle sample (the mean of the two middle ones for an even count); NaN when empty. */
+export function median(samples: readonly number[]): number {
+  if (samples.length === 0) return Number.NaN;
+  const s = [...samples].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** The item whose `value` is nearest the median of all of them (the first such on a tie). */
+export function nearestMedian<T>(items: readonly T[], value: (item: T) => number): T {
+  const m = median(items.map(value));
+  return items.reduce((best, it) => (Math.abs(value(it) - m) < Math.abs(value(best) - m) ? it : best));
+}
+
 /** Ordinary least-squares slope of y over x. */
 export function slope(x: readonly number[], y: readonly number[]): number {
   const n = x.length;

@@ -12,7 +12,7 @@ import { check, percent, points, profileIfMissed, type Ctx, type SectionResult }
 import { int, mb, ms, pct, table } from '../lib/md.js';
 import { ProcSampler, readProc, type ProcWindow } from '../lib/proc.js';
 import { startDriftline, type ServerHandle } from '../lib/server.js';
-import { quantile, sleep } from '../util.js';
+import { median, nearestMedian, sleep } from '../util.js';
 
 export const TARGET_RATIO = 0.5;
 export const TARGET_RSS_GROWTH_MB = 30;
@@ -88,8 +88,6 @@ interface BulkRow {
   passes: { driftline: Pass[]; csvParser: { rowsPerSec: number }[]; ratios: number[] };
 }
 
-const median = (xs: readonly number[]): number => quantile(xs, 0.5);
-
 export async function bulk(ctx: Ctx): Promise<SectionResult> {
   const sizes = ctx.quick ? [50_000, 100_000] : [100_000, 1_000_000];
   // Baseline and upload alternate, and the ratio is of the medians: on this shared machine one
@@ -123,7 +121,7 @@ export async function bulk(ctx: Ctx): Promise<SectionResult> {
         ups.push({ ...up, server, idleRssMB, rssGrowthMB: server.rssPeakMB - idleRssMB });
       }
       const mid = median(ups.map((u) => u.rowsPerSec));
-      const typical = ups.reduce((a, b) => (Math.abs(b.rowsPerSec - mid) < Math.abs(a.rowsPerSec - mid) ? b : a));
+      const typical = nearestMedian(ups, (u) => u.rowsPerSec);
       const base = median(parsed.map((c) => c.rowsPerSec));
       const row: BulkRow = {
         rows: n,
