@@ -43,7 +43,7 @@ t.test('CsvRecordMapper: header names, BOM, blank lines and ragged rows', async 
   t.throws(() => new CsvRecordMapper().header(), { code: 'DL_ERR_EMPTY_BODY' });
 });
 
-t.test('LoneCrNormalizer: lone CR becomes LF, CRLF and LF pass untouched, a CR split across chunks', async (t) => {
+t.test('LoneCrNormalizer: every lone CR becomes LF, CRLF and LF pass untouched, a CR split across chunks', async (t) => {
   const run = (parts: string[]): string => {
     const n = new LoneCrNormalizer();
     return parts.map((p) => n.push(Buffer.from(p)).toString()).join('') + n.end().toString();
@@ -51,7 +51,10 @@ t.test('LoneCrNormalizer: lone CR becomes LF, CRLF and LF pass untouched, a CR s
   t.equal(run(['a,b\r1,2\r']), 'a,b\n1,2\n');
   t.equal(run(['a,b\r', '1,2\r3']), 'a,b\n1,2\n3');
   t.equal(run(['a,b\r', '\n1,2\r\n']), 'a,b\r\n1,2\r\n');
-  t.equal(run(['a,b\n1\r2']), 'a,b\n1\r2', 'once LF is seen, CRs are data');
+  t.equal(run(['a,b\n1\r2']), 'a,b\n1\n2', 'a lone CR after LF lines still ends a line');
+  t.equal(run(['a\r\nb\rc\nd\r', '\r\ne']), 'a\r\nb\nc\nd\n\r\ne', 'mixed endings, a CR held across chunks');
+  const lf = Buffer.from('a,b\n1,2\n');
+  t.equal(new LoneCrNormalizer().push(lf), lf, 'a chunk without a lone CR is passed on, not copied');
   t.equal(run(['a,b\r']), 'a,b\n');
 });
 

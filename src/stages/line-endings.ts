@@ -2,39 +2,42 @@ const CR = 13;
 const LF = 10;
 
 /**
- * csv-parser splits lines on LF only. Files from old Mac tools end lines with a lone CR; when
- * the first line break of the input is a lone CR, every CR is read as a line break. Inputs
- * whose first break is LF or CRLF pass through untouched (and uncopied).
+ * csv-parser splits lines on LF only (and drops the CR of a CRLF). Files from old Mac tools end
+ * lines with a lone CR, and files pasted together from several tools mix all three endings;
+ * deciding once from the first line break merged every later row that ended differently into
+ * one. So every CR that is not followed by LF becomes LF, wherever it is: LF, CRLF and CR all
+ * end a line, in any mix. A lone CR inside a quoted cell becomes LF too — the cell keeps its
+ * line break, just not the byte — which we accept rather than track quotes byte by byte here.
+ *
+ * Cost: one native `indexOf(CR)` per chunk on LF files (no copy), one per line on CRLF files;
+ * a chunk is copied only when it holds a lone CR.
  */
 export class LoneCrNormalizer {
-  private mode: 'unknown' | 'lf' | 'cr' = 'unknown';
   /** A CR that ended a chunk before we could tell whether an LF follows it. */
   private heldCr = false;
 
   push(input: Buffer): Buffer {
-    if (this.mode === 'lf') return input;
     let chunk = input;
     if (this.heldCr) {
-      chunk = Buffer.concat([Buffer.of(CR), input]);
       this.heldCr = false;
-    }
-    if (this.mode === 'unknown') {
-      const cr = chunk.indexOf(CR);
-      const lf = chunk.indexOf(LF);
-      if (cr === -1 || (lf !== -1 && lf < cr)) {
-        if (lf !== -1) this.mode = 'lf';
-        return chunk;
-      }
-      if (cr === chunk.length - 1) {
+      if (input.length === 0) {
         this.heldCr = true;
-        return chunk.subarray(0, chunk.length - 1);
+        return input;
       }
-      this.mode = chunk[cr + 1] === LF ? 'lf' : 'cr';
-      if (this.mode === 'lf') return chunk;
+      // The held CR is a line break either way: as CRLF (LF follows) or as a lone CR.
+      chunk = Buffer.concat([Buffer.of(input[0] === LF ? CR : LF), input]);
     }
-    const out = chunk === input ? Buffer.from(input) : chunk;
-    for (let i = out.indexOf(CR); i !== -1; i = out.indexOf(CR, i + 1)) out[i] = LF;
-    return out;
+    let out: Buffer | undefined;
+    for (let i = chunk.indexOf(CR); i !== -1; i = chunk.indexOf(CR, i + 1)) {
+      if (i === chunk.length - 1) {
+        this.heldCr = true;
+        return (out ?? chunk).subarray(0, i);
+      }
+      if (chunk[i + 1] === LF) continue;
+      out ??= chunk === input ? Buffer.from(input) : chunk;
+      out[i] = LF;
+    }
+    return out ?? chunk;
   }
 
   /** Bytes still held back at the end of input. */

@@ -1,0 +1,50 @@
+// Regression: a CSV whose lines end in a bare CR after LF or CRLF lines (files pasted together
+// from old Mac and Windows tools) lost those rows inside one merged, ragged row, because the
+// line-ending rule was chosen once from the first line break.
+import t from 'tap';
+import { Readable } from 'node:stream';
+import { CsvParseCore, createParseCsv } from '../src/stages/parse-csv.js';
+import { isRowError, type Parsed } from '../src/stages/types.js';
+import { chunked } from './helpers/fixtures.js';
+import { FEATURE_HEADER, send } from './helpers/hostile.js';
+import { startTestServer } from './helpers/server.js';
+
+const ROWS = ['20000,24,2,2,3913,3102,0,689', '120000,26,-1,2,2682,1725,0,1000', '90000,34,0,0,29239,14027,1518,1500', '50000,37,0,0,46990,48233,2000,2019', '50000,57,-1,0,8617,5670,2000,36681'];
+/** Every terminator after every other one: LF, CRLF, CR, CR, LF, CRLF, with a CR at the very end. */
+const ENDINGS = ['\n', '\r\n', '\r', '\r', '\n', '\r\n'];
+const MIXED = [FEATURE_HEADER, ...ROWS].map((l, i) => l + ENDINGS[i]!).join('').replace(/\r\n$/, '\r');
+
+function cellsOf(parsed: Parsed[]): unknown[] {
+  return parsed.flatMap((p) => (p.kind === 'rows' ? p.rows.map((r) => (isRowError(r) ? r : Object.values(r))) : []));
+}
+
+t.test('mixed LF, CRLF and lone CR line endings: every row is its own row', async (t) => {
+  const want = ROWS.map((r) => r.split(','));
+  const whole: Parsed[] = [];
+  new CsvParseCore({}, (p) => whole.push(p)).parseAll(Buffer.from(MIXED));
+  t.same(cellsOf(whole), want, 'buffered (whole body)');
+  const body = Buffer.from(MIXED);
+  // Every cut, so each CR sits at a chunk's end once (held until the next byte tells CRLF from CR).
+  for (const cuts of [[], Array.from({ length: body.length }, (_, i) => i)]) {
+    const streamed: Parsed[] = [];
+    for await (const p of chunked(body, cuts).pipe(createParseCsv())) streamed.push(p as Parsed);
+    t.same(cellsOf(streamed), want, `streamed, ${cuts.length} cuts`);
+  }
+  const first = whole.find((p) => p.kind === 'header');
+  t.same(first?.kind === 'header' ? first.columns : [], FEATURE_HEADER.split(','));
+});
+
+t.test('POST /predict with mixed line endings scores every row (buffered and streamed paths)', async (t) => {
+  const srv = await startTestServer();
+  t.teardown(() => srv.close());
+  const json = (b: Buffer): { n_rows: number; n_rejected: number; results: unknown[] } => JSON.parse(b.toString());
+  const small = await send(srv, { headers: { 'content-type': 'text/csv' }, body: MIXED });
+  t.equal(small.status, 200);
+  t.match(json(small.body), { n_rows: ROWS.length, n_rejected: 0 }, 'Content-Length body');
+  const streamed = await send(srv, {
+    headers: { 'content-type': 'text/csv' },
+    body: () => Readable.from(Array.from({ length: Math.ceil(MIXED.length / 7) }, (_, i) => Buffer.from(MIXED.slice(i * 7, i * 7 + 7)))),
+  });
+  t.equal(streamed.status, 200, streamed.body.toString());
+  t.match(json(streamed.body), { n_rows: ROWS.length, n_rejected: 0 }, 'chunked body, 7 bytes a chunk');
+});
