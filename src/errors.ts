@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   DL_ERR_BAD_ENCODING: { status: 400, summary: 'The body is not UTF-8 text: it starts with a UTF-16 or UTF-32 byte-order mark, or has NUL bytes in its first KiB.' },
   DL_ERR_EMPTY_BODY: { status: 400, summary: 'The request body is empty or holds no header.' },
   DL_ERR_NO_FILE: { status: 400, summary: 'A multipart upload has no `file` field (or more than one).' },
+  DL_ERR_MULTIPART_LIMIT: { status: 413, summary: 'A multipart upload has more parts (128) or non-file fields (64) than are read before its `file` field; the response names the limit.' },
   DL_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'The Content-Type is not one of multipart/form-data, text/csv, application/json, application/x-ndjson.' },
   DL_ERR_NOT_ACCEPTABLE: { status: 406, summary: 'The Accept header names no format the route can produce.' },
   DL_ERR_PAYLOAD_TOO_LARGE: { status: 413, summary: 'The body (or the multipart file) exceeds MAX_UPLOAD_BYTES.' },
