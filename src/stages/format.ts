@@ -1,5 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { ModelCard } from '../model/card.js';
+import { csvCell } from '../util/csv-cell.js';
 import { ByteWriter } from './byte-writer.js';
 import { CHUNKS_BUFFERED, type Batch, type Batched, type Cells, type RowError } from './types.js';
 
@@ -54,13 +55,6 @@ const round4 = (p: number): number => Math.round(p * 1e4) / 1e4;
 export function writeRound4(w: ByteWriter, p: number): void {
   if (p >= 0 && p <= 1) w.decimal(Math.round(p * 1e4), 4);
   else w.string(String(round4(p)));
-}
-
-const NEEDS_QUOTES = /[",\r\n]/;
-
-function csvCell(v: unknown): string {
-  const s = typeof v === 'string' ? v : v === undefined || v === null ? '' : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
-  return NEEDS_QUOTES.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 const COMMA = 44;
@@ -156,6 +150,8 @@ export class Formatter {
     const plain = this.plain;
     for (let c = 0; c < plain.length; c++) {
       const v = cells[c];
+      // A valid row's feature cell is a number (validated): written as is. Every other cell is
+      // the client's text and goes through csvCell, which quotes it and defuses formulas.
       w.string(plain[c] === 1 && typeof v === 'string' ? v : csvCell(v));
       w.byte(COMMA);
     }
