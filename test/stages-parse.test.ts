@@ -35,8 +35,8 @@ t.test('CsvRecordMapper: header names, BOM, blank lines and ragged rows', async 
   t.same(m.header(), { kind: 'header', format: 'csv', columns: ['a', 'b'] });
   t.same(m.map({ 0: '1', 1: '2' }), { 0: '1', 1: '2' }, "a row is csv-parser's record itself");
   t.equal(m.map({}), undefined, 'blank lines are skipped and not counted');
-  t.same(m.map({ 0: '1' }), { kind: 'error', index: 1, column: null, message: 'expected 2 cells, found 1' });
-  t.same(m.map({ 0: '1', 1: '2', _2: '3' }), { kind: 'error', index: 2, column: null, message: 'expected 2 cells, found 3' });
+  t.same(m.map({ 0: '1' }), { kind: 'error', index: 1, column: null, code: 'DL_ERR_ROW_WRONG_CELL_COUNT', message: 'expected 2 cells, found 1' });
+  t.same(m.map({ 0: '1', 1: '2', _2: '3' }), { kind: 'error', index: 2, column: null, code: 'DL_ERR_ROW_WRONG_CELL_COUNT', message: 'expected 2 cells, found 3' });
   const wide = new CsvRecordMapper(2);
   for (let i = 0; i < 3; i++) wide.mapHeader({ header: `c${i}`, index: i });
   t.throws(() => wide.header(), { code: 'DL_ERR_TOO_MANY_COLUMNS' });
@@ -87,9 +87,9 @@ t.test('JsonRowAssembler and parseJson', async (t) => {
     { kind: 'header', format: 'json', columns: ['a', 'b'] },
     { kind: 'row', index: 0, cells: [1, 'x'] },
     { kind: 'row', index: 1, cells: ['3', 2] },
-    { kind: 'error', index: 2, column: null, message: 'the array element 5 is not a row object' },
-    { kind: 'error', index: 3, column: null, message: 'column "a" holds a nested object' },
-    { kind: 'error', index: 4, column: null, message: 'column "a" holds a nested array' },
+    { kind: 'error', index: 2, column: null, code: 'DL_ERR_ROW_MALFORMED', message: 'the array element 5 is not a row object' },
+    { kind: 'error', index: 3, column: null, code: 'DL_ERR_ROW_MALFORMED', message: 'column "a" holds a nested object' },
+    { kind: 'error', index: 4, column: null, code: 'DL_ERR_ROW_MALFORMED', message: 'column "a" holds a nested array' },
     { kind: 'row', index: 5, cells: [null, true] },
   ]);
   await t.rejects(parseAll(createParseJson(), Readable.from([Buffer.from('{"a":1}')])), { code: 'DL_ERR_BAD_INPUT', message: /must be an array/ });
@@ -110,7 +110,7 @@ t.test('NdjsonLineParser and parseNdjson', async (t) => {
   t.same(out[1], { kind: 'row', index: 0, cells: [1, 2] });
   t.same(out[2], { kind: 'row', index: 1, cells: [3, 4] }, 'CRLF and blank lines');
   t.match(out[3], { kind: 'error', index: 2, column: null, message: /not valid JSON/ });
-  t.same(out[4], { kind: 'error', index: 3, column: null, message: 'the line is not a JSON object' });
+  t.same(out[4], { kind: 'error', index: 3, column: null, code: 'DL_ERR_ROW_MALFORMED', message: 'the line is not a JSON object' });
   t.same(out[5], { kind: 'row', index: 4, cells: [undefined, 5] }, 'a missing key reads as undefined; no trailing newline needed');
   const p = new NdjsonLineParser(() => undefined, { maxLineBytes: 10 });
   t.throws(() => p.write(Buffer.from('{"a":"0123456789"')), { code: 'DL_ERR_FIELD_TOO_LARGE' });

@@ -131,7 +131,7 @@ export class Formatter {
 
   private reject(err: RowError): void {
     this.rejected++;
-    if (this.format === 'ndjson') this.out.string(`${JSON.stringify({ row: err.index, error: { column: err.column, message: err.message } })}\n`);
+    if (this.format === 'ndjson') this.out.string(`${JSON.stringify({ row: err.index, error: { column: err.column, code: err.code, message: err.message } })}\n`);
     else if (this.format === 'json' && this.errors.length < this.maxErrors) this.errors.push(err);
   }
 
@@ -186,7 +186,7 @@ export class Formatter {
     const summary = { n_rows: this.n, n_rejected: this.rejected, ...extra };
     if (this.format === 'csv') return '';
     if (this.format === 'ndjson') return `${JSON.stringify({ summary: { model_version: this.ctx.card.version, request_id: this.ctx.requestId, ...summary } })}\n`;
-    const errors = this.errors.map((e) => ({ row: e.index, column: e.column, message: e.message }));
+    const errors = this.errors.map((e) => ({ row: e.index, column: e.column, code: e.code, message: e.message }));
     const tail = JSON.stringify({ errors, ...summary, ...(this.rejected > this.errors.length ? { errors_truncated: true } : {}) });
     return `],${tail.slice(1)}\n`;
   }

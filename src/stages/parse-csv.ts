@@ -51,7 +51,7 @@ export class CsvRecordMapper {
     const index = this.next++;
     // Two lookups tell a ragged row, without counting its keys.
     if (rec[this.n - 1] === undefined || rec[this.extra] !== undefined) {
-      return { kind: 'error', index, column: null, message: `expected ${this.n} cells, found ${Object.keys(rec).length}` };
+      return { kind: 'error', index, column: null, code: 'DL_ERR_ROW_WRONG_CELL_COUNT', message: `expected ${this.n} cells, found ${Object.keys(rec).length}` };
     }
     return rec;
   }

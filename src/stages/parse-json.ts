@@ -139,7 +139,7 @@ export class JsonRowAssembler {
     }
     const index = this.index++;
     if (problem !== undefined || row === undefined) {
-      this.emit({ kind: 'error', index, column: null, message: problem ?? 'not a row object' });
+      this.emit({ kind: 'error', index, column: null, code: 'DL_ERR_ROW_MALFORMED', message: problem ?? 'not a row object' });
       return;
     }
     this.emit(alignCells(this.columns!, row));

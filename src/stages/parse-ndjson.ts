@@ -75,11 +75,11 @@ export class NdjsonLineParser {
     try {
       value = JSON.parse(line);
     } catch (err) {
-      this.emit({ kind: 'error', index, column: null, message: `not valid JSON (${(err as Error).message})` });
+      this.emit({ kind: 'error', index, column: null, code: 'DL_ERR_ROW_MALFORMED', message: `not valid JSON (${(err as Error).message})` });
       return;
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      this.emit({ kind: 'error', index, column: null, message: 'the line is not a JSON object' });
+      this.emit({ kind: 'error', index, column: null, code: 'DL_ERR_ROW_MALFORMED', message: 'the line is not a JSON object' });
       return;
     }
     const row = new Map(Object.entries(value as Record<string, unknown>));
@@ -88,7 +88,7 @@ export class NdjsonLineParser {
     // (error previews, CSV echo), which recurses and overflows the stack on a deep one.
     for (const [k, v] of row) {
       if (v !== null && typeof v === 'object') {
-        this.emit({ kind: 'error', index, column: null, message: `column ${JSON.stringify(k)} holds a nested ${Array.isArray(v) ? 'array' : 'object'}` });
+        this.emit({ kind: 'error', index, column: null, code: 'DL_ERR_ROW_MALFORMED', message: `column ${JSON.stringify(k)} holds a nested ${Array.isArray(v) ? 'array' : 'object'}` });
         return;
       }
     }

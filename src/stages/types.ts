@@ -1,3 +1,5 @@
+import type { RowErrorCode } from '../errors.js';
+
 // Records that flow between stages. A stream carries one Header first, then rows (or batches
 // of rows) in input order. Row numbers are 0-based positions among the data rows of the upload
 // (the header is not counted), as the original service's pandas index was.
@@ -30,6 +32,8 @@ export interface RowError {
   index: number;
   /** The offending column, or null when the row as a whole is bad (ragged, unparsable). */
   column: string | null;
+  /** Stable, for clients to match on (docs/errors.md); `message` is for people. */
+  code: RowErrorCode;
   message: string;
 }
 

@@ -1,6 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { z } from 'zod';
-import { DriftlineError } from '../errors.js';
+import { DriftlineError, type RowErrorCode } from '../errors.js';
 import type { FeatureSpec, ModelCard } from '../model/card.js';
 import { BlockBuilder } from './block.js';
 import { CHUNKS_BUFFERED, isRowError, type Cells, type Header, type Parsed, type RowBlock, type Rows, type Validated } from './types.js';
@@ -29,9 +29,17 @@ export function rowSchema(card: ModelCard): z.ZodObject {
 // "Infinity", "" (as 0) and whitespace-only strings, none of which is a value a user meant.
 const NUMBER_RE = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 
-/** Parses one cell; a string result is the reason it is not a usable number. */
-export function parseCell(cell: unknown): number | string {
-  if (typeof cell === 'number') return Number.isFinite(cell) ? cell : 'not a finite number';
+/** Why a cell is no usable feature value. */
+export interface CellProblem {
+  code: RowErrorCode;
+  message: string;
+}
+
+const problem = (code: RowErrorCode, message: string): CellProblem => ({ code, message });
+
+/** Parses one cell: its number, or why it is not a usable number. */
+export function parseCell(cell: unknown): number | CellProblem {
+  if (typeof cell === 'number') return Number.isFinite(cell) ? cell : problem('DL_ERR_ROW_NOT_A_NUMBER', 'not a finite number');
   if (typeof cell === 'string') {
     // Fast path for the common cell (a plain number with no surrounding blanks): Number() does
     // the work, and the few forms it accepts that we don't (hex/binary/octal, blanks as 0) are
@@ -40,15 +48,15 @@ export function parseCell(cell: unknown): number | string {
     const c0 = cell.charCodeAt(0);
     if (c0 === 48 /* 0 */ && cell.length > 2) {
       const c1 = cell.charCodeAt(1) | 32;
-      if (c1 === 120 || c1 === 98 || c1 === 111) return `not a number: ${preview(cell)}`;
+      if (c1 === 120 || c1 === 98 || c1 === 111) return problem('DL_ERR_ROW_NOT_A_NUMBER', `not a number: ${preview(cell)}`);
     } else if (c0 > 32 && v !== 0 && Number.isFinite(v)) return v;
-    if (cell.trim() === '') return 'empty value';
-    if (!NUMBER_RE.test(cell)) return `not a number: ${preview(cell)}`;
-    return Number.isFinite(v) ? v : `out of range: ${preview(cell)}`;
+    if (cell.trim() === '') return problem('DL_ERR_ROW_EMPTY_VALUE', 'empty value');
+    if (!NUMBER_RE.test(cell)) return problem('DL_ERR_ROW_NOT_A_NUMBER', `not a number: ${preview(cell)}`);
+    return Number.isFinite(v) ? v : problem('DL_ERR_ROW_OUT_OF_RANGE', `out of range: ${preview(cell)}`);
   }
-  if (cell === undefined) return 'missing value';
-  if (cell === null) return 'empty value';
-  return `not a number: ${preview(cell)}`;
+  if (cell === undefined) return problem('DL_ERR_ROW_MISSING_VALUE', 'missing value');
+  if (cell === null) return problem('DL_ERR_ROW_EMPTY_VALUE', 'empty value');
+  return problem('DL_ERR_ROW_NOT_A_NUMBER', `not a number: ${preview(cell)}`);
 }
 
 /**
@@ -76,11 +84,11 @@ function preview(v: unknown): string {
   return JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
 }
 
-function checkFeature(f: FeatureSpec, v: number): string | undefined {
-  if (Math.abs(v) > FLOAT32_MAX) return `out of range: ${v} does not fit a float32`;
-  if (f.type === 'integer' && !Number.isInteger(v)) return `not an integer: ${v}`;
-  if (f.min !== undefined && v < f.min) return `out of range: ${v} is below the minimum ${f.min}`;
-  if (f.max !== undefined && v > f.max) return `out of range: ${v} is above the maximum ${f.max}`;
+function checkFeature(f: FeatureSpec, v: number): CellProblem | undefined {
+  if (Math.abs(v) > FLOAT32_MAX) return problem('DL_ERR_ROW_OUT_OF_RANGE', `out of range: ${v} does not fit a float32`);
+  if (f.type === 'integer' && !Number.isInteger(v)) return problem('DL_ERR_ROW_NOT_AN_INTEGER', `not an integer: ${v}`);
+  if (f.min !== undefined && v < f.min) return problem('DL_ERR_ROW_OUT_OF_RANGE', `out of range: ${v} is below the minimum ${f.min}`);
+  if (f.max !== undefined && v > f.max) return problem('DL_ERR_ROW_OUT_OF_RANGE', `out of range: ${v} is above the maximum ${f.max}`);
   return undefined;
 }
 
@@ -172,8 +180,8 @@ export class RowValidator {
       } else if (typeof cell === 'number') v = cell;
       if (!(v >= lo[j]! && v <= hi[j]!) || (integer[j] === 1 && Math.floor(v) !== v)) {
         const parsed = parseCell(cell);
-        const problem = typeof parsed === 'string' ? parsed : checkFeature(features[j]!, parsed);
-        if (problem !== undefined) return out.reject({ kind: 'error', index, column: columns[at]!, message: problem });
+        const bad = typeof parsed === 'number' ? checkFeature(features[j]!, parsed) : parsed;
+        if (bad !== undefined) return out.reject({ kind: 'error', index, column: columns[at]!, ...bad });
         v = parsed as number;
       }
       dst[at0 + j] = v;
@@ -184,7 +192,7 @@ export class RowValidator {
       if (!(cell === undefined || cell === null || (typeof cell === 'string' && cell.trim() === ''))) {
         const t = parseCell(cell);
         if (t !== 0 && t !== 1) {
-          return out.reject({ kind: 'error', index, column: columns[plan.targetAt]!, message: `the label must be 0 or 1, got ${preview(cell)}` });
+          return out.reject({ kind: 'error', index, column: columns[plan.targetAt]!, code: 'DL_ERR_ROW_BAD_LABEL', message: `the label must be 0 or 1, got ${preview(cell)}` });
         }
         target = t;
       }
