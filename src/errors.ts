@@ -50,6 +50,7 @@ export const ROW_ERROR_CODES = {
   DL_ERR_ROW_NOT_AN_INTEGER: 'An integer feature holds a fraction.',
   DL_ERR_ROW_BAD_LABEL: 'The target column holds something other than 0, 1 or nothing.',
   DL_ERR_ROW_WRONG_CELL_COUNT: 'A CSV row has more or fewer cells than the header.',
+  DL_ERR_ROW_DUPLICATE_COLUMN: 'A JSON or NDJSON row gives one feature twice, under two of its names (e.g. `credit_limit` and `LIMIT_BAL`).',
   DL_ERR_ROW_MALFORMED: 'An NDJSON line is not a JSON object, a JSON array element is not a row object, or a cell holds a nested object or array.',
 } as const satisfies Record<string, string>;
 

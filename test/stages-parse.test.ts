@@ -4,7 +4,7 @@ import { CsvHeaderGuard, CsvRecordMapper, createParseCsv } from '../src/stages/p
 import { LoneCrNormalizer } from '../src/stages/line-endings.js';
 import { JsonRowAssembler, createParseJson } from '../src/stages/parse-json.js';
 import { NdjsonLineParser, createParseNdjson } from '../src/stages/parse-ndjson.js';
-import { isRowError, type Header, type Parsed, type RowError } from '../src/stages/types.js';
+import { isKeyedRow, isRowError, type Header, type KeyedRow, type Parsed, type RowError } from '../src/stages/types.js';
 
 interface RawRow {
   kind: 'row';
@@ -13,13 +13,13 @@ interface RawRow {
 }
 import { chunked } from './helpers/fixtures.js';
 
-type Flat = Header | RawRow | RowError;
+type Flat = Header | RawRow | RowError | KeyedRow;
 async function parseAll(stage: NodeJS.ReadWriteStream, input: Readable): Promise<Flat[]> {
   const out: Flat[] = [];
   input.pipe(stage as unknown as NodeJS.WritableStream);
   for await (const rec of stage as unknown as AsyncIterable<Parsed>) {
     if (rec.kind === 'header') out.push(rec);
-    else rec.rows.forEach((r, i) => out.push(isRowError(r) ? r : { kind: 'row', index: rec.first + i, cells: Array.isArray(r) ? r : Object.values(r) }));
+    else rec.rows.forEach((r, i) => out.push(isRowError(r) || isKeyedRow(r) ? r : { kind: 'row', index: rec.first + i, cells: Array.isArray(r) ? r : Object.values(r) }));
   }
   return out;
 }
@@ -111,7 +111,7 @@ t.test('NdjsonLineParser and parseNdjson', async (t) => {
   t.same(out[2], { kind: 'row', index: 1, cells: [3, 4] }, 'CRLF and blank lines');
   t.match(out[3], { kind: 'error', index: 2, column: null, message: /not valid JSON/ });
   t.same(out[4], { kind: 'error', index: 3, column: null, code: 'DL_ERR_ROW_MALFORMED', message: 'the line is not a JSON object' });
-  t.same(out[5], { kind: 'row', index: 4, cells: [undefined, 5] }, 'a missing key reads as undefined; no trailing newline needed');
+  t.same(out[5], { kind: 'keyed', keys: ['b'], values: [5] }, 'a row without one of the header\'s keys keeps its own (validation reports the missing value); no trailing newline needed');
   const p = new NdjsonLineParser(() => undefined, { maxLineBytes: 10 });
   t.throws(() => p.write(Buffer.from('{"a":"0123456789"')), { code: 'DL_ERR_FIELD_TOO_LARGE' });
   await t.rejects(parseAll(createParseNdjson(), Readable.from([Buffer.from('\n \n')])), { code: 'DL_ERR_EMPTY_BODY' });

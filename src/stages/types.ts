@@ -38,6 +38,17 @@ export interface RowError {
 }
 
 /**
+ * A JSON or NDJSON row whose keys are not the header's (the first row's): other spellings of the
+ * columns (a feature's alias), a key more or fewer. Its names are resolved by validation, row by
+ * row; a row with the header's keys, in any order, is aligned Cells instead.
+ */
+export interface KeyedRow {
+  kind: 'keyed';
+  keys: string[];
+  values: unknown[];
+}
+
+/**
  * Rows travel in chunks (all the rows one input chunk held), not one stream object each: an
  * object-mode stream costs a few hundred ns per object per stage, more than validating a row.
  * Row numbers are consecutive within a chunk: `rows[i]` is row `first + i`.
@@ -45,12 +56,13 @@ export interface RowError {
 export interface Rows {
   kind: 'rows';
   first: number;
-  rows: (Cells | RowError)[];
+  rows: (Cells | RowError | KeyedRow)[];
 }
 
 export type Parsed = Header | Rows;
 
-export const isRowError = (r: Cells | RowError): r is RowError => (r as { kind?: unknown }).kind === 'error';
+export const isRowError = (r: Cells | RowError | KeyedRow): r is RowError => (r as { kind?: unknown }).kind === 'error';
+export const isKeyedRow = (r: Cells | RowError | KeyedRow): r is KeyedRow => (r as { kind?: unknown }).kind === 'keyed';
 
 /**
  * Validated rows, column-wise: the valid rows' features packed row-major into one Float32Array

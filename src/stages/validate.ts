@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DriftlineError, type RowErrorCode } from '../errors.js';
 import type { FeatureSpec, ModelCard } from '../model/card.js';
 import { BlockBuilder } from './block.js';
-import { CHUNKS_BUFFERED, isRowError, type Cells, type Header, type Parsed, type RowBlock, type Rows, type Validated } from './types.js';
+import { CHUNKS_BUFFERED, isKeyedRow, isRowError, type Cells, type Header, type KeyedRow, type Parsed, type RowBlock, type Rows, type Validated } from './types.js';
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 
@@ -103,6 +103,28 @@ export interface HeaderPlan {
   idAt: number;
 }
 
+/** Where a list of column names puts each feature, and what it lacks or names twice. */
+interface Located extends HeaderPlan {
+  missing: string[];
+  duplicate: string[];
+}
+
+/** Remembers the last `size` distinct column lists' results: the same few recur. */
+class ColumnsCache<T> {
+  private readonly map = new Map<string, T>();
+  constructor(private readonly size: number) {}
+  get(columns: readonly string[], make: (columns: readonly string[]) => T): T {
+    const key = columns.join('\u0000');
+    let v = this.map.get(key);
+    if (v === undefined) {
+      v = make(columns);
+      if (this.map.size >= this.size) this.map.delete(this.map.keys().next().value!);
+      this.map.set(key, v);
+    }
+    return v;
+  }
+}
+
 /** Compiled once per model card; `plan` once per upload; `row` per row. */
 export class RowValidator {
   /** Per feature, compiled from the card: accepted range and whether it must be whole. */
@@ -116,24 +138,23 @@ export class RowValidator {
     this.integer = Uint8Array.from(card.features, (f) => (f.type === 'integer' ? 1 : 0));
   }
 
-  private readonly plans = new Map<string, HeaderPlan>();
+  private readonly plans = new ColumnsCache<HeaderPlan>(64);
+  private readonly located = new ColumnsCache<Located>(64);
 
   /**
    * `plan`, remembered for the last few distinct headers: clients send the same header on
    * every request. Headers that fail are not remembered (they throw every time).
    */
   cachedPlan(columns: readonly string[]): HeaderPlan {
-    const key = columns.join('\u0000');
-    let p = this.plans.get(key);
-    if (p === undefined) {
-      p = this.plan(columns);
-      if (this.plans.size >= 64) this.plans.delete(this.plans.keys().next().value!);
-      this.plans.set(key, p);
-    }
-    return p;
+    return this.plans.get(columns, (c) => this.plan(c));
   }
 
-  plan(columns: readonly string[]): HeaderPlan {
+  /** `locate`, remembered: the keys of JSON rows that differ from their header's recur too. */
+  cachedLocate(columns: readonly string[]): Located {
+    return this.located.get(columns, (c) => this.locate(c));
+  }
+
+  locate(columns: readonly string[]): Located {
     const find = (names: readonly string[]): number[] =>
       columns.flatMap((c, i) => (names.includes(c) ? [i] : []));
     const missing: string[] = [];
@@ -144,19 +165,47 @@ export class RowValidator {
       if (at.length > 1) duplicate.push(f.name);
       return at[0] ?? -1;
     });
+    const target = this.card.target;
+    const targetAt = target === undefined ? [] : find([target.name, ...target.aliases]);
+    if (targetAt.length > 1) duplicate.push(target!.name);
+    const idAt = columns.indexOf('id') !== -1 ? columns.indexOf('id') : columns.indexOf('ID');
+    return { featureAt, targetAt: targetAt[0] ?? -1, idAt, missing, duplicate };
+  }
+
+  plan(columns: readonly string[]): HeaderPlan {
+    const { featureAt, targetAt, idAt, missing, duplicate } = this.locate(columns);
     if (missing.length > 0) {
       throw new DriftlineError('DL_ERR_SCHEMA_MISSING_COLUMNS', `Invalid schema. Missing required columns: ${pyList(missing)}`, {
         details: { missing },
       });
     }
-    const target = this.card.target;
-    const targetAt = target === undefined ? [] : find([target.name, ...target.aliases]);
-    if (targetAt.length > 1) duplicate.push(target!.name);
     if (duplicate.length > 0) {
       throw new DriftlineError('DL_ERR_BAD_INPUT', `Invalid schema. Duplicate columns: ${pyList(duplicate)}`, { details: { duplicate } });
     }
-    const idAt = columns.indexOf('id') !== -1 ? columns.indexOf('id') : columns.indexOf('ID');
-    return { featureAt, targetAt: targetAt[0] ?? -1, idAt };
+    return { featureAt, targetAt, idAt };
+  }
+
+  /**
+   * A keyed row's values placed under its header's columns, matched by what each name means
+   * (feature, target) rather than by spelling; other columns by name. A feature the row lacks
+   * stays undefined, which rowInto reports as a missing value under the header's name.
+   */
+  align(header: readonly string[], plan: HeaderPlan, row: KeyedRow): Cells | CellProblem {
+    const own = this.cachedLocate(row.keys);
+    if (own.duplicate.length > 0) {
+      return problem('DL_ERR_ROW_DUPLICATE_COLUMN', `the row names ${pyList(own.duplicate)} more than once (by name and alias)`);
+    }
+    const cells = new Array<unknown>(header.length);
+    for (let i = 0; i < header.length; i++) {
+      const at = row.keys.indexOf(header[i]!);
+      if (at !== -1) cells[i] = row.values[at];
+    }
+    for (let j = 0; j < plan.featureAt.length; j++) {
+      const at = own.featureAt[j]!;
+      cells[plan.featureAt[j]!] = at === -1 ? undefined : row.values[at];
+    }
+    if (plan.targetAt !== -1) cells[plan.targetAt] = own.targetAt === -1 ? undefined : row.values[own.targetAt];
+    return cells;
   }
 
   /** Validates one row into `out`: its features at out.offset and a commit, or a rejection. */
@@ -245,6 +294,10 @@ export class ChunkValidator {
       if (isRowError(r)) out.reject(r);
       else if (header === undefined || plan === undefined) {
         throw new DriftlineError('DL_ERR_INTERNAL', 'a row reached validation before the header');
+      } else if (isKeyedRow(r)) {
+        const cells = this.validator.align(header.columns, plan, r);
+        if (Array.isArray(cells)) this.validator.rowInto(out, plan, header.columns, rec.first + i, cells, this.keepCells);
+        else out.reject({ kind: 'error', index: rec.first + i, column: null, ...(cells as CellProblem) });
       } else this.validator.rowInto(out, plan, header.columns, rec.first + i, r, this.keepCells);
     }
     return out.build();
