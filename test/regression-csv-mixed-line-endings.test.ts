@@ -2,7 +2,11 @@
 // from old Mac and Windows tools) lost those rows inside one merged, ragged row, because the
 // line-ending rule was chosen once from the first line break.
 import t from 'tap';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
+import { readCsvColumns } from '../src/io/csv-columns.js';
 import { CsvParseCore, createParseCsv } from '../src/stages/parse-csv.js';
 import { isRowError, type Parsed } from '../src/stages/types.js';
 import { chunked } from './helpers/fixtures.js';
@@ -41,10 +45,22 @@ t.test('POST /predict with mixed line endings scores every row (buffered and str
   const small = await send(srv, { headers: { 'content-type': 'text/csv' }, body: MIXED });
   t.equal(small.status, 200);
   t.match(json(small.body), { n_rows: ROWS.length, n_rejected: 0 }, 'Content-Length body');
-  const streamed = await send(srv, {
-    headers: { 'content-type': 'text/csv' },
-    body: () => Readable.from(Array.from({ length: Math.ceil(MIXED.length / 7) }, (_, i) => Buffer.from(MIXED.slice(i * 7, i * 7 + 7)))),
-  });
-  t.equal(streamed.status, 200, streamed.body.toString());
-  t.match(json(streamed.body), { n_rows: ROWS.length, n_rejected: 0 }, 'chunked body, 7 bytes a chunk');
+  // Past 64 KiB a body takes the streamed path (the same mixed block, repeated).
+  const copies = 500;
+  const big = `${FEATURE_HEADER}\n${MIXED.slice(MIXED.indexOf('\n') + 1).repeat(copies)}`;
+  const streamed = await send(srv, { headers: { 'content-type': 'text/csv' }, body: big });
+  t.ok(big.length > 64 * 1024, "past the buffered path's 64 KiB");
+  t.equal(streamed.status, 200);
+  t.match(json(streamed.body), { n_rows: ROWS.length * copies, n_rejected: 0 }, `a ${big.length}-byte body`);
+});
+
+t.test('offline CSV files (drift, profile, train) read mixed line endings the same way', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dl-eol-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'mixed.csv');
+  writeFileSync(file, MIXED);
+  const { rows, columns } = await readCsvColumns(file, [{ name: 'age' }, { name: 'pay_amt_aug' }]);
+  t.equal(rows, ROWS.length);
+  t.same([...columns.get('age')!], ROWS.map((r) => Number(r.split(',')[1])));
+  t.same([...columns.get('pay_amt_aug')!], ROWS.map((r) => Number(r.split(',')[7])), 'the last cell of each line carries no CR');
 });
