@@ -109,12 +109,17 @@ interface Located extends HeaderPlan {
   duplicate: string[];
 }
 
-/** Remembers the last `size` distinct column lists' results: the same few recur. */
+/**
+ * Remembers the last `size` distinct column lists' results: the same few recur. Lists longer
+ * than `maxKey` characters are worked out each time instead: a JSON row's keys may total
+ * MAX_COLUMNS × MAX_FIELD_BYTES, which is no size to keep beyond the request.
+ */
 class ColumnsCache<T> {
   private readonly map = new Map<string, T>();
-  constructor(private readonly size: number) {}
+  constructor(private readonly size: number, private readonly maxKey = 16 * 1024) {}
   get(columns: readonly string[], make: (columns: readonly string[]) => T): T {
     const key = columns.join('\u0000');
+    if (key.length > this.maxKey) return make(columns);
     let v = this.map.get(key);
     if (v === undefined) {
       v = make(columns);
