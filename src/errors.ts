@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   DL_ERR_BAD_ENCODING: { status: 400, summary: 'The body is not UTF-8 text: it starts with a UTF-16 or UTF-32 byte-order mark, or has NUL bytes in its first KiB.' },
   DL_ERR_EMPTY_BODY: { status: 400, summary: 'The request body is empty or holds no header.' },
   DL_ERR_NO_FILE: { status: 400, summary: 'A multipart upload has no `file` field (or more than one).' },
+  DL_ERR_MULTIPART_LIMIT: { status: 413, summary: 'A multipart upload has more parts (128) or non-file fields (64) than are read before its `file` field; the response names the limit.' },
   DL_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'The Content-Type is not one of multipart/form-data, text/csv, application/json, application/x-ndjson.' },
   DL_ERR_NOT_ACCEPTABLE: { status: 406, summary: 'The Accept header names no format the route can produce.' },
   DL_ERR_PAYLOAD_TOO_LARGE: { status: 413, summary: 'The body (or the multipart file) exceeds MAX_UPLOAD_BYTES.' },
@@ -22,6 +23,7 @@ export const ERROR_CODES = {
   DL_ERR_TOO_MANY_ROWS: { status: 413, summary: 'The upload has more rows than MAX_ROWS_PER_REQUEST.' },
   DL_ERR_TOO_MANY_REQUESTS: { status: 429, summary: 'More uploads are in flight than MAX_CONCURRENT_UPLOADS; retry after the Retry-After delay.' },
   DL_ERR_TIMEOUT: { status: 408, summary: 'An upload made no progress for longer than REQUEST_IDLE_TIMEOUT_MS: the client sent no body data and read none of the response.' },
+  DL_ERR_ORIGIN_NOT_ALLOWED: { status: 403, summary: 'A WebSocket upgrade comes from an Origin that WS_ALLOWED_ORIGINS does not list.' },
   DL_ERR_UNAUTHORIZED: { status: 401, summary: 'API_KEY is set and the request has no valid `Authorization: Bearer <key>`.' },
   DL_ERR_NOT_FOUND: { status: 404, summary: 'No route, or no such resource.' },
   DL_ERR_METHOD_NOT_ALLOWED: { status: 405, summary: 'The route exists but not for this method.' },
@@ -34,6 +36,25 @@ export const ERROR_CODES = {
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * Codes of row errors. A rejected row does not fail its request: it is listed in the 200's
+ * `errors` (or an NDJSON error line) as `{row, column, code, message}`, so these carry no HTTP
+ * status. Documented in docs/errors.md beside the request codes.
+ */
+export const ROW_ERROR_CODES = {
+  DL_ERR_ROW_MISSING_VALUE: 'A JSON or NDJSON row has no key for a feature column (under its name or any alias).',
+  DL_ERR_ROW_EMPTY_VALUE: 'A feature cell is empty, blank or null.',
+  DL_ERR_ROW_NOT_A_NUMBER: 'A feature cell is not a decimal number (text, hex, a boolean, NaN, Infinity…).',
+  DL_ERR_ROW_OUT_OF_RANGE: "A feature value is outside the model card's range, or does not fit a float32.",
+  DL_ERR_ROW_NOT_AN_INTEGER: 'An integer feature holds a fraction.',
+  DL_ERR_ROW_BAD_LABEL: 'The target column holds something other than 0, 1 or nothing.',
+  DL_ERR_ROW_WRONG_CELL_COUNT: 'A CSV row has more or fewer cells than the header.',
+  DL_ERR_ROW_DUPLICATE_COLUMN: 'A JSON or NDJSON row gives one feature twice, under two of its names (e.g. `credit_limit` and `LIMIT_BAL`).',
+  DL_ERR_ROW_MALFORMED: 'An NDJSON line is not a JSON object, a JSON array element is not a row object, or a cell holds a nested object or array.',
+} as const satisfies Record<string, string>;
+
+export type RowErrorCode = keyof typeof ROW_ERROR_CODES;
 
 export class DriftlineError extends Error {
   readonly code: ErrorCode;

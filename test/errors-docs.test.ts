@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DriftlineError, ERROR_CODES, toDriftlineError } from '../src/errors.js';
+import { DriftlineError, ERROR_CODES, ROW_ERROR_CODES, toDriftlineError } from '../src/errors.js';
 import { ROOT } from './helpers/shared.js';
 
 t.test('every error code is documented with its status in docs/errors.md', async (t) => {
@@ -10,7 +10,15 @@ t.test('every error code is documented with its status in docs/errors.md', async
     t.match(doc, new RegExp(`\\| \`${code}\` \\| ${status} \\|`), `${code} (${status}) is in docs/errors.md`);
   }
   const documented = [...doc.matchAll(/\| `(DL_ERR_[A-Z_]+)` \|/g)].map((m) => m[1]);
-  t.same(documented.filter((c) => !(c! in ERROR_CODES)), [], 'docs list no code that does not exist');
+  t.same(documented.filter((c) => !(c! in ERROR_CODES) && !(c! in ROW_ERROR_CODES)), [], 'docs list no code that does not exist');
+});
+
+t.test('every row error code is documented in docs/errors.md, apart from the request codes', async (t) => {
+  const doc = readFileSync(path.join(ROOT, 'docs', 'errors.md'), 'utf8');
+  for (const code of Object.keys(ROW_ERROR_CODES)) {
+    t.match(doc, new RegExp(`\\| \`${code}\` \\| row \\|`), `${code} is in the row errors table`);
+    t.notOk(code in ERROR_CODES, `${code} is not also a request code`);
+  }
 });
 
 t.test('typed errors carry code, status and a detail body', async (t) => {

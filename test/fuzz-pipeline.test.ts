@@ -143,7 +143,7 @@ t.test('random cell values of any type into validateRows: no throw, every row va
       const input: Parsed[] = [{ kind: 'header', format: 'json', columns: [...cols] }];
       let next = 0;
       for (const part of parts) {
-        const rows: Rows['rows'] = part.map((p, i) => (p === 'error' ? { kind: 'error', index: next + i, column: null, message: 'upstream' } : p));
+        const rows: Rows['rows'] = part.map((p, i) => (p === 'error' ? { kind: 'error', index: next + i, column: null, code: 'DL_ERR_ROW_MALFORMED', message: 'upstream' } : p));
         input.push({ kind: 'rows', first: next, rows });
         next += part.length;
       }

@@ -38,15 +38,16 @@ const row = fc.array(cell, { minLength: 7, maxLength: 10 });
 const csvBody = fc.record({
   rows: fc.array(row, { maxLength: 150 }),
   bom: fc.boolean(),
-  crlf: fc.boolean(),
+  // One ending for the whole body, or (mixed) each line's own, as pasted-together files have.
+  eol: fc.constantFrom('\n', '\r\n', '\r', 'mixed'),
   extra: fc.boolean(),
   blank: fc.boolean(),
-}).map(({ rows, bom, crlf, extra, blank }) => {
-  const nl = crlf ? '\r\n' : '\n';
+}).map(({ rows, bom, eol, extra, blank }) => {
+  const nl = (i: number): string => (eol === 'mixed' ? ['\n', '\r\n', '\r'][i % 3]! : eol);
   const head = [...FEATURES, ...(extra ? ['note', 'target'] : [])].join(',');
   const lines = rows.map((r) => r.join(','));
   if (blank && lines.length > 2) lines.splice(1, 0, '');
-  return Buffer.from(`${bom ? '\uFEFF' : ''}${head}${nl}${lines.join(nl)}${nl}`);
+  return Buffer.from(`${bom ? '\uFEFF' : ''}${[head, ...lines].map((l, i) => l + nl(i)).join('')}`);
 });
 
 t.test('CSV: the buffered path gives the stream pipeline\'s bytes, or its error', async (t) => {

@@ -119,7 +119,7 @@ t.test('rows with bad values do not fail the request: they are listed in errors'
   const j = (await r.json()) as { n_rows: number; n_rejected: number; errors: unknown[] };
   t.equal(j.n_rows, 2);
   t.equal(j.n_rejected, 1);
-  t.same(j.errors, [{ row: 2, column: 'credit_limit', message: 'not a number: "abc"' }]);
+  t.same(j.errors, [{ row: 2, column: 'credit_limit', code: 'DL_ERR_ROW_NOT_A_NUMBER', message: 'not a number: "abc"' }]);
 });
 
 t.test('read routes: model card, reference, drift, history, predictions, dashboard data, openapi, metrics', { skip }, async (t) => {

@@ -11,7 +11,7 @@ import { testCard } from './helpers/fixtures.js';
 function block(indices: number[], bad: Set<number> = new Set()): RowBlock {
   const b = new BlockBuilder(2, indices.length, { cells: true, ids: false });
   for (const i of indices) {
-    if (bad.has(i)) b.reject({ kind: 'error', index: i, column: 'a', message: 'bad' });
+    if (bad.has(i)) b.reject({ kind: 'error', index: i, column: 'a', code: 'DL_ERR_ROW_NOT_A_NUMBER', message: 'bad' });
     else {
       b.features.set([i, -i], b.offset);
       b.commit(i, Number.NaN, null, [String(i)]);
@@ -107,7 +107,7 @@ t.test('Formatter: the original JSON shape, NDJSON lines, CSV with passthrough c
       { row: 0, probability: 0.1235, prediction: 'No Default', risk_level: 'Low' },
       { row: 2, probability: 0.8, prediction: 'Default', risk_level: 'High' },
     ],
-    errors: [{ row: 1, column: 'a', message: 'bad' }],
+    errors: [{ row: 1, column: 'a', code: 'DL_ERR_ROW_NOT_A_NUMBER', message: 'bad' }],
     n_rows: 2,
     n_rejected: 1,
     took_ms: 1,
@@ -116,7 +116,7 @@ t.test('Formatter: the original JSON shape, NDJSON lines, CSV with passthrough c
   const n = new Formatter('ndjson', { card, requestId: 'r' });
   const lines = (n.start() + n.write(header) + n.write(batch) + n.end()).trim().split('\n').map((l) => JSON.parse(l));
   t.same(lines.map((l) => l.row ?? 'summary'), [0, 1, 2, 'summary']);
-  t.same(lines[1], { row: 1, error: { column: 'a', message: 'bad' } });
+  t.same(lines[1], { row: 1, error: { column: 'a', code: 'DL_ERR_ROW_NOT_A_NUMBER', message: 'bad' } });
   t.equal(lines[0].probability, 0.123456);
   t.match(lines[3], { summary: { n_rows: 2, n_rejected: 1, request_id: 'r', model_version: 't1' } });
 

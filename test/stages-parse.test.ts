@@ -1,10 +1,10 @@
 import t from 'tap';
 import { Readable } from 'node:stream';
 import { CsvHeaderGuard, CsvRecordMapper, createParseCsv } from '../src/stages/parse-csv.js';
-import { LoneCrNormalizer } from '../src/stages/line-endings.js';
+import { LoneCrNormalizer } from '../src/util/line-endings.js';
 import { JsonRowAssembler, createParseJson } from '../src/stages/parse-json.js';
 import { NdjsonLineParser, createParseNdjson } from '../src/stages/parse-ndjson.js';
-import { isRowError, type Header, type Parsed, type RowError } from '../src/stages/types.js';
+import { isKeyedRow, isRowError, type Header, type KeyedRow, type Parsed, type RowError } from '../src/stages/types.js';
 
 interface RawRow {
   kind: 'row';
@@ -13,13 +13,13 @@ interface RawRow {
 }
 import { chunked } from './helpers/fixtures.js';
 
-type Flat = Header | RawRow | RowError;
+type Flat = Header | RawRow | RowError | KeyedRow;
 async function parseAll(stage: NodeJS.ReadWriteStream, input: Readable): Promise<Flat[]> {
   const out: Flat[] = [];
   input.pipe(stage as unknown as NodeJS.WritableStream);
   for await (const rec of stage as unknown as AsyncIterable<Parsed>) {
     if (rec.kind === 'header') out.push(rec);
-    else rec.rows.forEach((r, i) => out.push(isRowError(r) ? r : { kind: 'row', index: rec.first + i, cells: Array.isArray(r) ? r : Object.values(r) }));
+    else rec.rows.forEach((r, i) => out.push(isRowError(r) || isKeyedRow(r) ? r : { kind: 'row', index: rec.first + i, cells: Array.isArray(r) ? r : Object.values(r) }));
   }
   return out;
 }
@@ -35,15 +35,15 @@ t.test('CsvRecordMapper: header names, BOM, blank lines and ragged rows', async 
   t.same(m.header(), { kind: 'header', format: 'csv', columns: ['a', 'b'] });
   t.same(m.map({ 0: '1', 1: '2' }), { 0: '1', 1: '2' }, "a row is csv-parser's record itself");
   t.equal(m.map({}), undefined, 'blank lines are skipped and not counted');
-  t.same(m.map({ 0: '1' }), { kind: 'error', index: 1, column: null, message: 'expected 2 cells, found 1' });
-  t.same(m.map({ 0: '1', 1: '2', _2: '3' }), { kind: 'error', index: 2, column: null, message: 'expected 2 cells, found 3' });
+  t.same(m.map({ 0: '1' }), { kind: 'error', index: 1, column: null, code: 'DL_ERR_ROW_WRONG_CELL_COUNT', message: 'expected 2 cells, found 1' });
+  t.same(m.map({ 0: '1', 1: '2', _2: '3' }), { kind: 'error', index: 2, column: null, code: 'DL_ERR_ROW_WRONG_CELL_COUNT', message: 'expected 2 cells, found 3' });
   const wide = new CsvRecordMapper(2);
   for (let i = 0; i < 3; i++) wide.mapHeader({ header: `c${i}`, index: i });
   t.throws(() => wide.header(), { code: 'DL_ERR_TOO_MANY_COLUMNS' });
   t.throws(() => new CsvRecordMapper().header(), { code: 'DL_ERR_EMPTY_BODY' });
 });
 
-t.test('LoneCrNormalizer: lone CR becomes LF, CRLF and LF pass untouched, a CR split across chunks', async (t) => {
+t.test('LoneCrNormalizer: every lone CR becomes LF, CRLF and LF pass untouched, a CR split across chunks', async (t) => {
   const run = (parts: string[]): string => {
     const n = new LoneCrNormalizer();
     return parts.map((p) => n.push(Buffer.from(p)).toString()).join('') + n.end().toString();
@@ -51,7 +51,10 @@ t.test('LoneCrNormalizer: lone CR becomes LF, CRLF and LF pass untouched, a CR s
   t.equal(run(['a,b\r1,2\r']), 'a,b\n1,2\n');
   t.equal(run(['a,b\r', '1,2\r3']), 'a,b\n1,2\n3');
   t.equal(run(['a,b\r', '\n1,2\r\n']), 'a,b\r\n1,2\r\n');
-  t.equal(run(['a,b\n1\r2']), 'a,b\n1\r2', 'once LF is seen, CRs are data');
+  t.equal(run(['a,b\n1\r2']), 'a,b\n1\n2', 'a lone CR after LF lines still ends a line');
+  t.equal(run(['a\r\nb\rc\nd\r', '\r\ne']), 'a\r\nb\nc\nd\n\r\ne', 'mixed endings, a CR held across chunks');
+  const lf = Buffer.from('a,b\n1,2\n');
+  t.equal(new LoneCrNormalizer().push(lf), lf, 'a chunk without a lone CR is passed on, not copied');
   t.equal(run(['a,b\r']), 'a,b\n');
 });
 
@@ -84,9 +87,9 @@ t.test('JsonRowAssembler and parseJson', async (t) => {
     { kind: 'header', format: 'json', columns: ['a', 'b'] },
     { kind: 'row', index: 0, cells: [1, 'x'] },
     { kind: 'row', index: 1, cells: ['3', 2] },
-    { kind: 'error', index: 2, column: null, message: 'the array element 5 is not a row object' },
-    { kind: 'error', index: 3, column: null, message: 'column "a" holds a nested object' },
-    { kind: 'error', index: 4, column: null, message: 'column "a" holds a nested array' },
+    { kind: 'error', index: 2, column: null, code: 'DL_ERR_ROW_MALFORMED', message: 'the array element 5 is not a row object' },
+    { kind: 'error', index: 3, column: null, code: 'DL_ERR_ROW_MALFORMED', message: 'column "a" holds a nested object' },
+    { kind: 'error', index: 4, column: null, code: 'DL_ERR_ROW_MALFORMED', message: 'column "a" holds a nested array' },
     { kind: 'row', index: 5, cells: [null, true] },
   ]);
   await t.rejects(parseAll(createParseJson(), Readable.from([Buffer.from('{"a":1}')])), { code: 'DL_ERR_BAD_INPUT', message: /must be an array/ });
@@ -107,8 +110,8 @@ t.test('NdjsonLineParser and parseNdjson', async (t) => {
   t.same(out[1], { kind: 'row', index: 0, cells: [1, 2] });
   t.same(out[2], { kind: 'row', index: 1, cells: [3, 4] }, 'CRLF and blank lines');
   t.match(out[3], { kind: 'error', index: 2, column: null, message: /not valid JSON/ });
-  t.same(out[4], { kind: 'error', index: 3, column: null, message: 'the line is not a JSON object' });
-  t.same(out[5], { kind: 'row', index: 4, cells: [undefined, 5] }, 'a missing key reads as undefined; no trailing newline needed');
+  t.same(out[4], { kind: 'error', index: 3, column: null, code: 'DL_ERR_ROW_MALFORMED', message: 'the line is not a JSON object' });
+  t.same(out[5], { kind: 'keyed', keys: ['b'], values: [5] }, 'a row without one of the header\'s keys keeps its own (validation reports the missing value); no trailing newline needed');
   const p = new NdjsonLineParser(() => undefined, { maxLineBytes: 10 });
   t.throws(() => p.write(Buffer.from('{"a":"0123456789"')), { code: 'DL_ERR_FIELD_TOO_LARGE' });
   await t.rejects(parseAll(createParseNdjson(), Readable.from([Buffer.from('\n \n')])), { code: 'DL_ERR_EMPTY_BODY' });

@@ -1,8 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { Writable } from 'node:stream';
+import { Transform, Writable } from 'node:stream';
 import csv from 'csv-parser';
 import { DriftlineError } from '../errors.js';
+import { LoneCrNormalizer } from '../util/line-endings.js';
 
 export interface ColumnRequest {
   /** Name the column is returned under. */
@@ -17,6 +18,19 @@ export interface CsvColumns {
   columns: Map<string, Float64Array>;
   rows: number;
   header: string[];
+}
+
+/** LF, CRLF and lone CR line endings, in any mix, as the upload parser reads them. */
+function lineEndings(): Transform {
+  const n = new LoneCrNormalizer();
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      cb(null, n.push(chunk));
+    },
+    flush(cb) {
+      cb(null, n.end());
+    },
+  });
 }
 
 /**
@@ -85,7 +99,7 @@ export async function readCsvColumns(
   });
 
   try {
-    await pipeline(createReadStream(file), parser, sink);
+    await pipeline(createReadStream(file), lineEndings(), parser, sink);
   } catch (err) {
     if (err instanceof DriftlineError) throw err;
     throw new DriftlineError('DL_ERR_BAD_INPUT', `Cannot read ${file}: ${(err as Error).message}`, { cause: err });

@@ -12,7 +12,7 @@ import { CsvParseCore } from '../stages/parse-csv.js';
 import { NdjsonLineParser } from '../stages/parse-ndjson.js';
 import type { Predictor } from '../stages/predict.js';
 import { sketchBatch, type SketchSink } from '../stages/sketch.js';
-import type { Batch, Cells, Header, InputFormat, Parsed, RowError } from '../stages/types.js';
+import type { Batch, Cells, Header, InputFormat, KeyedRow, Parsed, RowError } from '../stages/types.js';
 import { ChunkValidator } from '../stages/validate.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 
@@ -42,10 +42,10 @@ function parseWhole(input: InputFormat, body: Buffer, limits: Limits): Parsed[] 
     return out;
   }
   if (input !== 'ndjson') throw new DriftlineError('DL_ERR_INTERNAL', `no buffered parser for ${input}`);
-  const rows: (Cells | RowError)[] = [];
+  const rows: (Cells | RowError | KeyedRow)[] = [];
   const core = new NdjsonLineParser((p) => {
     if ((p as Header).kind === 'header') out.push(p as Header);
-    else rows.push(p as Cells | RowError);
+    else rows.push(p as Cells | RowError | KeyedRow);
   }, { maxLineBytes: limits.maxFieldBytes, maxColumns: limits.maxColumns });
   core.write(body);
   core.end();

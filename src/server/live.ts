@@ -1,5 +1,6 @@
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import { z } from 'zod';
+import type { ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Batch } from '../stages/types.js';
 
@@ -70,11 +71,11 @@ export class LiveHub {
         const protocol = req.getHeader('sec-websocket-protocol');
         const extensions = req.getHeader('sec-websocket-extensions');
         if (this.opts.allowedOrigins.length > 0 && !this.opts.allowedOrigins.includes(origin)) {
-          res.writeStatus('403 Forbidden').end(JSON.stringify({ detail: `Origin ${JSON.stringify(origin)} is not allowed` }));
+          res.writeStatus('403 Forbidden').end(JSON.stringify({ detail: `Origin ${JSON.stringify(origin)} is not allowed (WS_ALLOWED_ORIGINS)`, code: 'DL_ERR_ORIGIN_NOT_ALLOWED' satisfies ErrorCode }));
           return;
         }
         if (typeof topics === 'string') {
-          res.writeStatus('400 Bad Request').end(JSON.stringify({ detail: topics }));
+          res.writeStatus('400 Bad Request').end(JSON.stringify({ detail: topics, code: 'DL_ERR_BAD_INPUT' satisfies ErrorCode }));
           return;
         }
         res.upgrade<Peer>({ topics: new Set(topics) }, key, protocol, extensions, context);
@@ -91,7 +92,7 @@ export class LiveHub {
         try {
           parsed = clientMessage.parse(JSON.parse(Buffer.from(message).toString('utf8')));
         } catch {
-          ws.send(envelope('error', { detail: `expected {"type": "subscribe"|"unsubscribe", "topics": [${TOPICS.map((t) => `"${t}"`).join(', ')}]}` }));
+          ws.send(envelope('error', { detail: `expected {"type": "subscribe"|"unsubscribe", "topics": [${TOPICS.map((t) => `"${t}"`).join(', ')}]}`, code: 'DL_ERR_BAD_INPUT' satisfies ErrorCode }));
           return;
         }
         const peer = ws.getUserData();

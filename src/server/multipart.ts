@@ -20,7 +20,7 @@ export function multipartFile(body: Readable, contentType: string, limits: { max
   return new Promise<FilePart>((resolve, reject) => {
     let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers: { 'content-type': contentType }, limits: { fileSize: limits.maxFileBytes, fields: 64, fieldSize: 64 * 1024, parts: 128 } });
+      bb = busboy({ headers: { 'content-type': contentType }, limits: { fileSize: limits.maxFileBytes, fields: MAX_FIELDS, fieldSize: 64 * 1024, parts: MAX_PARTS } });
     } catch (err) {
       reject(new DriftlineError('DL_ERR_BAD_INPUT', `Malformed multipart request: ${(err as Error).message}`, { cause: err }));
       return;
@@ -55,14 +55,34 @@ export function multipartFile(body: Readable, contentType: string, limits: { max
       found = { stream: out, format: fileFormat(info.filename, info.mimeType), filename: info.filename, ignored: () => ignored };
       resolve(found);
     });
+    // busboy skips parts beyond its limits without a word: the form would then look as if it
+    // had no file. Past the parts limit no `file` can follow, so that is the answer at once;
+    // past the fields limit a `file` still can, so it is the answer only if none came.
+    let fieldsHit = false;
+    bb.on('partsLimit', () => {
+      if (found === undefined) reject(tooManyParts('parts', MAX_PARTS));
+    });
+    bb.on('fieldsLimit', () => {
+      fieldsHit = true;
+    });
     bb.on('error', (err: Error) => fail(err));
     bb.on('close', () => {
-      if (found === undefined) reject(new DriftlineError('DL_ERR_NO_FILE', 'The multipart body has no "file" field: send the CSV as form field "file"'));
+      if (found !== undefined) return;
+      reject(fieldsHit ? tooManyParts('fields', MAX_FIELDS) : new DriftlineError('DL_ERR_NO_FILE', 'The multipart body has no "file" field: send the CSV as form field "file"'));
     });
     body.on('error', (err: Error) => fail(err));
     body.pipe(bb);
   });
 }
+
+/** busboy's limits on the parts of one form: a form holds a file and a few small fields. */
+const MAX_PARTS = 128;
+const MAX_FIELDS = 64;
+
+const tooManyParts = (what: 'parts' | 'fields', max: number): DriftlineError =>
+  new DriftlineError('DL_ERR_MULTIPART_LIMIT', `The multipart body reached the limit of ${max} ${what === 'parts' ? 'parts' : 'non-file fields'} without a "file" field (the rest is not read): send the file first, or fewer fields`, {
+    details: { limit: what, max },
+  });
 
 function malformed(err: Error): DriftlineError {
   return err instanceof DriftlineError ? err : new DriftlineError('DL_ERR_BAD_INPUT', `Malformed multipart body: ${err.message}`, { cause: err });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ERROR_CODES } from '../errors.js';
+import { ERROR_CODES, ROW_ERROR_CODES } from '../errors.js';
 import type { ModelCard } from '../model/card.js';
 import { rowSchema } from '../stages/validate.js';
 import { TOPICS } from './live.js';
@@ -13,7 +13,7 @@ const result = z.object({
   prediction: z.string(),
   risk_level: z.enum(['Low', 'Medium', 'High']),
 });
-const rowError = z.object({ row: z.number().int(), column: z.string().nullable(), message: z.string() });
+const rowError = z.object({ row: z.number().int(), column: z.string().nullable(), code: z.enum(Object.keys(ROW_ERROR_CODES) as [string, ...string[]]), message: z.string() });
 const predictResponse = z.object({
   n_rows: z.number().int(),
   results: z.array(result),
@@ -61,7 +61,7 @@ export function openApiDocument(card: ModelCard, version: string): Record<string
               description: 'Results, in the format chosen by Accept',
               content: {
                 ...json(predictResponse),
-                'application/x-ndjson': { schema: { type: 'string', description: 'One line per row ({row, probability, prediction, risk_level} or {row, error}), then {summary}.' } },
+                'application/x-ndjson': { schema: { type: 'string', description: 'One line per row ({row, probability, prediction, risk_level} or {row, error: {column, code, message}}), then {summary}.' } },
                 'text/csv': { schema: { type: 'string', description: 'The input columns, then probability, prediction, risk_level.' } },
               },
             },

@@ -8,6 +8,7 @@ import { DriftlineError } from '../errors.js';
 import type { FeatureSpec, ModelCard } from '../model/index.js';
 import { mulberry32, type Random } from './prng.js';
 import { applyScenarios, parseScenarios, type DriftScenario } from './scenario.js';
+import { csvCell } from '../util/csv-cell.js';
 
 /** One piece of a reference distribution: a single value, or a uniform stretch (lo, hi). */
 interface Atom {
@@ -68,8 +69,6 @@ function draw(s: FeatureSampler, rand: Random): number {
   const a = s.atoms[lo]!;
   return a.lo === a.hi ? a.lo : a.lo + rand() * (a.hi - a.lo);
 }
-
-const csvCell = (v: string): string => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 
 export interface GeneratorOptions {
   seed: number;

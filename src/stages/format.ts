@@ -1,5 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { ModelCard } from '../model/card.js';
+import { csvCell } from '../util/csv-cell.js';
 import { ByteWriter } from './byte-writer.js';
 import { CHUNKS_BUFFERED, type Batch, type Batched, type Cells, type RowError } from './types.js';
 
@@ -54,13 +55,6 @@ const round4 = (p: number): number => Math.round(p * 1e4) / 1e4;
 export function writeRound4(w: ByteWriter, p: number): void {
   if (p >= 0 && p <= 1) w.decimal(Math.round(p * 1e4), 4);
   else w.string(String(round4(p)));
-}
-
-const NEEDS_QUOTES = /[",\r\n]/;
-
-function csvCell(v: unknown): string {
-  const s = typeof v === 'string' ? v : v === undefined || v === null ? '' : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
-  return NEEDS_QUOTES.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 const COMMA = 44;
@@ -137,7 +131,7 @@ export class Formatter {
 
   private reject(err: RowError): void {
     this.rejected++;
-    if (this.format === 'ndjson') this.out.string(`${JSON.stringify({ row: err.index, error: { column: err.column, message: err.message } })}\n`);
+    if (this.format === 'ndjson') this.out.string(`${JSON.stringify({ row: err.index, error: { column: err.column, code: err.code, message: err.message } })}\n`);
     else if (this.format === 'json' && this.errors.length < this.maxErrors) this.errors.push(err);
   }
 
@@ -156,6 +150,8 @@ export class Formatter {
     const plain = this.plain;
     for (let c = 0; c < plain.length; c++) {
       const v = cells[c];
+      // A valid row's feature cell is a number (validated): written as is. Every other cell is
+      // the client's text and goes through csvCell, which quotes it and defuses formulas.
       w.string(plain[c] === 1 && typeof v === 'string' ? v : csvCell(v));
       w.byte(COMMA);
     }
@@ -190,7 +186,7 @@ export class Formatter {
     const summary = { n_rows: this.n, n_rejected: this.rejected, ...extra };
     if (this.format === 'csv') return '';
     if (this.format === 'ndjson') return `${JSON.stringify({ summary: { model_version: this.ctx.card.version, request_id: this.ctx.requestId, ...summary } })}\n`;
-    const errors = this.errors.map((e) => ({ row: e.index, column: e.column, message: e.message }));
+    const errors = this.errors.map((e) => ({ row: e.index, column: e.column, code: e.code, message: e.message }));
     const tail = JSON.stringify({ errors, ...summary, ...(this.rejected > this.errors.length ? { errors_truncated: true } : {}) });
     return `],${tail.slice(1)}\n`;
   }

@@ -2,7 +2,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import csv from 'csv-parser';
 import { DriftlineError } from '../errors.js';
 import { CHUNKS_BUFFERED, type Cells, type Header, type Parsed, type RowError } from './types.js';
-import { LoneCrNormalizer } from './line-endings.js';
+import { LoneCrNormalizer } from '../util/line-endings.js';
 
 export interface ParseCsvOptions {
   /** Largest row csv-parser will buffer; bounds memory on a never-ending quoted field. */
@@ -51,7 +51,7 @@ export class CsvRecordMapper {
     const index = this.next++;
     // Two lookups tell a ragged row, without counting its keys.
     if (rec[this.n - 1] === undefined || rec[this.extra] !== undefined) {
-      return { kind: 'error', index, column: null, message: `expected ${this.n} cells, found ${Object.keys(rec).length}` };
+      return { kind: 'error', index, column: null, code: 'DL_ERR_ROW_WRONG_CELL_COUNT', message: `expected ${this.n} cells, found ${Object.keys(rec).length}` };
     }
     return rec;
   }

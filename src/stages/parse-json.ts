@@ -1,7 +1,7 @@
 import { Transform, type Duplex, type TransformCallback } from 'node:stream';
 import { parser as jsonParser } from 'stream-json';
 import { DriftlineError } from '../errors.js';
-import { CHUNKS_BUFFERED, type Cells, type Header, type Parsed, type RowError } from './types.js';
+import { CHUNKS_BUFFERED, type Cells, type Header, type KeyedRow, type Parsed, type RowError } from './types.js';
 
 export interface ParseJsonOptions {
   /** Longest string, key or number literal accepted (bytes of its text). */
@@ -38,7 +38,7 @@ export class JsonRowAssembler {
   private readonly maxDepth: number;
   private readonly maxColumns: number;
 
-  constructor(private readonly emit: (p: Header | Cells | RowError) => void, opts: ParseJsonOptions = {}) {
+  constructor(private readonly emit: (p: Header | Cells | RowError | KeyedRow) => void, opts: ParseJsonOptions = {}) {
     this.maxField = opts.maxFieldBytes ?? 64 * 1024 * 1024;
     this.maxDepth = opts.maxDepth ?? 64;
     this.maxColumns = opts.maxColumns ?? Number.POSITIVE_INFINITY;
@@ -139,18 +139,28 @@ export class JsonRowAssembler {
     }
     const index = this.index++;
     if (problem !== undefined || row === undefined) {
-      this.emit({ kind: 'error', index, column: null, message: problem ?? 'not a row object' });
+      this.emit({ kind: 'error', index, column: null, code: 'DL_ERR_ROW_MALFORMED', message: problem ?? 'not a row object' });
       return;
     }
-    this.emit(alignCells(this.columns!, row));
+    this.emit(rowCells(this.columns!, row));
   }
 }
 
-/** Cells in header order; keys missing from a row read as undefined (reported by validation). */
-export function alignCells(columns: readonly string[], row: ReadonlyMap<string, unknown>): unknown[] {
-  const cells = new Array<unknown>(columns.length);
-  for (let i = 0; i < columns.length; i++) cells[i] = row.get(columns[i]!);
-  return cells;
+/**
+ * A row with the header's keys (in any order: the common case) as cells in header order. Any
+ * other row goes on with its own keys, for validation to resolve: a later object may name the
+ * features differently from the first (`LIMIT_BAL` for `credit_limit`), and aligning it to the
+ * first row's names would read every such cell as missing.
+ */
+export function rowCells(columns: readonly string[], row: ReadonlyMap<string, unknown>): Cells | KeyedRow {
+  if (row.size === columns.length) {
+    const cells = new Array<unknown>(columns.length);
+    let i = 0;
+    // A JSON value is never undefined: an undefined get is a key the row does not have.
+    for (; i < columns.length && (cells[i] = row.get(columns[i]!)) !== undefined; i++);
+    if (i === columns.length) return cells;
+  }
+  return { kind: 'keyed', keys: [...row.keys()], values: [...row.values()] };
 }
 
 /** JSON's own whitespace only: a body of other blanks (\v, NBSP…) is malformed, not empty. */
@@ -162,7 +172,7 @@ function isJsonWhitespace(chunk: Buffer): boolean {
 /** bytes → Header, rows … for a JSON array body, never holding the whole body. */
 export function createParseJson(opts: ParseJsonOptions = {}): Transform {
   const tokens = jsonParser.asStream({ packValues: false, streamValues: true, packKeys: false, streamKeys: true }) as Duplex;
-  let rows: (Cells | RowError)[] = [];
+  let rows: (Cells | RowError | KeyedRow)[] = [];
   let first = 0;
   let sawInput = false;
   const release = (): void => {
@@ -172,7 +182,7 @@ export function createParseJson(opts: ParseJsonOptions = {}): Transform {
   };
   const core = new JsonRowAssembler((p) => {
     if ((p as Header).kind === 'header') stage.push(p);
-    else rows.push(p as Cells | RowError);
+    else rows.push(p as Cells | RowError | KeyedRow);
   }, opts);
   const stage: Transform = new Transform({
     readableObjectMode: true,

@@ -1,8 +1,8 @@
 import { StringDecoder } from 'node:string_decoder';
 import { Transform, type TransformCallback } from 'node:stream';
 import { DriftlineError } from '../errors.js';
-import { alignCells } from './parse-json.js';
-import { CHUNKS_BUFFERED, type Cells, type Header, type Parsed, type RowError } from './types.js';
+import { rowCells } from './parse-json.js';
+import { CHUNKS_BUFFERED, type Cells, type Header, type KeyedRow, type Parsed, type RowError } from './types.js';
 
 export interface ParseNdjsonOptions {
   /** Longest line accepted; bounds memory on a body with no line breaks. */
@@ -27,7 +27,7 @@ export class NdjsonLineParser {
   private readonly maxLine: number;
   private readonly maxColumns: number;
 
-  constructor(private readonly emit: (p: Header | Cells | RowError) => void, opts: ParseNdjsonOptions = {}) {
+  constructor(private readonly emit: (p: Header | Cells | RowError | KeyedRow) => void, opts: ParseNdjsonOptions = {}) {
     this.maxLine = opts.maxLineBytes ?? 64 * 1024 * 1024;
     this.maxColumns = opts.maxColumns ?? Number.POSITIVE_INFINITY;
   }
@@ -75,11 +75,11 @@ export class NdjsonLineParser {
     try {
       value = JSON.parse(line);
     } catch (err) {
-      this.emit({ kind: 'error', index, column: null, message: `not valid JSON (${(err as Error).message})` });
+      this.emit({ kind: 'error', index, column: null, code: 'DL_ERR_ROW_MALFORMED', message: `not valid JSON (${(err as Error).message})` });
       return;
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      this.emit({ kind: 'error', index, column: null, message: 'the line is not a JSON object' });
+      this.emit({ kind: 'error', index, column: null, code: 'DL_ERR_ROW_MALFORMED', message: 'the line is not a JSON object' });
       return;
     }
     const row = new Map(Object.entries(value as Record<string, unknown>));
@@ -88,7 +88,7 @@ export class NdjsonLineParser {
     // (error previews, CSV echo), which recurses and overflows the stack on a deep one.
     for (const [k, v] of row) {
       if (v !== null && typeof v === 'object') {
-        this.emit({ kind: 'error', index, column: null, message: `column ${JSON.stringify(k)} holds a nested ${Array.isArray(v) ? 'array' : 'object'}` });
+        this.emit({ kind: 'error', index, column: null, code: 'DL_ERR_ROW_MALFORMED', message: `column ${JSON.stringify(k)} holds a nested ${Array.isArray(v) ? 'array' : 'object'}` });
         return;
       }
     }
@@ -96,13 +96,13 @@ export class NdjsonLineParser {
       this.columns = [...row.keys()];
       this.emit({ kind: 'header', format: 'ndjson', columns: this.columns });
     }
-    this.emit(alignCells(this.columns, row));
+    this.emit(rowCells(this.columns, row));
   }
 }
 
 /** bytes → Header, rows … for `application/x-ndjson`. */
 export function createParseNdjson(opts: ParseNdjsonOptions = {}): Transform {
-  let rows: (Cells | RowError)[] = [];
+  let rows: (Cells | RowError | KeyedRow)[] = [];
   let first = 0;
   const release = (): void => {
     if (rows.length > 0) stage.push({ kind: 'rows', first, rows } satisfies Parsed);
@@ -111,7 +111,7 @@ export function createParseNdjson(opts: ParseNdjsonOptions = {}): Transform {
   };
   const core = new NdjsonLineParser((p) => {
     if ((p as Header).kind === 'header') stage.push(p);
-    else rows.push(p as Cells | RowError);
+    else rows.push(p as Cells | RowError | KeyedRow);
   }, opts);
   const stage: Transform = new Transform({
     readableObjectMode: true,

@@ -1,3 +1,5 @@
+import type { RowErrorCode } from '../errors.js';
+
 // Records that flow between stages. A stream carries one Header first, then rows (or batches
 // of rows) in input order. Row numbers are 0-based positions among the data rows of the upload
 // (the header is not counted), as the original service's pandas index was.
@@ -30,7 +32,20 @@ export interface RowError {
   index: number;
   /** The offending column, or null when the row as a whole is bad (ragged, unparsable). */
   column: string | null;
+  /** Stable, for clients to match on (docs/errors.md); `message` is for people. */
+  code: RowErrorCode;
   message: string;
+}
+
+/**
+ * A JSON or NDJSON row whose keys are not the header's (the first row's): other spellings of the
+ * columns (a feature's alias), a key more or fewer. Its names are resolved by validation, row by
+ * row; a row with the header's keys, in any order, is aligned Cells instead.
+ */
+export interface KeyedRow {
+  kind: 'keyed';
+  keys: string[];
+  values: unknown[];
 }
 
 /**
@@ -41,12 +56,13 @@ export interface RowError {
 export interface Rows {
   kind: 'rows';
   first: number;
-  rows: (Cells | RowError)[];
+  rows: (Cells | RowError | KeyedRow)[];
 }
 
 export type Parsed = Header | Rows;
 
-export const isRowError = (r: Cells | RowError): r is RowError => (r as { kind?: unknown }).kind === 'error';
+export const isRowError = (r: Cells | RowError | KeyedRow): r is RowError => (r as { kind?: unknown }).kind === 'error';
+export const isKeyedRow = (r: Cells | RowError | KeyedRow): r is KeyedRow => (r as { kind?: unknown }).kind === 'keyed';
 
 /**
  * Validated rows, column-wise: the valid rows' features packed row-major into one Float32Array

@@ -1,9 +1,9 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { z } from 'zod';
-import { DriftlineError } from '../errors.js';
+import { DriftlineError, type RowErrorCode } from '../errors.js';
 import type { FeatureSpec, ModelCard } from '../model/card.js';
 import { BlockBuilder } from './block.js';
-import { CHUNKS_BUFFERED, isRowError, type Cells, type Header, type Parsed, type RowBlock, type Rows, type Validated } from './types.js';
+import { CHUNKS_BUFFERED, isKeyedRow, isRowError, type Cells, type Header, type KeyedRow, type Parsed, type RowBlock, type Rows, type Validated } from './types.js';
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 
@@ -29,9 +29,17 @@ export function rowSchema(card: ModelCard): z.ZodObject {
 // "Infinity", "" (as 0) and whitespace-only strings, none of which is a value a user meant.
 const NUMBER_RE = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 
-/** Parses one cell; a string result is the reason it is not a usable number. */
-export function parseCell(cell: unknown): number | string {
-  if (typeof cell === 'number') return Number.isFinite(cell) ? cell : 'not a finite number';
+/** Why a cell is no usable feature value. */
+export interface CellProblem {
+  code: RowErrorCode;
+  message: string;
+}
+
+const problem = (code: RowErrorCode, message: string): CellProblem => ({ code, message });
+
+/** Parses one cell: its number, or why it is not a usable number. */
+export function parseCell(cell: unknown): number | CellProblem {
+  if (typeof cell === 'number') return Number.isFinite(cell) ? cell : problem('DL_ERR_ROW_NOT_A_NUMBER', 'not a finite number');
   if (typeof cell === 'string') {
     // Fast path for the common cell (a plain number with no surrounding blanks): Number() does
     // the work, and the few forms it accepts that we don't (hex/binary/octal, blanks as 0) are
@@ -40,15 +48,15 @@ export function parseCell(cell: unknown): number | string {
     const c0 = cell.charCodeAt(0);
     if (c0 === 48 /* 0 */ && cell.length > 2) {
       const c1 = cell.charCodeAt(1) | 32;
-      if (c1 === 120 || c1 === 98 || c1 === 111) return `not a number: ${preview(cell)}`;
+      if (c1 === 120 || c1 === 98 || c1 === 111) return problem('DL_ERR_ROW_NOT_A_NUMBER', `not a number: ${preview(cell)}`);
     } else if (c0 > 32 && v !== 0 && Number.isFinite(v)) return v;
-    if (cell.trim() === '') return 'empty value';
-    if (!NUMBER_RE.test(cell)) return `not a number: ${preview(cell)}`;
-    return Number.isFinite(v) ? v : `out of range: ${preview(cell)}`;
+    if (cell.trim() === '') return problem('DL_ERR_ROW_EMPTY_VALUE', 'empty value');
+    if (!NUMBER_RE.test(cell)) return problem('DL_ERR_ROW_NOT_A_NUMBER', `not a number: ${preview(cell)}`);
+    return Number.isFinite(v) ? v : problem('DL_ERR_ROW_OUT_OF_RANGE', `out of range: ${preview(cell)}`);
   }
-  if (cell === undefined) return 'missing value';
-  if (cell === null) return 'empty value';
-  return `not a number: ${preview(cell)}`;
+  if (cell === undefined) return problem('DL_ERR_ROW_MISSING_VALUE', 'missing value');
+  if (cell === null) return problem('DL_ERR_ROW_EMPTY_VALUE', 'empty value');
+  return problem('DL_ERR_ROW_NOT_A_NUMBER', `not a number: ${preview(cell)}`);
 }
 
 /**
@@ -76,11 +84,11 @@ function preview(v: unknown): string {
   return JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
 }
 
-function checkFeature(f: FeatureSpec, v: number): string | undefined {
-  if (Math.abs(v) > FLOAT32_MAX) return `out of range: ${v} does not fit a float32`;
-  if (f.type === 'integer' && !Number.isInteger(v)) return `not an integer: ${v}`;
-  if (f.min !== undefined && v < f.min) return `out of range: ${v} is below the minimum ${f.min}`;
-  if (f.max !== undefined && v > f.max) return `out of range: ${v} is above the maximum ${f.max}`;
+function checkFeature(f: FeatureSpec, v: number): CellProblem | undefined {
+  if (Math.abs(v) > FLOAT32_MAX) return problem('DL_ERR_ROW_OUT_OF_RANGE', `out of range: ${v} does not fit a float32`);
+  if (f.type === 'integer' && !Number.isInteger(v)) return problem('DL_ERR_ROW_NOT_AN_INTEGER', `not an integer: ${v}`);
+  if (f.min !== undefined && v < f.min) return problem('DL_ERR_ROW_OUT_OF_RANGE', `out of range: ${v} is below the minimum ${f.min}`);
+  if (f.max !== undefined && v > f.max) return problem('DL_ERR_ROW_OUT_OF_RANGE', `out of range: ${v} is above the maximum ${f.max}`);
   return undefined;
 }
 
@@ -93,6 +101,33 @@ export interface HeaderPlan {
   targetAt: number;
   /** A user-supplied `id` column, passed to the log so feedback can refer to it. */
   idAt: number;
+}
+
+/** Where a list of column names puts each feature, and what it lacks or names twice. */
+interface Located extends HeaderPlan {
+  missing: string[];
+  duplicate: string[];
+}
+
+/**
+ * Remembers the last `size` distinct column lists' results: the same few recur. Lists longer
+ * than `maxKey` characters are worked out each time instead: a JSON row's keys may total
+ * MAX_COLUMNS × MAX_FIELD_BYTES, which is no size to keep beyond the request.
+ */
+class ColumnsCache<T> {
+  private readonly map = new Map<string, T>();
+  constructor(private readonly size: number, private readonly maxKey = 16 * 1024) {}
+  get(columns: readonly string[], make: (columns: readonly string[]) => T): T {
+    const key = columns.join('\u0000');
+    if (key.length > this.maxKey) return make(columns);
+    let v = this.map.get(key);
+    if (v === undefined) {
+      v = make(columns);
+      if (this.map.size >= this.size) this.map.delete(this.map.keys().next().value!);
+      this.map.set(key, v);
+    }
+    return v;
+  }
 }
 
 /** Compiled once per model card; `plan` once per upload; `row` per row. */
@@ -108,24 +143,23 @@ export class RowValidator {
     this.integer = Uint8Array.from(card.features, (f) => (f.type === 'integer' ? 1 : 0));
   }
 
-  private readonly plans = new Map<string, HeaderPlan>();
+  private readonly plans = new ColumnsCache<HeaderPlan>(64);
+  private readonly located = new ColumnsCache<Located>(64);
 
   /**
    * `plan`, remembered for the last few distinct headers: clients send the same header on
    * every request. Headers that fail are not remembered (they throw every time).
    */
   cachedPlan(columns: readonly string[]): HeaderPlan {
-    const key = columns.join('\u0000');
-    let p = this.plans.get(key);
-    if (p === undefined) {
-      p = this.plan(columns);
-      if (this.plans.size >= 64) this.plans.delete(this.plans.keys().next().value!);
-      this.plans.set(key, p);
-    }
-    return p;
+    return this.plans.get(columns, (c) => this.plan(c));
   }
 
-  plan(columns: readonly string[]): HeaderPlan {
+  /** `locate`, remembered: the keys of JSON rows that differ from their header's recur too. */
+  cachedLocate(columns: readonly string[]): Located {
+    return this.located.get(columns, (c) => this.locate(c));
+  }
+
+  locate(columns: readonly string[]): Located {
     const find = (names: readonly string[]): number[] =>
       columns.flatMap((c, i) => (names.includes(c) ? [i] : []));
     const missing: string[] = [];
@@ -136,19 +170,47 @@ export class RowValidator {
       if (at.length > 1) duplicate.push(f.name);
       return at[0] ?? -1;
     });
+    const target = this.card.target;
+    const targetAt = target === undefined ? [] : find([target.name, ...target.aliases]);
+    if (targetAt.length > 1) duplicate.push(target!.name);
+    const idAt = columns.indexOf('id') !== -1 ? columns.indexOf('id') : columns.indexOf('ID');
+    return { featureAt, targetAt: targetAt[0] ?? -1, idAt, missing, duplicate };
+  }
+
+  plan(columns: readonly string[]): HeaderPlan {
+    const { featureAt, targetAt, idAt, missing, duplicate } = this.locate(columns);
     if (missing.length > 0) {
       throw new DriftlineError('DL_ERR_SCHEMA_MISSING_COLUMNS', `Invalid schema. Missing required columns: ${pyList(missing)}`, {
         details: { missing },
       });
     }
-    const target = this.card.target;
-    const targetAt = target === undefined ? [] : find([target.name, ...target.aliases]);
-    if (targetAt.length > 1) duplicate.push(target!.name);
     if (duplicate.length > 0) {
       throw new DriftlineError('DL_ERR_BAD_INPUT', `Invalid schema. Duplicate columns: ${pyList(duplicate)}`, { details: { duplicate } });
     }
-    const idAt = columns.indexOf('id') !== -1 ? columns.indexOf('id') : columns.indexOf('ID');
-    return { featureAt, targetAt: targetAt[0] ?? -1, idAt };
+    return { featureAt, targetAt, idAt };
+  }
+
+  /**
+   * A keyed row's values placed under its header's columns, matched by what each name means
+   * (feature, target) rather than by spelling; other columns by name. A feature the row lacks
+   * stays undefined, which rowInto reports as a missing value under the header's name.
+   */
+  align(header: readonly string[], plan: HeaderPlan, row: KeyedRow): Cells | CellProblem {
+    const own = this.cachedLocate(row.keys);
+    if (own.duplicate.length > 0) {
+      return problem('DL_ERR_ROW_DUPLICATE_COLUMN', `the row names ${pyList(own.duplicate)} more than once (by name and alias)`);
+    }
+    const cells = new Array<unknown>(header.length);
+    for (let i = 0; i < header.length; i++) {
+      const at = row.keys.indexOf(header[i]!);
+      if (at !== -1) cells[i] = row.values[at];
+    }
+    for (let j = 0; j < plan.featureAt.length; j++) {
+      const at = own.featureAt[j]!;
+      cells[plan.featureAt[j]!] = at === -1 ? undefined : row.values[at];
+    }
+    if (plan.targetAt !== -1) cells[plan.targetAt] = own.targetAt === -1 ? undefined : row.values[own.targetAt];
+    return cells;
   }
 
   /** Validates one row into `out`: its features at out.offset and a commit, or a rejection. */
@@ -172,8 +234,8 @@ export class RowValidator {
       } else if (typeof cell === 'number') v = cell;
       if (!(v >= lo[j]! && v <= hi[j]!) || (integer[j] === 1 && Math.floor(v) !== v)) {
         const parsed = parseCell(cell);
-        const problem = typeof parsed === 'string' ? parsed : checkFeature(features[j]!, parsed);
-        if (problem !== undefined) return out.reject({ kind: 'error', index, column: columns[at]!, message: problem });
+        const bad = typeof parsed === 'number' ? checkFeature(features[j]!, parsed) : parsed;
+        if (bad !== undefined) return out.reject({ kind: 'error', index, column: columns[at]!, ...bad });
         v = parsed as number;
       }
       dst[at0 + j] = v;
@@ -184,7 +246,7 @@ export class RowValidator {
       if (!(cell === undefined || cell === null || (typeof cell === 'string' && cell.trim() === ''))) {
         const t = parseCell(cell);
         if (t !== 0 && t !== 1) {
-          return out.reject({ kind: 'error', index, column: columns[plan.targetAt]!, message: `the label must be 0 or 1, got ${preview(cell)}` });
+          return out.reject({ kind: 'error', index, column: columns[plan.targetAt]!, code: 'DL_ERR_ROW_BAD_LABEL', message: `the label must be 0 or 1, got ${preview(cell)}` });
         }
         target = t;
       }
@@ -237,6 +299,10 @@ export class ChunkValidator {
       if (isRowError(r)) out.reject(r);
       else if (header === undefined || plan === undefined) {
         throw new DriftlineError('DL_ERR_INTERNAL', 'a row reached validation before the header');
+      } else if (isKeyedRow(r)) {
+        const cells = this.validator.align(header.columns, plan, r);
+        if (Array.isArray(cells)) this.validator.rowInto(out, plan, header.columns, rec.first + i, cells, this.keepCells);
+        else out.reject({ kind: 'error', index: rec.first + i, column: null, ...(cells as CellProblem) });
       } else this.validator.rowInto(out, plan, header.columns, rec.first + i, r, this.keepCells);
     }
     return out.build();

@@ -4,6 +4,7 @@ import { DriftlineError } from '../../errors.js';
 import type { LoggedRow } from '../../store/index.js';
 import { ResponseSink, exchange, send, sendError, sendJson, type Exchange } from '../http.js';
 import type { ServiceState } from '../state.js';
+import { csvCell } from '../../util/csv-cell.js';
 
 type Handler = (res: HttpResponse, req: HttpRequest) => void;
 
@@ -52,15 +53,6 @@ function sinceParam(req: HttpRequest): number {
   if (Number.isNaN(n)) throw new DriftlineError('DL_ERR_BAD_INPUT', `Query parameter since must be epoch milliseconds or an ISO date, not ${JSON.stringify(raw)}`);
   return n;
 }
-
-// Spreadsheet programs run cells that begin with these as formulas; user-supplied text in an
-// export is prefixed with ' so it stays text (OWASP "CSV injection").
-const FORMULA = /^[=+\-@\t\r]/;
-const csvText = (v: string | null): string => {
-  if (v === null) return '';
-  const safe = FORMULA.test(v) ? `'${v}` : v;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-};
 
 export function registerReadRoutes(app: { get(p: string, h: Handler): unknown }, s: ServiceState): void {
   app.get('/dashboard/data', get(s, '/dashboard/data', (ex) => {
@@ -116,7 +108,7 @@ export function registerReadRoutes(app: { get(p: string, h: Handler): unknown },
     const sink = new ResponseSink(ex, () => ({ status: 200, headers: [['content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson'], ['cache-control', 'no-store']] }));
     const line = (r: LoggedRow): string =>
       format === 'csv'
-        ? `${[r.id, new Date(r.ts).toISOString(), csvText(r.request_id), r.row, csvText(r.model_version), ...r.features, r.probability, r.prediction, r.risk_level, r.target ?? '', csvText(r.ext_id)].join(',')}\n`
+        ? `${[r.id, new Date(r.ts).toISOString(), csvCell(r.request_id), r.row, csvCell(r.model_version), ...r.features, r.probability, r.prediction, r.risk_level, r.target ?? '', csvCell(r.ext_id)].join(',')}\n`
         : `${JSON.stringify({ ...r, features: Object.fromEntries(names.map((n, i) => [n, r.features[i]])) })}\n`;
     if (format === 'csv') sink.write(`id,ts,request_id,row,model_version,${names.join(',')},probability,prediction,risk_level,target,ext_id\n`);
     // Streamed page by page: memory stays flat however many rows are asked for.
