@@ -3,14 +3,11 @@
 // was not counted against MAX_CONCURRENT_UPLOADS. It is now parsed as it streams in, with
 // /predict's bounds, and admitted as an upload.
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
+import { rssOf, startChildServer } from './helpers/child-server.js';
 import { send, sleep } from './helpers/hostile.js';
 import { BUNDLED_MODEL, startTestServer } from './helpers/server.js';
-import { ROOT } from './helpers/shared.js';
 
 const skip = !existsSync(`${BUNDLED_MODEL}/model.onnx`)
   ? 'the bundled model is not built (models/credit-default/v1)'
@@ -18,38 +15,6 @@ const skip = !existsSync(`${BUNDLED_MODEL}/model.onnx`)
     ? 'needs /proc to read the server process RSS'
     : false;
 
-/** The server alone in its own process, so its RSS is not the test client's. */
-function startChild(env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'dl-fb-'));
-  const child = spawn(process.execPath, ['--import=tsx', path.join(ROOT, 'src/cli/index.ts'), 'serve'], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, REPORTS_DIR: path.join(dataDir, 'reports'), MODEL_DIR: BUNDLED_MODEL, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    let port = 0;
-    child.stdout!.on('data', (c: Buffer) => {
-      buf += c.toString();
-      for (const line of buf.split('\n').slice(0, -1)) {
-        const m = JSON.parse(line) as { msg: string; port?: number };
-        if (m.port !== undefined && port === 0) port = m.port;
-        if (m.msg === 'ready') resolve({ child, port });
-      }
-      buf = buf.slice(buf.lastIndexOf('\n') + 1);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited early (${code})`)));
-  });
-}
-
-const rssOf = (pid: number): number => {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m === null ? 0 : Number(m[1]) * 1024;
-  } catch {
-    return 0; // the process has exited
-  }
-};
 const MB = 1024 * 1024;
 
 /** 16 MiB: 8 MiB of `[` then 8 MiB of `]`, in 64 KiB chunks. */
@@ -61,11 +26,9 @@ async function* nestedBrackets(): AsyncGenerator<Buffer> {
 }
 
 t.test('ten concurrent 16 MiB nested-bracket feedback bodies keep the server within 50 MB of idle', { skip, timeout: 90_000 }, async (t) => {
-  const { child, port } = await startChild();
-  t.teardown(() => {
-    child.kill('SIGKILL');
-  });
-  const srv = { url: `http://127.0.0.1:${port}` };
+  const srv = await startChildServer();
+  const child = srv.child;
+  t.teardown(() => srv.kill());
   // Warm the route (first-use code and buffers) before taking the idle figure.
   for (let i = 0; i < 3; i++) await send(srv, { path: '/api/feedback', headers: { 'content-type': 'application/json' }, body: '[[[]]]' });
   await sleep(500);

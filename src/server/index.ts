@@ -127,7 +127,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     throw err;
   });
   const { store, historyDb } = opened;
-  const history = new DriftHistory(historyDb, config.DRIFT_HISTORY_RETENTION);
+  const history = new DriftHistory(historyDb, config.DRIFT_HISTORY_RETENTION, health);
   const monitor = new DriftMonitor({
     profile,
     capacity: config.WINDOW_ROWS,

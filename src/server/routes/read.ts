@@ -90,8 +90,17 @@ export function registerReadRoutes(app: { get(p: string, h: Handler): unknown },
   app.get('/api/drift/history', get(s, '/api/drift/history', (ex, req) => {
     const since = sinceParam(req);
     const limit = intParam(req, 'limit', 1000, 100_000);
-    sendJson(ex, 200, { since, points: s.history.list(since, limit) });
-    return 200;
+    function* body(): Generator<string> {
+      yield `{"since":${since},"points":[`;
+      let first = true;
+      for (const point of s.history.pointsJson(since, limit)) {
+        yield first ? point : `,${point}`;
+        first = false;
+      }
+      yield ']}';
+    }
+    // Streamed like an export: up to 100,000 points is tens of MB of JSON.
+    return streamRead(ex, { format: 'json', headers: [['content-type', 'application/json'], ['cache-control', 'no-store']], body: body(), route: '/api/drift/history', log: s.log });
   }));
 
   app.get('/api/drift/trend', get(s, '/api/drift/trend', (ex, req) => {
