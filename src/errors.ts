@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   DL_ERR_ABORTED: { status: 499, summary: 'The client went away or the operation was aborted before it finished.' },
   DL_ERR_DRIFT_UNKNOWN_TEST: { status: 500, summary: 'A drift configuration names a statistical test that is not registered.' },
   DL_ERR_REFERENCE: { status: 500, summary: 'The reference profile is missing, invalid, or does not match the model card.' },
+  DL_ERR_STORE_CORRUPT: { status: 500, summary: 'SQLite reports the database file damaged (SQLITE_CORRUPT or SQLITE_NOTADB): the failure is logged at error level, /ready answers 503; stop the service and run PRAGMA integrity_check on the file.' },
   DL_ERR_INTERNAL: { status: 500, summary: 'An unexpected failure; the log holds the details.' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 

@@ -10,7 +10,7 @@ import type { Logger } from '../log.js';
 import { CARD_FILE, loadModel, readModelCard } from '../model/index.js';
 import { DriftMonitor } from '../monitor/index.js';
 import { BatchScheduler } from '../pipeline/scheduler.js';
-import { DriftHistory, PredictionLog, databaseFile, openDatabase } from '../store/index.js';
+import { DriftHistory, PredictionLog, StoreHealth, databaseFile, openDatabase } from '../store/index.js';
 import { exchange, sendError, sendJson } from './http.js';
 import { LiveHub, PredictionFeed, type RecentRow } from './live.js';
 import { Metrics } from './metrics.js';
@@ -81,11 +81,16 @@ export async function startService(config: Config, log: Logger): Promise<Service
     return status;
   };
   const stats = new StatsTracker();
+  const dbFile = databaseFile(config.DATA_DIR);
+  // A damaged database file is logged once, loudly, and takes the service out of rotation.
+  const health = new StoreHealth(dbFile, (err) => log.error({ err, code: err.code }, err.message));
 
   app.get('/health', (res) => sendJson(exchange(res), 200, { status: 'ok' }));
   app.get('/ready', (res) => {
     const ex = exchange(res);
-    if (ready) sendJson(ex, 200, { status: 'ok' });
+    const corrupt = health.corruption;
+    if (corrupt !== undefined) sendError(ex, new DriftlineError('DL_ERR_NOT_READY', corrupt.message, { details: { cause: corrupt.code } }));
+    else if (ready) sendJson(ex, 200, { status: 'ok' });
     else sendError(ex, new DriftlineError('DL_ERR_NOT_READY', 'The model or the store is still loading'), { headers: [['retry-after', '1']] });
   });
 
@@ -108,9 +113,8 @@ export async function startService(config: Config, log: Logger): Promise<Service
     uws.us_listen_socket_close(listenSocket);
     throw err;
   });
-  const dbFile = databaseFile(config.DATA_DIR);
   const opened = await (async () => {
-    const store = await PredictionLog.open({ file: dbFile, retentionRows: config.LOG_RETENTION_ROWS, decisionThreshold: card.decision_threshold, risk: card.risk_levels });
+    const store = await PredictionLog.open({ file: dbFile, retentionRows: config.LOG_RETENTION_ROWS, decisionThreshold: card.decision_threshold, risk: card.risk_levels, health });
     try {
       return { store, historyDb: openDatabase(dbFile) };
     } catch (err) {
@@ -123,7 +127,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     throw err;
   });
   const { store, historyDb } = opened;
-  const history = new DriftHistory(historyDb, config.DRIFT_HISTORY_RETENTION);
+  const history = new DriftHistory(historyDb, config.DRIFT_HISTORY_RETENTION, health);
   const monitor = new DriftMonitor({
     profile,
     capacity: config.WINDOW_ROWS,
@@ -254,7 +258,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
       try {
         monitor.maybePersist();
       } catch (err) {
-        log.error({ err }, 'could not persist the drift snapshot');
+        log.error({ err: health.check(err) }, 'could not persist the drift snapshot');
       }
     }, Math.min(1000, config.DRIFT_HISTORY_MS)),
     setInterval(() => hub.publish('stats', stats.tick({ window_rows: monitor.window.size, ws_clients: hub.clients, uploads: s.uploads.size })), 1000),

@@ -30,7 +30,7 @@ export interface ServiceState {
   authorize(authorization: string): DriftlineError | undefined;
   /** Starts timing a request; call the result with the status sent. */
   track(route: string, method: string, t0: number): (status: number) => number;
-  /** /predict jobs in progress (for the concurrency limit and graceful shutdown). */
+  /** Uploads in progress, /predict and /api/feedback (admission.ts: the concurrency limit; graceful shutdown). */
   uploads: Set<Promise<unknown>>;
   /** Every batch that has passed all stages (metrics and the live predictions feed). */
   onBatch(batch: Batch, requestId: string): void;

@@ -1,4 +1,5 @@
 import type { Db } from './db.js';
+import type { StoreHealth } from './health.js';
 
 /** A persisted snapshot, compact: per-feature test, score and decision (no histograms). */
 export interface HistoryPoint {
@@ -11,26 +12,54 @@ export interface HistoryPoint {
   performance?: { n_labelled: number; accuracy: number | null; f1: number | null; roc_auc: number | null };
 }
 
+// Points read per statement while a history is streamed: each page is decoded in one go, so it
+// stays well inside one time slice of the server's streamRead.
+const PAGE = 256;
+
 /** Drift snapshots over time, for sparklines and audits; written at most every DRIFT_HISTORY_MS. */
 export class DriftHistory {
   private readonly insert;
   private readonly prune;
-  private readonly since;
+  private readonly from;
 
-  constructor(private readonly db: Db, private readonly retention: number) {
+  constructor(private readonly db: Db, private readonly retention: number, private readonly health?: StoreHealth) {
     this.insert = db.prepare('INSERT INTO drift_snapshots (ts, window_rows, share_drifted, drift, snapshot) VALUES (?, ?, ?, ?, ?)');
     this.prune = db.prepare('DELETE FROM drift_snapshots WHERE id <= (SELECT MAX(id) FROM drift_snapshots) - ?');
-    this.since = db.prepare('SELECT snapshot FROM drift_snapshots WHERE ts >= ? ORDER BY ts, id LIMIT ?').pluck();
+    // Keyset paging on (ts, id): a page starts after the last point of the one before.
+    this.from = db.prepare('SELECT id, ts, snapshot FROM drift_snapshots WHERE ts >= ? AND (ts > ? OR (ts = ? AND id > ?)) ORDER BY ts, id LIMIT ?');
+  }
+
+  private guarded<T>(f: () => T): T {
+    return this.health === undefined ? f() : this.health.run(f);
   }
 
   add(p: HistoryPoint): void {
-    this.db.transaction(() => {
-      this.insert.run(p.at, p.window_rows, p.share_drifted, p.drift ? 1 : 0, JSON.stringify(p));
-      this.prune.run(this.retention);
-    })();
+    this.guarded(() =>
+      this.db.transaction(() => {
+        this.insert.run(p.at, p.window_rows, p.share_drifted, p.drift ? 1 : 0, JSON.stringify(p));
+        this.prune.run(this.retention);
+      })(),
+    );
+  }
+
+  /**
+   * Points from `sinceMs` on, oldest first, as their stored JSON text, a page at a time: no
+   * statement stays open between pages, so a slow consumer holds no read transaction.
+   */
+  *pointsJson(sinceMs: number, limit = 10_000): Generator<string> {
+    let ts = sinceMs;
+    let id = -1;
+    for (let left = limit; left > 0; ) {
+      const page = this.guarded(() => this.from.all(sinceMs, ts, ts, id, Math.min(PAGE, left)) as { id: number; ts: number; snapshot: string }[]);
+      for (const r of page) yield r.snapshot;
+      if (page.length < Math.min(PAGE, left)) return;
+      left -= page.length;
+      ts = page.at(-1)!.ts;
+      id = page.at(-1)!.id;
+    }
   }
 
   list(sinceMs: number, limit = 10_000): HistoryPoint[] {
-    return (this.since.all(sinceMs, limit) as string[]).map((s) => JSON.parse(s) as HistoryPoint);
+    return Array.from(this.pointsJson(sinceMs, limit), (s) => JSON.parse(s) as HistoryPoint);
   }
 }

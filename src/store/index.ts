@@ -7,3 +7,4 @@ export type { LoggedRow, WindowRow } from './log-reader.js';
 export { databaseFile } from './paths.js';
 export { DriftHistory } from './drift-history.js';
 export type { HistoryPoint } from './drift-history.js';
+export { StoreHealth, isCorruption } from './health.js';

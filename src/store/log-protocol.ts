@@ -45,5 +45,5 @@ export type WriterReply =
   | { type: 'appended'; id: number; results: { first: number; count: number }[]; deleted: number }
   | { type: 'labelled'; id: number; changed: number }
   | { type: 'closed'; id: number }
-  | { type: 'error'; id: number; message: string }
+  | { type: 'error'; id: number; message: string; /** SQLite's error code, if it was SQLite's error. */ code?: string | undefined }
   | { type: 'fatal'; message: string };

@@ -92,7 +92,8 @@ try {
         port.close();
       }
     } catch (err) {
-      post({ type: 'error', id: m.id, message: err instanceof Error ? err.message : String(err) });
+      const code = (err as { code?: unknown } | null)?.code;
+      post({ type: 'error', id: m.id, message: err instanceof Error ? err.message : String(err), code: typeof code === 'string' ? code : undefined });
     }
   });
 } catch (err) {

@@ -1,6 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../util/worker.js';
 import { DriftlineError } from '../errors.js';
+import { StoreHealth } from './health.js';
 import { LogReader, type LoggedRow, type WindowRow } from './log-reader.js';
 import type { AppendItem, WriterInit, WriterReply, WriterRequest } from './log-protocol.js';
 
@@ -17,6 +18,8 @@ export interface PredictionLogOptions {
   retentionRows: number;
   decisionThreshold: number;
   risk: { high: number; medium: number };
+  /** Tells a damaged file from other failures, for reads and writes alike (one per database file). */
+  health?: StoreHealth;
 }
 
 /**
@@ -33,14 +36,17 @@ export class PredictionLog {
   private closed: Promise<void> | undefined;
   private readonly reader: LogReader;
 
-  private constructor(private readonly worker: Worker, readonly file: string) {
-    this.reader = LogReader.open(file);
+  private constructor(private readonly worker: Worker, readonly file: string, private readonly health: StoreHealth) {
+    this.reader = health.run(() => LogReader.open(file));
     worker.on('message', (m: WriterReply) => {
       if (m.type === 'ready' || m.type === 'fatal') return;
       const p = this.pending.get(m.id);
       if (p === undefined) return;
       this.pending.delete(m.id);
-      if (m.type === 'error') p.reject(new DriftlineError('DL_ERR_INTERNAL', `Prediction log: ${m.message}`));
+      if (m.type === 'error') {
+        const failed = this.health.check(Object.assign(new Error(m.message), { code: m.code }));
+        p.reject(failed instanceof DriftlineError ? failed : new DriftlineError('DL_ERR_INTERNAL', `Prediction log: ${m.message}`));
+      }
       else p.resolve(m);
     });
     worker.on('error', (err) => this.fail(err));
@@ -65,7 +71,7 @@ export class PredictionLog {
       });
       worker.once('error', reject);
     });
-    return new PredictionLog(worker, opts.file);
+    return new PredictionLog(worker, opts.file, opts.health ?? new StoreHealth(opts.file));
   }
 
   /**
@@ -108,30 +114,30 @@ export class PredictionLog {
   }
 
   count(): number {
-    return this.reader.count();
+    return this.health.run(() => this.reader.count());
   }
 
   /** The last `n` rows, oldest first: what the drift window held before a restart. */
   tail(n: number): WindowRow[] {
-    return this.reader.tail(n);
+    return this.health.run(() => this.reader.tail(n));
   }
 
   /** The newest rows, newest first. */
   recent(limit: number): LoggedRow[] {
-    return this.reader.recent(limit);
+    return this.health.run(() => this.reader.recent(limit));
   }
 
   /** Up to `limit` rows after `afterId`, in id order (callers page with it). */
   page(afterId: number, limit: number): LoggedRow[] {
-    return this.reader.page(afterId, limit);
+    return this.health.run(() => this.reader.page(afterId, limit));
   }
 
   findByRequestRow(pairs: readonly { requestId: string; row: number }[]): Map<string, number> {
-    return this.reader.findByRequestRow(pairs);
+    return this.health.run(() => this.reader.findByRequestRow(pairs));
   }
 
   findByExtId(ids: readonly string[]): Map<string, number> {
-    return this.reader.findByExtId(ids);
+    return this.health.run(() => this.reader.findByExtId(ids));
   }
 
   /** Waits for every write handed over so far, then closes both connections. */

@@ -1,12 +1,19 @@
 import { performance } from 'node:perf_hooks';
-import { Readable } from 'node:stream';
-import csv from 'csv-parser';
+import { Writable, type Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { z } from 'zod';
-import { DriftlineError } from '../../errors.js';
-import { exchange, headersOf, readSmallBody, sendError, sendJson } from '../http.js';
+import { DriftlineError, toDriftlineError } from '../../errors.js';
+import { createParse } from '../../pipeline/index.js';
+import { createRequireUtf8 } from '../../stages/encoding.js';
+import { createParseJson } from '../../stages/parse-json.js';
+import { isRowError, type Cells, type Header, type Parsed } from '../../stages/types.js';
+import { admitUpload } from '../admission.js';
+import { RequestBody, exchange, headersOf, sendError, sendJson } from '../http.js';
 import type { ServiceState } from '../state.js';
 
+// Items are kept until the whole body is in (all or nothing), so both the bytes and the count
+// are bounded: 100,000 items of a request id, a row and a label fit well inside 16 MiB.
 const MAX_BODY = 16 * 1024 * 1024;
 const MAX_ITEMS = 100_000;
 
@@ -16,30 +23,71 @@ const byId = z.object({ id: z.union([z.string().min(1), z.number()]).transform(S
 export const feedbackItem = z.union([byRequestRow, byId]);
 type Item = z.infer<typeof feedbackItem>;
 
-async function parseBody(body: Buffer, contentType: string): Promise<unknown[]> {
+/** The body's parser: the same streamed, bounded parsers as /predict (depth, MAX_FIELD_BYTES, MAX_COLUMNS). */
+function parserFor(s: ServiceState, contentType: string): Transform {
   const mime = contentType.split(';')[0]!.trim().toLowerCase();
-  if (mime === 'application/json') {
-    let v: unknown;
-    try {
-      v = JSON.parse(body.toString('utf8'));
-    } catch (err) {
-      throw new DriftlineError('DL_ERR_BAD_INPUT', `Malformed JSON: ${(err as Error).message}`);
-    }
-    if (!Array.isArray(v)) throw new DriftlineError('DL_ERR_BAD_INPUT', 'Feedback must be a JSON array of {request_id, row, target} or {id, target}');
-    return v;
-  }
-  if (mime === 'text/csv') {
-    const rows: unknown[] = [];
-    for await (const r of Readable.from([body]).pipe(csv({ mapHeaders: ({ header }) => header.replace(/^\uFEFF/, '').trim() }))) rows.push(r);
-    return rows;
-  }
+  const limits = { maxFieldBytes: s.config.MAX_FIELD_BYTES, maxColumns: s.config.MAX_COLUMNS, maxRows: MAX_ITEMS };
+  // Rows keyed by name: one body may name some rows by (request_id, row) and others by id.
+  if (mime === 'application/json') return createParseJson({ ...limits, keyed: true });
+  if (mime === 'text/csv') return createParse('csv', limits);
   throw new DriftlineError('DL_ERR_UNSUPPORTED_MEDIA_TYPE', 'Send feedback as application/json or text/csv');
+}
+
+/** Collects parsed rows as feedback items, refusing the first bad one and any beyond MAX_ITEMS. */
+class FeedbackItems extends Writable {
+  readonly items: Item[] = [];
+  private columns: string[] | null = null;
+
+  constructor() {
+    super({ objectMode: true });
+  }
+
+  override _write(p: Parsed, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    try {
+      if (p.kind === 'header') this.header(p);
+      else p.rows.forEach((r, i) => this.add(r, p.first + i));
+      cb();
+    } catch (err) {
+      cb(err as Error);
+    }
+  }
+
+  private header(h: Header): void {
+    // JSON rows come keyed by name (parserFor); a CSV row's cells are by position.
+    this.columns = h.format === 'csv' ? h.columns : null;
+  }
+
+  private add(r: Parameters<typeof isRowError>[0], index: number): void {
+    const bad = (why: string): DriftlineError => new DriftlineError('DL_ERR_BAD_INPUT', `Item ${index}: ${why}`);
+    if (isRowError(r)) throw bad(r.message);
+    if (this.items.length >= MAX_ITEMS) throw new DriftlineError('DL_ERR_TOO_MANY_ROWS', `At most ${MAX_ITEMS} feedback items per request`);
+    const cols = this.columns;
+    const obj = cols === null ? r : Object.fromEntries(cols.map((c, i) => [c, (r as Cells)[i]]));
+    const p = feedbackItem.safeParse(obj);
+    if (!p.success) throw bad('expected {request_id, row, target} or {id, target} with target 0 or 1');
+    this.items.push(p.data);
+  }
+}
+
+/** Reads and parses the body as it arrives: never more than a chunk of it in memory. */
+async function readItems(body: RequestBody, parser: Transform): Promise<Item[]> {
+  const sink = new FeedbackItems();
+  try {
+    await pipeline(body, createRequireUtf8(), parser, sink);
+  } catch (err) {
+    const e = toDriftlineError(err);
+    if (e.code === 'DL_ERR_PAYLOAD_TOO_LARGE') throw new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `A feedback body is at most ${MAX_BODY} bytes`);
+    throw e;
+  }
+  if (sink.items.length === 0) throw new DriftlineError('DL_ERR_EMPTY_BODY', 'No feedback items');
+  return sink.items;
 }
 
 /**
  * POST /api/feedback: labels for predictions already logged, by (request_id, row) or by a
  * user `id` column that was passed through. All or nothing: if any id is unknown, nothing is
- * applied and the unknown ids are listed.
+ * applied and the unknown ids are listed. The body is an upload like /predict's: admitted
+ * against MAX_CONCURRENT_UPLOADS and parsed as it streams in.
  */
 export function feedbackRoute(s: ServiceState): (res: HttpResponse, req: HttpRequest) => void {
   return (res, req) => {
@@ -47,46 +95,50 @@ export function feedbackRoute(s: ServiceState): (res: HttpResponse, req: HttpReq
     const ex = exchange(res);
     const h = headersOf(req, ['content-type', 'authorization']);
     const finish = s.track('/api/feedback', 'POST', t0);
-    const denied = s.authorize(h.authorization ?? '');
     // An answer given before the body was read to its end goes out with `close` (sendError).
+    const denied = s.authorize(h.authorization ?? '');
     if (denied !== undefined) return void finish(sendError(ex, denied, { headers: [['www-authenticate', 'Bearer']], close: true }));
-    let read = false;
-    void (async () => {
-      try {
-        const body = await readSmallBody(ex, MAX_BODY, s.config.REQUEST_IDLE_TIMEOUT_MS);
-        read = true;
-        const raw = await parseBody(body, h['content-type'] ?? '');
-        if (raw.length === 0) throw new DriftlineError('DL_ERR_EMPTY_BODY', 'No feedback items');
-        if (raw.length > MAX_ITEMS) throw new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `At most ${MAX_ITEMS} feedback items per request`);
-        const items: Item[] = raw.map((r, i) => {
-          const p = feedbackItem.safeParse(r);
-          if (!p.success) throw new DriftlineError('DL_ERR_BAD_INPUT', `Item ${i}: expected {request_id, row, target} or {id, target} with target 0 or 1`);
-          return p.data;
-        });
-        const pairs = items.flatMap((it) => ('request_id' in it ? [{ requestId: it.request_id, row: it.row }] : []));
-        const ids = items.flatMap((it) => ('id' in it ? [it.id] : []));
-        const byPair = s.store.findByRequestRow(pairs);
-        const byExt = s.store.findByExtId(ids);
-        const key = (it: Item): string => ('request_id' in it ? `${it.request_id}#${it.row}` : it.id);
-        const found = (it: Item): number | undefined => ('request_id' in it ? byPair.get(key(it)) : byExt.get(it.id));
-        const unknown = items.filter((it) => found(it) === undefined).map((it) => ('request_id' in it ? { request_id: it.request_id, row: it.row } : { id: it.id }));
-        if (unknown.length > 0) {
-          throw new DriftlineError('DL_ERR_FEEDBACK_UNKNOWN_IDS', `${unknown.length} of ${items.length} feedback items name no logged prediction; nothing was applied`, {
-            details: { unknown: unknown.slice(0, 100), n_unknown: unknown.length },
-          });
-        }
-        const logIds = items.map((it) => found(it)!);
-        const targets = items.map((it) => it.target);
-        await s.store.label(logIds, targets);
-        let inWindow = 0;
-        logIds.forEach((id, i) => {
-          if (s.monitor.label(id, targets[i]!)) inWindow++;
-        });
-        sendJson(ex, 200, { labelled: items.length, in_window: inWindow });
-        finish(200);
-      } catch (err) {
-        finish(sendError(ex, err, { close: !read }));
-      }
-    })();
+    let parser: Transform;
+    try {
+      parser = parserFor(s, h['content-type'] ?? '');
+    } catch (err) {
+      return void finish(sendError(ex, err, { close: true }));
+    }
+    admitUpload(s, ex, finish, () => {
+      const body = new RequestBody(ex, { maxBytes: Math.min(MAX_BODY, s.config.MAX_UPLOAD_BYTES), idleMs: s.config.REQUEST_IDLE_TIMEOUT_MS });
+      return apply(s, body, parser).then(
+        (answer) => {
+          sendJson(ex, 200, answer);
+          return 200;
+        },
+        (err: unknown) => (ex.aborted ? 499 : sendError(ex, err, { close: !body.readableEnded })),
+      ).finally(() => {
+        if (!body.destroyed) body.destroy();
+      });
+    });
   };
+}
+
+async function apply(s: ServiceState, body: RequestBody, parser: Transform): Promise<{ labelled: number; in_window: number }> {
+  const items = await readItems(body, parser);
+  const pairs = items.flatMap((it) => ('request_id' in it ? [{ requestId: it.request_id, row: it.row }] : []));
+  const ids = items.flatMap((it) => ('id' in it ? [it.id] : []));
+  const byPair = s.store.findByRequestRow(pairs);
+  const byExt = s.store.findByExtId(ids);
+  const key = (it: Item): string => ('request_id' in it ? `${it.request_id}#${it.row}` : it.id);
+  const found = (it: Item): number | undefined => ('request_id' in it ? byPair.get(key(it)) : byExt.get(it.id));
+  const unknown = items.filter((it) => found(it) === undefined).map((it) => ('request_id' in it ? { request_id: it.request_id, row: it.row } : { id: it.id }));
+  if (unknown.length > 0) {
+    throw new DriftlineError('DL_ERR_FEEDBACK_UNKNOWN_IDS', `${unknown.length} of ${items.length} feedback items name no logged prediction; nothing was applied`, {
+      details: { unknown: unknown.slice(0, 100), n_unknown: unknown.length },
+    });
+  }
+  const logIds = items.map((it) => found(it)!);
+  const targets = items.map((it) => it.target);
+  await s.store.label(logIds, targets);
+  let inWindow = 0;
+  logIds.forEach((id, i) => {
+    if (s.monitor.label(id, targets[i]!)) inWindow++;
+  });
+  return { labelled: items.length, in_window: inWindow };
 }

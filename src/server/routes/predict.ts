@@ -7,6 +7,7 @@ import { BUFFERED_INPUTS, runPipeline, scoreBuffer } from '../../pipeline/index.
 import { failureTrailer, type OutputFormat } from '../../stages/format.js';
 import type { Batch, InputFormat } from '../../stages/types.js';
 import { RequestBody, ResponseSink, endAfterLinger, exchange, headersOf, readDeclaredBody, send, sendError, type Exchange } from '../http.js';
+import { admitUpload } from '../admission.js';
 import { multipartFile } from '../multipart.js';
 import { OUTPUT_TYPES, bodyKind, negotiate } from '../negotiate.js';
 import type { ServiceState } from '../state.js';
@@ -48,24 +49,17 @@ export function predictRoute(s: ServiceState): (res: HttpResponse, req: HttpRequ
     if (declared > s.config.MAX_UPLOAD_BYTES) {
       return refuse(new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `The body is larger than ${s.config.MAX_UPLOAD_BYTES} bytes (MAX_UPLOAD_BYTES)`));
     }
-    if (s.uploads.size >= s.config.MAX_CONCURRENT_UPLOADS) {
-      return refuse(new DriftlineError('DL_ERR_TOO_MANY_REQUESTS', `${s.uploads.size} uploads are in progress (MAX_CONCURRENT_UPLOADS); retry shortly`), {
-        headers: [['retry-after', '1']],
-      });
-    }
     // A small body of known length is read whole and scored without streams (same answer).
     const small = Number.isInteger(declared) && declared <= Math.min(SMALL_BODY_BYTES, s.config.MAX_FIELD_BYTES) && (kind.kind === 'multipart' || BUFFERED_INPUTS.has(kind.format));
-    let job: Promise<number>;
-    if (small) {
-      uploadObserver.created?.([ex]);
-      job = handleSmall(s, ex, declared, h['content-type'] ?? '', kind, output).then(finish);
-    } else {
+    admitUpload(s, ex, finish, () => {
+      if (small) {
+        uploadObserver.created?.([ex]);
+        return handleSmall(s, ex, declared, h['content-type'] ?? '', kind, output);
+      }
       const body = new RequestBody(ex, { maxBytes: s.config.MAX_UPLOAD_BYTES, idleMs: s.config.REQUEST_IDLE_TIMEOUT_MS });
       uploadObserver.created?.([ex, body]);
-      job = handle(s, ex, body, h['content-type'] ?? '', kind, output).then(finish);
-    }
-    s.uploads.add(job);
-    void job.finally(() => s.uploads.delete(job));
+      return handle(s, ex, body, h['content-type'] ?? '', kind, output);
+    });
   };
 }
 

@@ -2,11 +2,16 @@ import { performance } from 'node:perf_hooks';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { DriftlineError } from '../../errors.js';
 import type { LoggedRow } from '../../store/index.js';
-import { ResponseSink, exchange, send, sendError, sendJson, type Exchange } from '../http.js';
+import { exchange, send, sendError, sendJson, type Exchange } from '../http.js';
+import { streamRead } from '../stream-read.js';
 import type { ServiceState } from '../state.js';
 import { csvCell } from '../../util/csv-cell.js';
 
 type Handler = (res: HttpResponse, req: HttpRequest) => void;
+
+// Rows decoded per store read during an export: a page is decoded in one go, so it is kept well
+// inside one time slice of streamRead.
+const EXPORT_PAGE_ROWS = 256;
 
 /** Wraps a GET handler with timing, metrics and a JSON error on throw. */
 function get(s: ServiceState, route: string, fn: (ex: Exchange, req: HttpRequest) => number | Promise<number>): Handler {
@@ -77,8 +82,17 @@ export function registerReadRoutes(app: { get(p: string, h: Handler): unknown },
   app.get('/api/drift/history', get(s, '/api/drift/history', (ex, req) => {
     const since = sinceParam(req);
     const limit = intParam(req, 'limit', 1000, 100_000);
-    sendJson(ex, 200, { since, points: s.history.list(since, limit) });
-    return 200;
+    function* body(): Generator<string> {
+      yield `{"since":${since},"points":[`;
+      let first = true;
+      for (const point of s.history.pointsJson(since, limit)) {
+        yield first ? point : `,${point}`;
+        first = false;
+      }
+      yield ']}';
+    }
+    // Streamed like an export: up to 100,000 points is tens of MB of JSON.
+    return streamRead(ex, { format: 'json', headers: [['content-type', 'application/json'], ['cache-control', 'no-store']], body: body(), route: '/api/drift/history', log: s.log });
   }));
 
   app.get('/api/drift/trend', get(s, '/api/drift/trend', (ex, req) => {
@@ -105,25 +119,31 @@ export function registerReadRoutes(app: { get(p: string, h: Handler): unknown },
     if (format !== 'ndjson' && format !== 'csv') throw new DriftlineError('DL_ERR_BAD_INPUT', 'Query parameter format must be ndjson or csv');
     const names = s.card.features.map((f) => f.name);
     const newest = s.store.recent(1)[0]?.id ?? 0;
-    const sink = new ResponseSink(ex, () => ({ status: 200, headers: [['content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson'], ['cache-control', 'no-store']] }));
     const line = (r: LoggedRow): string =>
       format === 'csv'
         ? `${[r.id, new Date(r.ts).toISOString(), csvCell(r.request_id), r.row, csvCell(r.model_version), ...r.features, r.probability, r.prediction, r.risk_level, r.target ?? '', csvCell(r.ext_id)].join(',')}\n`
         : `${JSON.stringify({ ...r, features: Object.fromEntries(names.map((n, i) => [n, r.features[i]])) })}\n`;
-    if (format === 'csv') sink.write(`id,ts,request_id,row,model_version,${names.join(',')},probability,prediction,risk_level,target,ext_id\n`);
-    // Streamed page by page: memory stays flat however many rows are asked for.
-    let after = Math.max(0, newest - limit);
-    for (let page = s.store.page(after, 1000); page.length > 0; page = s.store.page(after, 1000)) {
-      for (const r of page) {
-        if (ex.aborted) return 499;
-        if (r.id > newest) break;
-        if (!sink.write(line(r))) await new Promise((resolve) => sink.once('drain', resolve));
+    // Page by page as the response is pulled: memory stays flat however many rows are asked for.
+    function* body(): Generator<string> {
+      if (format === 'csv') yield `id,ts,request_id,row,model_version,${names.join(',')},probability,prediction,risk_level,target,ext_id\n`;
+      let after = Math.max(0, newest - limit);
+      while (after < newest) {
+        const page = s.store.page(after, EXPORT_PAGE_ROWS);
+        if (page.length === 0) return;
+        for (const r of page) {
+          if (r.id > newest) return;
+          yield line(r);
+        }
+        after = page.at(-1)!.id;
       }
-      after = page.at(-1)!.id;
-      if (after >= newest) break;
     }
-    await new Promise<void>((resolve) => sink.end(resolve));
-    return 200;
+    return streamRead(ex, {
+      format,
+      headers: [['content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson'], ['cache-control', 'no-store']],
+      body: body(),
+      route: '/api/predictions',
+      log: s.log,
+    });
   }));
 
   app.get('/metrics', get(s, '/metrics', async (ex) => {
