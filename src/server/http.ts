@@ -195,12 +195,13 @@ export function sendJson(ex: Exchange, status: number, body: unknown, headers: r
 
 /**
  * Error body as the original service gave it: `{"detail": …}`, plus a stable code. An answer
- * given before the body was read to its end goes out through answerBeforeBody, `close` or not.
+ * given before the body was read to its end goes out through answerBeforeBody: the Exchange
+ * knows where the body stands, so `close` (which once told it) is no longer needed.
  */
 export function sendError(ex: Exchange, err: unknown, opts: { headers?: readonly (readonly [string, string])[]; close?: boolean } = {}): number {
   const e = toDriftlineError(err);
   const status = e.status === 499 ? 400 : e.status;
-  send(ex, status, JSON.stringify(e.toJSON()), [['content-type', 'application/json'], ...(opts.headers ?? [])], opts.close === true);
+  send(ex, status, JSON.stringify(e.toJSON()), [['content-type', 'application/json'], ...(opts.headers ?? [])]);
   return status;
 }
 
@@ -216,9 +217,9 @@ const LINGER_MAX_BYTES = 8 * 1024 * 1024;
 
 /**
  * The one path for an answer given before the request body was read to its end (a refusal,
- * a limit, a timeout). Ending the response at once would close the socket with the upload
- * unread (uWS closes such a socket, whatever `end` is told); the kernel then resets the
- * connection, and a client still sending gets ECONNRESET instead of the answer. So:
+ * a limit, a timeout). Closing the connection with the upload unread makes the kernel reset
+ * it, and a client still sending gets ECONNRESET instead of the answer; leaving the request
+ * unanswered until its body is read makes a client that waits for the answer hang. So:
  *
  * - if the rest of the body is already here (it is handed over right after the handler
  *   returns, from the same read), the answer goes out once it is read, as any other, and the
