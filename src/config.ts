@@ -9,14 +9,14 @@ export const PACKAGE_ROOT = fileURLToPath(new URL('../', import.meta.url));
 // An empty variable (`PORT=`) means "not set", as shells and .env files commonly produce it.
 const unsetIfEmpty = (v: unknown): unknown => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
-const int = (min: number, max: number, dflt: number) =>
+const int = (min: number, max: number, dflt: number, maxReason = '') =>
   z.preprocess(
     unsetIfEmpty,
     z.coerce
       .number({ error: 'expected an integer' })
       .int({ error: 'expected an integer' })
       .min(min, { error: `must be ≥ ${min}` })
-      .max(max, { error: `must be ≤ ${max}` })
+      .max(max, { error: `must be ≤ ${max}${maxReason}` })
       .default(dflt),
   );
 
@@ -64,6 +64,9 @@ const url = (protocols: readonly string[]) =>
       .optional(),
   );
 
+/** The largest Content-Length uWebSockets.js lets a handler answer (it takes at most 9 digits). */
+export const UWS_MAX_CONTENT_LENGTH = 999_999_999;
+
 export const configSchema = z.object({
   PORT: int(0, 65535, 8000),
   HOST: str('127.0.0.1'),
@@ -97,11 +100,18 @@ export const configSchema = z.object({
 
   // Access and limits
   API_KEY: optionalStr(),
-  MAX_UPLOAD_BYTES: int(1, Number.MAX_SAFE_INTEGER, 1024 * 1024 * 1024),
+  // Below 1e9: uWebSockets.js closes the connection of a request that declares a 10-digit
+  // Content-Length (its handler runs, but no answer goes out: measured on 20.30), so a larger
+  // limit could never be answered with its 413.
+  MAX_UPLOAD_BYTES: int(1, UWS_MAX_CONTENT_LENGTH, 512 * 1024 * 1024, ' (uWebSockets.js drops a request declaring 1000000000 bytes or more unanswered)'),
   MAX_ROWS_PER_REQUEST: int(1, Number.MAX_SAFE_INTEGER, 10_000_000),
   MAX_FIELD_BYTES: int(16, 1 << 30, 64 * 1024),
   MAX_COLUMNS: int(1, 1_000_000, 1000),
   REQUEST_IDLE_TIMEOUT_MS: int(100, 3_600_000, 30_000),
+  // 16 KiB/s over 10 s: the rule uWebSockets.js applied on its own (and now never gets to: the
+  // service keeps the library's timer from firing while a body is read, and answers 408 itself).
+  REQUEST_MIN_RECEIVE_RATE: int(0, 1 << 30, 16 * 1024),
+  REQUEST_RECEIVE_WINDOW_MS: int(100, 3_600_000, 10_000),
   MAX_CONCURRENT_UPLOADS: int(1, 100_000, 64),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000, 10_000),
   WS_ALLOWED_ORIGINS: optionalStr(),

@@ -61,3 +61,11 @@ t.test('every problem is listed at once, and secrets are not echoed', async (t) 
     t.notMatch(e.message, 'hunter2');
   }
 });
+
+t.test('receive rules: uWS-equivalent defaults (16 KiB/s over 10 s); 0 turns the rate rule off', async (t) => {
+  const c = parseConfig({});
+  t.equal(c.REQUEST_MIN_RECEIVE_RATE, 16 * 1024);
+  t.equal(c.REQUEST_RECEIVE_WINDOW_MS, 10_000);
+  t.equal(parseConfig({ REQUEST_MIN_RECEIVE_RATE: '0' }).REQUEST_MIN_RECEIVE_RATE, 0);
+  t.throws(() => parseConfig({ REQUEST_RECEIVE_WINDOW_MS: '10' }), { code: 'DL_ERR_CONFIG', message: /REQUEST_RECEIVE_WINDOW_MS="10": must be ≥ 100/ });
+});

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Readable, Writable } from 'node:stream';
-import type { HttpResponse } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { DriftlineError, toDriftlineError } from '../errors.js';
 
 const REASONS: Record<number, string> = {
@@ -22,6 +22,16 @@ export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
 export const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
+/** What the service asks of a client sending a body, besides the idle timeout. */
+export interface ReceiveRules {
+  /** Body bytes per second, averaged over each window in which the upload is not paused; 0: no rule. */
+  minRate: number;
+  windowMs: number;
+}
+
+/** Outside a front door (tests that drive a stream adapter by hand) only the idle timeout applies. */
+const NO_RATE: ReceiveRules = { minRate: 0, windowMs: 10_000 };
+
 /**
  * Per-request state shared by the route and the stream adapters. uWS invalidates `res` on
  * abort; every write checks `aborted` first.
@@ -31,6 +41,8 @@ export interface Exchange {
   aborted: boolean;
   /** Status and headers are out; from here on only the body can follow. */
   started: boolean;
+  /** The response has ended (a HEAD response ends with its head). */
+  ended: boolean;
   status: number;
   onAbort: (() => void)[];
   /** performance.now() of the last progress either way: body bytes in, or response bytes taken. */
@@ -39,15 +51,93 @@ export interface Exchange {
   uploadPaused: boolean;
   /** A re-pause is scheduled for the next tick. */
   repauseQueued: boolean;
+  /** A HEAD request: answered as GET is, without the body. */
+  head: boolean;
+  /** The request body: none declared, not read yet, being read, read to its end. */
+  body: 'none' | 'unread' | 'reading' | 'done';
+  /** Body bytes received so far. */
+  received: number;
+  /** Milliseconds the upload has spent paused by us, and since when it is paused now. */
+  pausedMs: number;
+  pausedSince: number | undefined;
+  receive: ReceiveRules;
 }
 
+const exchanges = new WeakMap<HttpResponse, Exchange>();
+
+/** The request's Exchange: the one its front door made (see routes), or a new one. */
 export function exchange(res: HttpResponse): Exchange {
-  const ex: Exchange = { res, aborted: false, started: false, status: 200, onAbort: [], active: performance.now(), uploadPaused: false, repauseQueued: false };
+  return exchanges.get(res) ?? newExchange(res);
+}
+
+function newExchange(res: HttpResponse): Exchange {
+  const ex: Exchange = {
+    res, aborted: false, started: false, ended: false, status: 200, onAbort: [], active: performance.now(), uploadPaused: false, repauseQueued: false,
+    head: false, body: 'none', received: 0, pausedMs: 0, pausedSince: undefined, receive: NO_RATE,
+  };
   res.onAborted(() => {
     ex.aborted = true;
     for (const f of ex.onAbort) f();
   });
+  exchanges.set(res, ex);
   return ex;
+}
+
+export type Handler = (res: HttpResponse, req: HttpRequest) => void;
+
+/**
+ * Request framing uWS lets through and a proxy may read otherwise (request smuggling): a second
+ * Content-Length (uWS takes the first and parses the rest of the body as a new request), a
+ * Transfer-Encoding other than one `chunked` (uWS waits for a body it will never frame). uWS
+ * itself drops Content-Length with Transfer-Encoding before any handler; it is checked here too
+ * in case a later version lets it through.
+ */
+function framingProblem(req: HttpRequest): string | undefined {
+  let lengths = 0;
+  let encodings = 0;
+  let chunked = true;
+  req.forEach((k, v) => {
+    if (k === 'content-length') lengths++;
+    else if (k === 'transfer-encoding') {
+      encodings++;
+      if (v.trim().toLowerCase() !== 'chunked') chunked = false;
+    }
+  });
+  if (lengths > 1) return 'The request has more than one Content-Length header';
+  if (lengths > 0 && encodings > 0) return 'The request has both Content-Length and Transfer-Encoding';
+  if (encodings > 1 || !chunked) return 'The only Transfer-Encoding accepted is a single `chunked`';
+  return undefined;
+}
+
+/**
+ * Registers routes behind one front door, which every request passes before its handler: it
+ * makes the Exchange (noting whether a body is coming, so that any early answer drains it; and
+ * the receive rules), refuses ambiguous framing with 400 and a closed connection, and answers
+ * HEAD on every GET route as GET would, without the body. Headers are walked only when a body
+ * is declared, so a plain GET costs two header lookups.
+ */
+export function routes(app: TemplatedApp, receive: ReceiveRules): { get(p: string, h: Handler): void; post(p: string, h: Handler): void; any(p: string, h: Handler): void } {
+  const door = (h: Handler, head = false): Handler => (res, req) => {
+    const ex = newExchange(res);
+    ex.receive = receive;
+    ex.head = head;
+    const length = req.getHeader('content-length');
+    const encoding = req.getHeader('transfer-encoding');
+    if (length !== '' || encoding !== '') {
+      ex.body = length === '0' && encoding === '' ? 'none' : 'unread';
+      const problem = framingProblem(req);
+      if (problem !== undefined) return refuseFraming(ex, new DriftlineError('DL_ERR_BAD_FRAMING', problem));
+    }
+    h(res, req);
+  };
+  return {
+    get: (p, h) => {
+      app.get(p, door(h));
+      app.head(p, door(h, true));
+    },
+    post: (p, h) => void app.post(p, door(h)),
+    any: (p, h) => void app.any(p, door(h)),
+  };
 }
 
 function writeHead(ex: Exchange, status: number, headers: readonly (readonly [string, string])[]): void {
@@ -59,15 +149,43 @@ function writeHead(ex: Exchange, status: number, headers: readonly (readonly [st
 }
 
 /**
- * Sends a whole response (corked, as required outside the handler's first tick); `close` ends
- * the connection after it. For an answer given before the request body was read to its end,
- * see sendError's `close`.
+ * 400 for a request whose body cannot be framed safely, and the connection closed, so that no
+ * byte after it is taken for a request. Not from the handler: uWS would go on to route what
+ * follows in the same read. A tick later uWS has either closed the connection itself (a
+ * request followed while this one was unanswered: it is never routed) or not, and then
+ * end(…, true) answers and closes.
+ */
+function refuseFraming(ex: Exchange, err: DriftlineError): void {
+  setImmediate(() => {
+    if (ex.aborted || ex.started) return;
+    ex.res.cork(() => {
+      writeHead(ex, err.status, [['content-type', 'application/json']]);
+      ex.res.end(JSON.stringify(err.toJSON()), true);
+    });
+    ex.ended = true;
+  });
+}
+
+/** Ends the response with `body`, or, for HEAD, with its length and no body bytes. */
+function endWith(ex: Exchange, body: string | Buffer): void {
+  if (ex.head) {
+    ex.res.writeHeader('content-length', String(typeof body === 'string' ? Buffer.byteLength(body) : body.length));
+    ex.res.endWithoutBody();
+  } else ex.res.end(body);
+  ex.ended = true;
+}
+
+/**
+ * Sends a whole response (corked, as required outside the handler's first tick). An answer
+ * given while the request body is still unread goes out through answerBeforeBody; `close`
+ * sends it with `Connection: close` in any case.
  */
 export function send(ex: Exchange, status: number, body: string | Buffer, headers: readonly (readonly [string, string])[] = [], close = false): void {
   if (ex.aborted || ex.started) return;
+  if (close || ex.body === 'unread' || ex.body === 'reading') return answerBeforeBody(ex, status, body, headers, close);
   ex.res.cork(() => {
     writeHead(ex, status, headers);
-    ex.res.end(body, close);
+    endWith(ex, body);
   });
 }
 
@@ -76,67 +194,132 @@ export function sendJson(ex: Exchange, status: number, body: unknown, headers: r
 }
 
 /**
- * Error body as the original service gave it: `{"detail": …}`, plus a stable code. `close`
- * says the request body was not read to its end: the answer then goes out with endAfterLinger.
+ * Error body as the original service gave it: `{"detail": …}`, plus a stable code. An answer
+ * given before the body was read to its end goes out through answerBeforeBody: the Exchange
+ * knows where the body stands, so `close` (which once told it) is no longer needed.
  */
 export function sendError(ex: Exchange, err: unknown, opts: { headers?: readonly (readonly [string, string])[]; close?: boolean } = {}): number {
   const e = toDriftlineError(err);
   const status = e.status === 499 ? 400 : e.status;
-  const headers = [['content-type', 'application/json'] as const, ...(opts.headers ?? [])];
-  if (opts.close !== true) send(ex, status, JSON.stringify(e.toJSON()), headers);
-  else if (!ex.aborted && !ex.started) {
-    ex.res.cork(() => {
-      writeHead(ex, status, [...headers, ['connection', 'close']]);
-      ex.res.write(JSON.stringify(e.toJSON()));
-    });
-    endAfterLinger(ex);
-  }
+  send(ex, status, JSON.stringify(e.toJSON()), [['content-type', 'application/json'], ...(opts.headers ?? [])]);
   return status;
 }
 
 // An answered upload's unread rest is read and dropped until the client has been quiet this
-// long, or for this long at most (nginx's lingering_timeout / lingering_time, scaled down).
-const LINGER_QUIET_MS = 100;
-const LINGER_MAX_MS = 1000;
+// long, or for this long or this many bytes at most (nginx's lingering_timeout /
+// lingering_time, scaled down; the bytes bound what a fast client can make us read for nothing).
+// Quiet counts from the client's last byte, before the answer or after: one still sending must
+// pause longer than a trickle's gaps (a byte every 200 ms in test/hardening-corpus.test.ts).
+const LINGER_QUIET_MS = 500;
+const LINGER_CHECK_MS = 50;
+const LINGER_MAX_MS = 2000;
+const LINGER_MAX_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The one path for an answer given before the request body was read to its end (a refusal,
+ * a limit, a timeout). Closing the connection with the upload unread makes the kernel reset
+ * it, and a client still sending gets ECONNRESET instead of the answer; leaving the request
+ * unanswered until its body is read makes a client that waits for the answer hang. So:
+ *
+ * - if the rest of the body is already here (it is handed over right after the handler
+ *   returns, from the same read), the answer goes out once it is read, as any other, and the
+ *   connection stays open: a request pipelined behind it is answered too;
+ * - otherwise the answer goes out at once with `Connection: close`, and the connection is
+ *   closed after lingering (see linger).
+ */
+function answerBeforeBody(ex: Exchange, status: number, body: string | Buffer, headers: readonly (readonly [string, string])[], close: boolean): void {
+  let answered = false;
+  const answerNow = (): void => {
+    if (answered || ex.aborted) return;
+    answered = true;
+    ex.res.cork(() => {
+      writeHead(ex, status, [...headers, ['connection', 'close']]);
+      if (!ex.head) ex.res.write(body);
+    });
+    linger(ex, true);
+  };
+  if (close || ex.body === 'done') {
+    answerNow();
+    return;
+  }
+  drain(ex, (isLast) => {
+    if (!isLast || answered || ex.aborted) return;
+    answered = true;
+    ex.res.cork(() => {
+      writeHead(ex, status, headers);
+      endWith(ex, body);
+    });
+  });
+  setImmediate(answerNow);
+}
+
+/** Reads and drops the rest of the body (resuming it if we had paused it). */
+function drain(ex: Exchange, then: (isLast: boolean) => void): void {
+  ex.body = 'reading';
+  // Replaces the body's handler; a body we had paused must flow again to be drained.
+  ex.res.onData((ab, isLast) => {
+    ex.active = performance.now();
+    ex.received += ab.byteLength;
+    if (isLast) ex.body = 'done';
+    then(isLast);
+  });
+  if (ex.uploadPaused) {
+    ex.uploadPaused = false;
+    ex.res.resume();
+  }
+}
 
 /**
  * Ends a response (already written, not yet ended) whose request body is still arriving, and
- * closes the connection. Ending it at once closes the socket with the upload unread; the kernel
- * then resets the connection, and a client still sending gets ECONNRESET instead of the answer
- * that was already on its way (uWS closes such a socket itself, whatever `end` is told). So the
- * upload is drained first: until the client finishes it, falls quiet (it has read the answer
- * and stopped), or LINGER_MAX_MS pass.
+ * closes the connection: the upload is drained first, until the client finishes it, falls
+ * quiet (it has read the answer and stopped), or LINGER_MAX_MS / LINGER_MAX_BYTES pass.
  */
 export function endAfterLinger(ex: Exchange): void {
+  linger(ex, false);
+}
+
+/**
+ * `cut`: an answer refusing the body; a client still sending when lingering is over is not
+ * listening, and is cut off (the answer went out long ago). Not so for results streamed in
+ * step with the upload: that client reads them as it sends, and gets the end of the response.
+ */
+function linger(ex: Exchange, cut: boolean): void {
   if (ex.aborted) return;
   const t0 = performance.now();
-  ex.active = t0;
+  const from = ex.received;
   let ended = false;
-  const finish = (): void => {
+  const finish = (stillSending: boolean): void => {
     if (ended) return;
     ended = true;
     clearTimeout(timer);
-    // Not end(…, true): once the head is out, uWS writes its "Connection: close" header line
-    // into the chunked body. With upload bytes still unread it closes the socket anyway.
-    if (!ex.aborted) ex.res.cork(() => ex.res.end());
+    if (ex.aborted) return;
+    // Otherwise the response ends, and the client closes as told (not end(…, true): once the
+    // head is out, uWS writes its "Connection: close" header line into the chunked body).
+    if (stillSending && cut) ex.res.close();
+    else {
+      ex.res.cork(() => {
+        if (ex.head) ex.res.endWithoutBody();
+        else ex.res.end();
+      });
+      ex.ended = true;
+    }
   };
   const check = (): void => {
     const now = performance.now();
-    if (now - t0 >= LINGER_MAX_MS || now - ex.active >= LINGER_QUIET_MS) finish();
-    else timer = setTimeout(check, LINGER_QUIET_MS / 2);
+    if (now - ex.active >= LINGER_QUIET_MS) finish(false);
+    else if (now - t0 >= LINGER_MAX_MS) finish(true);
+    else timer = setTimeout(check, LINGER_CHECK_MS);
   };
-  let timer = setTimeout(check, LINGER_QUIET_MS);
+  let timer = setTimeout(check, 0);
   ex.onAbort.push(() => {
     ended = true;
     clearTimeout(timer);
   });
-  // Replaces the body's handler; a body we had paused must flow again to be drained.
-  ex.res.onData((_chunk, isLast) => {
-    ex.active = performance.now();
-    if (isLast) setImmediate(finish);
+  if (ex.body === 'done') return finish(false);
+  drain(ex, (isLast) => {
+    if (isLast) setImmediate(() => finish(false));
+    else if (ex.received - from > LINGER_MAX_BYTES) finish(true);
   });
-  ex.uploadPaused = false;
-  ex.res.resume();
 }
 
 /**
@@ -150,6 +333,7 @@ export function endAfterLinger(ex: Exchange): void {
  */
 function holdUpload(ex: Exchange): void {
   ex.uploadPaused = true;
+  ex.pausedSince ??= performance.now();
   ex.res.pause();
   repauseSoon(ex);
 }
@@ -189,6 +373,11 @@ export class ResponseSink extends Writable {
   override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     const ex = this.ex;
     if (ex.aborted) return cb(new DriftlineError('DL_ERR_ABORTED', 'The client went away'));
+    // HEAD: the head goes out with the first byte, as for GET; the bytes themselves are dropped.
+    if (ex.head) {
+      if (!ex.started) ex.res.cork(() => this.endHead());
+      return cb();
+    }
     let ok = true;
     ex.res.cork(() => {
       if (!ex.started) {
@@ -211,9 +400,18 @@ export class ResponseSink extends Writable {
     });
   }
 
+  private endHead(): void {
+    const { status, headers } = this.head();
+    writeHead(this.ex, status, headers);
+    this.ex.res.endWithoutBody();
+    this.ex.ended = true;
+  }
+
   override _final(cb: (err?: Error | null) => void): void {
     const ex = this.ex;
-    if (!ex.aborted) {
+    if (ex.head) {
+      if (!ex.aborted && !ex.started) ex.res.cork(() => this.endHead());
+    } else if (!ex.aborted) {
       ex.res.cork(() => {
         if (!ex.started) {
           const { status, headers } = this.head();
@@ -227,6 +425,62 @@ export class ResponseSink extends Writable {
 }
 
 /**
+ * uWS drops, unanswered, a body that averages under 16 KiB/s over its ~10 s timer (and a body
+ * that sends nothing for as long). While the service reads a body its own rules govern instead
+ * (REQUEST_IDLE_TIMEOUT_MS, REQUEST_MIN_RECEIVE_RATE), and they answer: so the library's timer
+ * is re-armed on every check. resume() re-arms it (pause() does not touch it); an upload we hold
+ * paused is paused again in the same tick, before the socket can be read.
+ */
+function holdOffLibraryTimer(ex: Exchange): void {
+  ex.res.pause();
+  ex.res.resume();
+  if (ex.uploadPaused) ex.res.pause();
+}
+
+const pausedTotal = (ex: Exchange, now: number): number => ex.pausedMs + (ex.pausedSince === undefined ? 0 : now - ex.pausedSince);
+
+/**
+ * The receive rules every body reader is held to, in one place: no progress either way for
+ * idleMs (body bytes in, response bytes taken), or, while the upload is not paused by us, less
+ * than ex.receive.minRate bytes/s over a window. `fail` gets the DL_ERR_TIMEOUT; the reader
+ * turns it into a 408, or an in-band error once the response has started. Returns a stop.
+ */
+function guardReceive(ex: Exchange, idleMs: number, fail: (err: DriftlineError) => void): () => void {
+  const { minRate, windowMs } = ex.receive;
+  // Checks at least every second: the library's timer fires 8 s after it was armed at the soonest.
+  const period = Math.max(10, Math.min(1000, idleMs / 4, windowMs / 4));
+  let from = performance.now();
+  let fromBytes = ex.received;
+  let fromPaused = pausedTotal(ex, from);
+  let stopped = false;
+  const tick = (): void => {
+    if (stopped || ex.aborted || ex.body === 'done') return;
+    const now = performance.now();
+    if (now - ex.active >= idleMs) {
+      const what = ex.started ? 'No request data arrived and no response data was read' : 'No request data';
+      return fail(new DriftlineError('DL_ERR_TIMEOUT', `${what} for ${idleMs} ms (REQUEST_IDLE_TIMEOUT_MS)`));
+    }
+    const reading = now - from - (pausedTotal(ex, now) - fromPaused);
+    if (reading >= windowMs) {
+      const rate = ((ex.received - fromBytes) * 1000) / reading;
+      if (rate < minRate) {
+        return fail(new DriftlineError('DL_ERR_TIMEOUT', `The body arrived at ${Math.floor(rate)} bytes/s over ${Math.round(reading)} ms, below REQUEST_MIN_RECEIVE_RATE (${minRate} bytes/s)`));
+      }
+      from = now;
+      fromBytes = ex.received;
+      fromPaused = pausedTotal(ex, now);
+    }
+    holdOffLibraryTimer(ex);
+    timer = setTimeout(tick, period);
+  };
+  let timer = setTimeout(tick, period);
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}
+
+/**
  * The request body as a Readable. uWS hands chunks that are neutered after the callback, so
  * each is copied; when the pipeline is full the socket is paused (res.pause) until read again.
  *
@@ -237,23 +491,21 @@ export class ResponseSink extends Writable {
 export class RequestBody extends Readable {
   bytes = 0;
 
-  constructor(private readonly ex: Exchange, private readonly opts: { maxBytes: number; idleMs: number }) {
+  constructor(private readonly ex: Exchange, opts: { maxBytes: number; idleMs: number }) {
     super({ highWaterMark: 256 * 1024 });
     ex.active = performance.now();
-    // One timer re-armed for what is left, rather than cleared and set again on every chunk.
-    const check = (): void => {
-      if (this.destroyed || this.readableEnded) return;
-      const quiet = performance.now() - ex.active;
-      if (quiet >= opts.idleMs) this.timeout();
-      else idle = setTimeout(check, opts.idleMs - quiet);
-    };
-    let idle = setTimeout(check, opts.idleMs);
+    ex.body = 'reading';
+    const stop = guardReceive(ex, opts.idleMs, (err) => {
+      if (!this.readableEnded) this.destroy(err);
+    });
     ex.onAbort.push(() => {
-      clearTimeout(idle);
+      stop();
       this.destroy(new DriftlineError('DL_ERR_ABORTED', 'The client went away'));
     });
     ex.res.onData((ab, isLast) => {
       ex.active = performance.now();
+      ex.received += ab.byteLength;
+      if (isLast) ex.body = 'done';
       if (this.destroyed) return;
       this.bytes += ab.byteLength;
       if (this.bytes > opts.maxBytes) {
@@ -262,7 +514,7 @@ export class RequestBody extends Readable {
       }
       const more = ab.byteLength === 0 || this.push(Buffer.from(ab.slice(0)));
       if (isLast) {
-        clearTimeout(idle);
+        stop();
         this.push(null);
         return;
       }
@@ -270,20 +522,16 @@ export class RequestBody extends Readable {
       // the last pause (holdUpload).
       if (!more) holdUpload(ex);
     });
-    this.once('close', () => clearTimeout(idle));
+    this.once('close', stop);
   }
 
   override _read(): void {
-    if (this.ex.uploadPaused && !this.ex.aborted) {
-      this.ex.uploadPaused = false;
-      this.ex.res.resume();
-    }
-  }
-
-  private timeout(): void {
-    if (!this.readableEnded) {
-      const what = this.ex.started ? 'No request data arrived and no response data was read' : 'No request data';
-      this.destroy(new DriftlineError('DL_ERR_TIMEOUT', `${what} for ${this.opts.idleMs} ms (REQUEST_IDLE_TIMEOUT_MS)`));
+    const ex = this.ex;
+    if (ex.uploadPaused && !ex.aborted) {
+      ex.uploadPaused = false;
+      if (ex.pausedSince !== undefined) ex.pausedMs += performance.now() - ex.pausedSince;
+      ex.pausedSince = undefined;
+      ex.res.resume();
     }
   }
 }
@@ -296,23 +544,22 @@ export function readDeclaredBody(ex: Exchange, length: number, idleMs: number): 
   return new Promise<Buffer>((resolve, reject) => {
     const buf = Buffer.allocUnsafe(length);
     let at = 0;
-    let timer: NodeJS.Timeout | undefined;
-    const arm = (): void => {
-      clearTimeout(timer);
-      timer = setTimeout(() => reject(new DriftlineError('DL_ERR_TIMEOUT', `No request data for ${idleMs} ms (REQUEST_IDLE_TIMEOUT_MS)`)), idleMs);
-    };
+    ex.active = performance.now();
+    ex.body = 'reading';
+    const stop = guardReceive(ex, idleMs, reject);
     ex.onAbort.push(() => {
-      clearTimeout(timer);
+      stop();
       reject(new DriftlineError('DL_ERR_ABORTED', 'The client went away'));
     });
-    arm();
     ex.res.onData((ab, isLast) => {
       ex.active = performance.now();
+      ex.received += ab.byteLength;
       const n = Math.min(ab.byteLength, length - at);
       if (n > 0) Buffer.from(ab, 0, n).copy(buf, at);
       at += n;
-      if (!isLast) return arm();
-      clearTimeout(timer);
+      if (!isLast) return;
+      ex.body = 'done';
+      stop();
       resolve(at === length ? buf : buf.subarray(0, at));
     });
   });

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
+import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import type { Config } from '../config.js';
 import { AlertOutbox, AlertSender, RuleEngine, channelsFrom, loadRules } from '../alerts/index.js';
 import { parseDriftOverrides, readProfile } from '../drift/index.js';
@@ -11,7 +11,7 @@ import { CARD_FILE, loadModel, readModelCard } from '../model/index.js';
 import { DriftMonitor } from '../monitor/index.js';
 import { BatchScheduler } from '../pipeline/scheduler.js';
 import { DriftHistory, PredictionLog, StoreHealth, databaseFile, openDatabase } from '../store/index.js';
-import { exchange, sendError, sendJson } from './http.js';
+import { exchange, routes, send, sendError, sendJson, type Handler } from './http.js';
 import { LiveHub, PredictionFeed, type RecentRow } from './live.js';
 import { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
@@ -30,8 +30,6 @@ export interface Service {
   state: ServiceState;
   shutdown(): Promise<void>;
 }
-
-type Handler = (res: HttpResponse, req: HttpRequest) => void;
 
 function checkKey(expected: string | undefined): (authorization: string) => DriftlineError | undefined {
   if (expected === undefined) return () => undefined;
@@ -68,11 +66,13 @@ export async function startService(config: Config, log: Logger): Promise<Service
   const metrics = new Metrics();
   let ready = false;
   const s = {} as ServiceState;
+  // Every route goes through one front door (framing checks, HEAD, the receive rules).
+  const http = routes(app, { minRate: config.REQUEST_MIN_RECEIVE_RATE, windowMs: config.REQUEST_RECEIVE_WINDOW_MS });
   const gate = (h: Handler): Handler => (res, req) => {
     if (ready) return h(res, req);
     sendError(exchange(res), new DriftlineError('DL_ERR_NOT_READY', 'The service is starting or shutting down'), { headers: [['retry-after', '1']] });
   };
-  const gated = { get: (p: string, h: Handler) => app.get(p, gate(h)), post: (p: string, h: Handler) => app.post(p, gate(h)) };
+  const gated = { get: (p: string, h: Handler) => http.get(p, gate(h)), post: (p: string, h: Handler) => http.post(p, gate(h)) };
   const track = (route: string, method: string, t0: number) => (status: number): number => {
     const seconds = (performance.now() - t0) / 1000;
     metrics.requests.inc({ route, method, status: String(status) });
@@ -85,8 +85,8 @@ export async function startService(config: Config, log: Logger): Promise<Service
   // A damaged database file is logged once, loudly, and takes the service out of rotation.
   const health = new StoreHealth(dbFile, (err) => log.error({ err, code: err.code }, err.message));
 
-  app.get('/health', (res) => sendJson(exchange(res), 200, { status: 'ok' }));
-  app.get('/ready', (res) => {
+  http.get('/health', (res) => sendJson(exchange(res), 200, { status: 'ok' }));
+  http.get('/ready', (res) => {
     const ex = exchange(res);
     const corrupt = health.corruption;
     if (corrupt !== undefined) sendError(ex, new DriftlineError('DL_ERR_NOT_READY', corrupt.message, { details: { cause: corrupt.code } }));
@@ -102,6 +102,38 @@ export async function startService(config: Config, log: Logger): Promise<Service
     accepting: () => ready,
   });
   hub.register(app);
+
+  // Every route is in place before the socket listens: until ready, the gate answers 503 (a
+  // request with no route would have its connection closed by uWS, unanswered).
+  registerReadRoutes(gated, s);
+  // engine and outbox are made once the store is open; the gate keeps this from running before.
+  gated.get('/api/alerts', (res, req) => {
+    const ex = exchange(res);
+    const n = Number(req.getQuery('limit') || 100);
+    const limit = Number.isInteger(n) && n > 0 ? Math.min(n, 10_000) : 100;
+    sendJson(ex, 200, { firing: engine.firing(), alerts: outbox.recent(limit), undelivered: outbox.undelivered() });
+    track('/api/alerts', 'GET', performance.now())(200);
+  });
+  gated.post('/predict', predictRoute(s));
+  gated.post('/api/feedback', feedbackRoute(s));
+  gated.get('/report.html', reportRoute(s));
+  const openapi = JSON.stringify(openApiDocument(card, card.version));
+  http.get('/openapi.json', (res) => {
+    send(exchange(res), 200, openapi, [['content-type', 'application/json']]);
+    track('/openapi.json', 'GET', performance.now())(200);
+  });
+  for (const route of ['/predict', '/api/feedback']) {
+    http.get(route, (res, req) => {
+      sendError(exchange(res), new DriftlineError('DL_ERR_METHOD_NOT_ALLOWED', `${req.getMethod().toUpperCase()} is not allowed on ${route}; use POST`), { headers: [['allow', 'POST']] });
+    });
+  }
+  const assets = loadAssets();
+  http.get('/*', staticHandler(assets, (status) => metrics.requests.inc({ route: 'static', method: 'GET', status: String(status) })));
+  http.any('/*', (res, req) => {
+    const ex = exchange(res);
+    const known = ['/predict', '/api/feedback'].includes(req.getUrl());
+    sendError(ex, known ? new DriftlineError('DL_ERR_METHOD_NOT_ALLOWED', `${req.getMethod().toUpperCase()} is not allowed on ${req.getUrl()}`) : new DriftlineError('DL_ERR_NOT_FOUND', `No route ${req.getMethod().toUpperCase()} ${req.getUrl()}`));
+  });
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
     app.listen(config.HOST, config.PORT, (sock) => (sock === false ? reject(new DriftlineError('DL_ERR_CONFIG', `Cannot listen on ${config.HOST}:${config.PORT}`)) : resolve(sock)));
@@ -214,37 +246,6 @@ export async function startService(config: Config, log: Logger): Promise<Service
     },
   } satisfies ServiceState);
 
-  registerReadRoutes(gated, s);
-  gated.get('/api/alerts', (res, req) => {
-    const ex = exchange(res);
-    const n = Number(req.getQuery('limit') || 100);
-    const limit = Number.isInteger(n) && n > 0 ? Math.min(n, 10_000) : 100;
-    sendJson(ex, 200, { firing: engine.firing(), alerts: outbox.recent(limit), undelivered: outbox.undelivered() });
-    track('/api/alerts', 'GET', performance.now())(200);
-  });
-  gated.post('/predict', predictRoute(s));
-  gated.post('/api/feedback', feedbackRoute(s));
-  gated.get('/report.html', reportRoute(s));
-  sender.start();
-  const openapi = JSON.stringify(openApiDocument(card, card.version));
-  app.get('/openapi.json', (res) => {
-    const ex = exchange(res);
-    track('/openapi.json', 'GET', performance.now())(200);
-    ex.res.cork(() => ex.res.writeStatus('200 OK').writeHeader('content-type', 'application/json').end(openapi));
-  });
-  for (const route of ['/predict', '/api/feedback']) {
-    app.get(route, (res, req) => {
-      sendError(exchange(res), new DriftlineError('DL_ERR_METHOD_NOT_ALLOWED', `${req.getMethod().toUpperCase()} is not allowed on ${route}; use POST`), { headers: [['allow', 'POST']] });
-    });
-  }
-  const assets = loadAssets();
-  app.get('/*', staticHandler(assets, (status) => metrics.requests.inc({ route: 'static', method: 'GET', status: String(status) })));
-  app.any('/*', (res, req) => {
-    const ex = exchange(res);
-    const known = ['/predict', '/api/feedback'].includes(req.getUrl());
-    sendError(ex, known ? new DriftlineError('DL_ERR_METHOD_NOT_ALLOWED', `${req.getMethod().toUpperCase()} is not allowed on ${req.getUrl()}`) : new DriftlineError('DL_ERR_NOT_FOUND', `No route ${req.getMethod().toUpperCase()} ${req.getUrl()}`));
-  });
-
   // Live topics: drift when the window changed (at most every DRIFT_PUSH_MS), stats every second.
   // Clients get the start-up state in their hello; only changes are pushed.
   let pushedVersion = monitor.version;
@@ -264,6 +265,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     setInterval(() => hub.publish('stats', stats.tick({ window_rows: monitor.window.size, ws_clients: hub.clients, uploads: s.uploads.size })), 1000),
   ];
   for (const t of timers) t.unref();
+  sender.start();
 
   ready = true;
   log.info({ port, model: card.name, version: card.version, window_rows: monitor.window.size }, 'ready');

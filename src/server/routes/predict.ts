@@ -28,10 +28,10 @@ export function predictRoute(s: ServiceState): (res: HttpResponse, req: HttpRequ
     const ex = exchange(res);
     const h = headersOf(req, HEADERS);
     const finish = s.track('/predict', 'POST', t0);
-    // Refused before a byte of the body was read: always `close`, so the answer is not lost to
-    // a connection reset while the client is still sending.
+    // Refused before a byte of the body was read: sendError drains the body first (see
+    // answerBeforeBody), so the answer is not lost to a connection reset.
     const refuse = (err: unknown, extra: { headers?: [string, string][] } = {}): void => {
-      finish(sendError(ex, err, { ...extra, close: true }));
+      finish(sendError(ex, err, extra));
     };
 
     if (!s.ready()) return refuse(new DriftlineError('DL_ERR_NOT_READY', 'The service is starting or shutting down'), { headers: [['retry-after', '1']] });
@@ -112,7 +112,7 @@ async function handleSmall(s: ServiceState, ex: Exchange, length: number, conten
 /** An upload failed: a 4xx/5xx if nothing was sent yet, else an in-band error where there is room. */
 function fail(s: ServiceState, ex: Exchange, e: DriftlineError, output: OutputFormat, requestId: string, done: () => boolean): number {
   if (ex.aborted) return 499;
-  if (!ex.started) return sendError(ex, e, { close: !done() });
+  if (!ex.started) return sendError(ex, e);
   // Headers are out: say what went wrong in the body if the format has room, else cut it.
   const trailer = failureTrailer(output, e);
   if (trailer === undefined) ex.res.cork(() => ex.res.close());
