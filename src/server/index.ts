@@ -144,7 +144,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
   const engine = new RuleEngine(rules, {
     cooldownMs: config.ALERT_COOLDOWN_S * 1000,
     model: { name: card.name, version: card.version },
-    baselineAccuracy: card.metrics?.validation.accuracy ?? null,
+    baseline: { accuracy: card.metrics?.validation.accuracy ?? null, f1: card.metrics?.validation.f1 ?? null },
   });
   const outbox = new AlertOutbox(historyDb);
   engine.restore(outbox.lastByRule());
