@@ -106,7 +106,7 @@ t.test('drift rules need min_rows; quality rules need min_labels', async (t) => 
   const acc = engine(only('accuracy_drop'));
   t.same(acc.evaluate(snap({ accuracy: 0.8, labelled: 200 })), [], 'a drop of 0.02');
   const [x] = acc.evaluate(snap({ accuracy: 0.7, labelled: 200 }));
-  t.match(x, { rule: 'accuracy_drop', threshold: 0.05 });
+  t.match(x, { rule: 'accuracy_drop', threshold: 0.05, title: "Accuracy dropped below the model card's", message: /^Accuracy 0\.7 on 200 labelled rows vs 0\.82 at validation \(model card\): a drop of 0\.12, threshold 0\.05$/ });
   t.ok(Math.abs(x!.value! - 0.12) < 1e-9);
   t.same(engine(only('accuracy_drop'), 0, { accuracy: null, f1: null }).evaluate(snap({ accuracy: 0.1, labelled: 200 })), [], 'no baseline, no rule');
 });

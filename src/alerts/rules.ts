@@ -181,7 +181,7 @@ export function read(rule: RuleConfig, s: MonitorSnapshot, ctx: ReadContext): Re
     case 'f1_drop':
       return qualityDrop(rule, s, h, 'f1', 'F1', ctx.baseline.f1);
     case 'accuracy_drop':
-      return qualityDrop(rule, s, h, 'accuracy', 'accuracy', ctx.baseline.accuracy);
+      return qualityDrop(rule, s, h, 'accuracy', 'Accuracy', ctx.baseline.accuracy);
     case 'f1_below': {
       const { f1, n_labelled } = s.performance;
       return {
