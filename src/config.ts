@@ -124,6 +124,11 @@ export const configSchema = z.object({
   ALERT_COOLDOWN_S: int(0, 86_400 * 7, 300),
   ALERT_RULES_FILE: optionalStr(),
   ALERT_RULES: optionalStr(),
+  // Rules otherwise run only on fresh snapshots, i.e. only while rows arrive: without this
+  // re-reading, a yes/no rule waiting for its clean evaluations stays firing once traffic stops.
+  // 5 s: such a rule (3 clean evaluations) resolves about 15 s after the last rows; a reading
+  // of the cached snapshot costs microseconds.
+  ALERT_EVAL_MS: int(10, 3_600_000, 5000),
   ALERT_RETRY_BASE_MS: int(10, 3_600_000, 1000),
   ALERT_RETRY_MAX_MS: int(10, 86_400_000, 300_000),
 

@@ -28,6 +28,12 @@ function decodeWords(v: string): string {
     );
 }
 
+/** A quoted-printable body (nodemailer's choice for text with long lines or `=`) as text. */
+function decodeQuotedPrintable(v: string): string {
+  const bytes = v.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/gi, (_x, h: string) => String.fromCharCode(parseInt(h, 16)));
+  return Buffer.from(bytes, 'latin1').toString('utf8');
+}
+
 interface Mail {
   subject: string;
   text: string;
@@ -46,7 +52,7 @@ function startSmtp(port: number): Promise<{ mails: Mail[]; close: () => Promise<
         const raw = Buffer.concat(chunks).toString('utf8');
         const [head, ...body] = raw.split('\r\n\r\n');
         const header = (k: string) => new RegExp(`^${k}: (.*(?:\\r\\n[ \\t].*)*)`, 'mi').exec(head ?? '')?.[1]?.replace(/\r\n[ \t]/g, ' ') ?? '';
-        mails.push({ subject: decodeWords(header('Subject')), text: body.join('\r\n\r\n').replace(/=\r\n/g, ''), messageId: header('Message-ID') });
+        mails.push({ subject: decodeWords(header('Subject')), text: decodeQuotedPrintable(body.join('\r\n\r\n')), messageId: header('Message-ID') });
         cb();
       });
     },
@@ -94,7 +100,7 @@ t.test('a drifted upload alerts by email and Slack; with peers down the alerts w
     ALERT_RETRY_BASE_MS: '50',
     ALERT_RETRY_MAX_MS: '300',
     DRIFT_PUSH_MS: '50',
-    ALERT_RULES: JSON.stringify({ rules: [{ kind: 'dataset_drift_share' }, { kind: 'feature_drift' }] }),
+    ALERT_RULES: JSON.stringify({ rules: [{ kind: 'dataset_drift_share', min_rows: 100 }, { kind: 'feature_drift', min_rows: 100 }] }),
   };
   let srv: TestServer = await startTestServer(env);
   const up = await fetch(`${srv.url}/predict`, { method: 'POST', body: driftedCsv(600), headers: { 'content-type': 'text/csv' } });
@@ -144,6 +150,11 @@ t.test('a drifted upload alerts by email and Slack; with peers down the alerts w
   t.equal(post.path, secretPath);
   t.match(post.body.text, /FIRING Feature drift \(feature_drift\) — credit-default/);
   t.ok(post.body.blocks.length >= 3);
+  // The feature_drift messages name each drifted feature with its test, score and threshold.
+  const featureMail = smtp.mails.find((m) => m.subject.includes('(feature_drift)'))!;
+  t.notMatch(featureMail.text, /^Value:|^Threshold:/m, 'no drifted-feature count passed off as value and threshold');
+  t.match(featureMail.text, /Drifted features \(\d+\):(?:\r?\n {2}.+)*\r?\n {2}age: Wasserstein distance \(normed\) \d[\d.]* >= threshold 0\.1/);
+  t.match(JSON.stringify(post.body.blocks), /Drifted features \(\d+\):\\n(?:[a-z_]+: [^\\]+\\n)*age: Wasserstein distance \(normed\) \d[\d.]* >= threshold 0\.1/);
 
   await until('the outbox to be empty', () => false, 1).catch(() => undefined);
   const final = await alerts();
@@ -152,7 +163,7 @@ t.test('a drifted upload alerts by email and Slack; with peers down the alerts w
 });
 
 t.test('a channel without configuration is off', { skip }, async (t) => {
-  const srv = await startTestServer({ DRIFT_PUSH_MS: '50', ALERT_RULES: JSON.stringify({ rules: [{ kind: 'dataset_drift_share' }] }) });
+  const srv = await startTestServer({ DRIFT_PUSH_MS: '50', ALERT_RULES: JSON.stringify({ rules: [{ kind: 'dataset_drift_share', min_rows: 100 }] }) });
   t.teardown(() => srv.close());
   await (await fetch(`${srv.url}/predict`, { method: 'POST', body: driftedCsv(300), headers: { 'content-type': 'text/csv' } })).text();
   let body: { alerts: { deliveries: unknown[] }[]; undelivered: number } = { alerts: [], undelivered: 0 };

@@ -1,9 +1,12 @@
 import t from 'tap';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { RuleEngine, loadRules, rulesConfigSchema } from '../src/alerts/index.js';
+import { RuleEngine, emailMessage, loadRules, rulesSchema, slackMessage, type Baseline } from '../src/alerts/index.js';
+import { CARD_FILE, readModelCard } from '../src/model/index.js';
 import type { MonitorSnapshot } from '../src/monitor/index.js';
+import { BUNDLED_MODEL } from './helpers/server.js';
+import { ROOT } from './helpers/shared.js';
 
 /** A snapshot with only what the rules read. */
 function snap(o: { share?: number; drifted?: string[]; rows?: number; predDrift?: boolean; f1?: number | null; accuracy?: number | null; labelled?: number; detectedAt?: string | null; since?: number | null }): MonitorSnapshot {
@@ -23,27 +26,27 @@ function snap(o: { share?: number; drifted?: string[]; rows?: number; predDrift?
 }
 
 const model = { name: 'm', version: '7' };
-const only = (kind: string, extra: Record<string, unknown> = {}) => rulesConfigSchema.parse({ rules: [{ kind, ...extra }] });
+const only = (kind: string, extra: Record<string, unknown> = {}) => rulesSchema(5000).parse({ rules: [{ kind, ...extra }] });
 let n = 0;
-const engine = (cfg = only('dataset_drift_share'), cooldownMs = 0, baselineAccuracy: number | null = 0.82) => new RuleEngine(cfg, { cooldownMs, model, baselineAccuracy, newId: () => `a${++n}` });
+const engine = (cfg = only('dataset_drift_share'), cooldownMs = 0, baseline: Baseline = { accuracy: 0.82, f1: 0.45 }) => new RuleEngine(cfg, { cooldownMs, model, baseline, newId: () => `a${++n}` });
 
-t.test('the defaults are the original service\'s checks plus concept drift', async (t) => {
-  const cfg = loadRules({});
-  t.same(cfg.rules.map((r) => r.kind), ['dataset_drift_share', 'feature_drift', 'prediction_drift', 'f1_below', 'accuracy_drop', 'concept_drift']);
-  t.match(cfg.rules[0], { threshold: 0.2 });
-  t.match(cfg.rules[3], { threshold: 0.7 });
+t.test('the defaults: the original service\'s drift checks, quality against the model card, concept drift', async (t) => {
+  const cfg = loadRules({ WINDOW_ROWS: 5000 });
+  t.same(cfg.rules.map((r) => r.kind), ['dataset_drift_share', 'feature_drift', 'prediction_drift', 'f1_drop', 'accuracy_drop', 'concept_drift']);
+  t.match(cfg.rules[0], { threshold: 0.2, min_rows: 1000 });
+  t.match(cfg.rules[3], { threshold: 0.1 });
   t.match(cfg.rules[4], { threshold: 0.05 });
 });
 
 t.test('rules from a JSON string or file; a bad one stops start-up listing the problem', async (t) => {
-  t.same(loadRules({ ALERT_RULES: '{"rules":[{"kind":"f1_below","threshold":0.5}]}' }).rules.map((r) => [r.kind, 'threshold' in r ? r.threshold : null]), [['f1_below', 0.5]]);
+  t.same(loadRules({ WINDOW_ROWS: 5000, ALERT_RULES: '{"rules":[{"kind":"f1_below","threshold":0.5}]}' }).rules.map((r) => [r.kind, 'threshold' in r ? r.threshold : null]), [['f1_below', 0.5]]);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dl-rules-'));
   const f = path.join(dir, 'rules.json');
   writeFileSync(f, JSON.stringify({ rules: [{ kind: 'feature_drift', severity: 'critical' }], hysteresis: 0.2 }));
-  t.match(loadRules({ ALERT_RULES_FILE: f }), { hysteresis: 0.2, rules: [{ kind: 'feature_drift', severity: 'critical' }] });
-  t.throws(() => loadRules({ ALERT_RULES: '{"rules":[{"kind":"nope"}]}' }), { code: 'DL_ERR_CONFIG', message: /rules\.0/ });
-  t.throws(() => loadRules({ ALERT_RULES: 'not json' }), { code: 'DL_ERR_CONFIG' });
-  t.throws(() => loadRules({ ALERT_RULES_FILE: path.join(dir, 'missing.json') }), { code: 'DL_ERR_CONFIG' });
+  t.match(loadRules({ WINDOW_ROWS: 5000, ALERT_RULES_FILE: f }), { hysteresis: 0.2, rules: [{ kind: 'feature_drift', severity: 'critical' }] });
+  t.throws(() => loadRules({ WINDOW_ROWS: 5000, ALERT_RULES: '{"rules":[{"kind":"nope"}]}' }), { code: 'DL_ERR_CONFIG', message: /rules\.0/ });
+  t.throws(() => loadRules({ WINDOW_ROWS: 5000, ALERT_RULES: 'not json' }), { code: 'DL_ERR_CONFIG' });
+  t.throws(() => loadRules({ WINDOW_ROWS: 5000, ALERT_RULES_FILE: path.join(dir, 'missing.json') }), { code: 'DL_ERR_CONFIG' });
 });
 
 t.test('an alert fires on the transition into violation, once, with values and threshold', async (t) => {
@@ -86,8 +89,7 @@ t.test('cool-down: a rule fires at most once per ALERT_COOLDOWN_S', async (t) =>
 t.test('yes/no rules resolve after consecutive clean evaluations', async (t) => {
   const e = engine(only('feature_drift'));
   const [a] = e.evaluate(snap({ drifted: ['c'] }));
-  t.match(a, { status: 'firing', value: 1 });
-  t.match(a!.values, { drifted: { c: { test: 'wasserstein', score: 0.3, threshold: 0.1 } } });
+  t.match(a, { status: 'firing', drifted: [{ column: 'c', test: 'wasserstein', score: 0.3, threshold: 0.1 }] });
   t.same(e.evaluate(snap({})), []);
   t.same(e.evaluate(snap({ drifted: ['d'] })), [], 'drift again resets the streak');
   t.same(e.evaluate(snap({})), []);
@@ -104,9 +106,9 @@ t.test('drift rules need min_rows; quality rules need min_labels', async (t) => 
   const acc = engine(only('accuracy_drop'));
   t.same(acc.evaluate(snap({ accuracy: 0.8, labelled: 200 })), [], 'a drop of 0.02');
   const [x] = acc.evaluate(snap({ accuracy: 0.7, labelled: 200 }));
-  t.match(x, { rule: 'accuracy_drop', threshold: 0.05 });
+  t.match(x, { rule: 'accuracy_drop', threshold: 0.05, title: "Accuracy dropped below the model card's", message: /^Accuracy 0\.7 on 200 labelled rows vs 0\.82 at validation \(model card\): a drop of 0\.12, threshold 0\.05$/ });
   t.ok(Math.abs(x!.value! - 0.12) < 1e-9);
-  t.same(engine(only('accuracy_drop'), 0, null).evaluate(snap({ accuracy: 0.1, labelled: 200 })), [], 'no baseline, no rule');
+  t.same(engine(only('accuracy_drop'), 0, { accuracy: null, f1: null }).evaluate(snap({ accuracy: 0.1, labelled: 200 })), [], 'no baseline, no rule');
 });
 
 t.test('prediction drift and concept drift rules', async (t) => {
@@ -127,4 +129,63 @@ t.test('restore: a rule still firing before a restart does not fire again', asyn
   b.restore(new Map([['dataset_drift_share', fired!]]));
   t.same(b.evaluate(snap({ share: 0.5 })), []);
   t.equal(b.evaluate(snap({ share: 0.05 }))[0]?.resolves, fired!.id);
+});
+
+t.test('regression: the default f1_below 0.7 fired CRITICAL on normal data; quality rules compare with the model card', async (t) => {
+  const card = readModelCard(path.join(BUNDLED_MODEL, CARD_FILE));
+  const v = card.metrics!.validation;
+  t.ok(v.f1 < 0.7, `the bundled model's own validation F1 (${v.f1}) is under the original's absolute 0.7`);
+  const e = new RuleEngine(loadRules({ WINDOW_ROWS: 5000 }), { cooldownMs: 0, model, baseline: { accuracy: v.accuracy, f1: v.f1 } });
+  t.same(e.evaluate(snap({ f1: v.f1 - 0.03, accuracy: v.accuracy - 0.01, labelled: 2000 })), [], 'as good as at validation, give or take: silence');
+  const [a] = e.evaluate(snap({ f1: v.f1 - 0.15, accuracy: v.accuracy - 0.01, labelled: 2000 }));
+  t.match(a, { rule: 'f1_drop', status: 'firing', severity: 'critical', threshold: 0.1 });
+  t.ok(Math.abs(a!.value! - 0.15) < 1e-9, 'the value is the drop');
+  t.match(a!.message, new RegExp(`vs ${String(Math.round(v.f1 * 1e4) / 1e4).replace('.', '\\.')} at validation \\(model card\\): a drop of 0\\.15, threshold 0\\.1`));
+  t.match(a!.values, { f1: v.f1 - 0.15, validation_f1: v.f1 });
+
+  // The original's absolute rule is still there for whoever asks for it.
+  const abs = new RuleEngine(loadRules({ WINDOW_ROWS: 5000, ALERT_RULES: '{"rules":[{"kind":"f1_below","threshold":0.7}]}' }), { cooldownMs: 0, model, baseline: { accuracy: v.accuracy, f1: v.f1 } });
+  t.match(abs.evaluate(snap({ f1: v.f1, labelled: 2000 })), [{ rule: 'f1_below', threshold: 0.7, message: /absolute threshold 0\.7/ }]);
+});
+
+t.test('regression: feature_drift fired on a 201-row window; drift rules wait for min(WINDOW_ROWS, 1000) rows', async (t) => {
+  const kinds = (alerts: { rule: string }[]) => alerts.map((a) => a.rule).sort();
+  const e = new RuleEngine(loadRules({ WINDOW_ROWS: 5000 }), { cooldownMs: 0, model, baseline: { accuracy: null, f1: null } });
+  t.same(e.evaluate(snap({ drifted: ['a', 'b'], predDrift: true, rows: 201 })), [], '201 rows: too few to judge');
+  t.same(e.evaluate(snap({ drifted: ['a', 'b'], predDrift: true, rows: 999 })), []);
+  t.same(kinds(e.evaluate(snap({ drifted: ['a', 'b'], predDrift: true, rows: 1000 }))), ['dataset_drift_share', 'feature_drift', 'prediction_drift']);
+  // A window smaller than 1000 rows is judged once it is full.
+  const small = new RuleEngine(loadRules({ WINDOW_ROWS: 300 }), { cooldownMs: 0, model, baseline: { accuracy: null, f1: null } });
+  t.same(small.evaluate(snap({ drifted: ['a'], rows: 299 })), []);
+  t.same(kinds(small.evaluate(snap({ drifted: ['a'], rows: 300 }))), ['feature_drift']);
+  // An explicit min_rows still wins.
+  const explicit = new RuleEngine(loadRules({ WINDOW_ROWS: 5000, ALERT_RULES: '{"rules":[{"kind":"feature_drift","min_rows":50}]}' }), { cooldownMs: 0, model, baseline: { accuracy: null, f1: null } });
+  t.equal(explicit.evaluate(snap({ drifted: ['a'], rows: 50 })).length, 1);
+});
+
+t.test('regression: feature_drift email and Slack said "Value: 1 / Threshold: 0"; they list the drifted features', async (t) => {
+  const e = engine(only('feature_drift'));
+  const s = snap({ drifted: ['b', 'd'] });
+  s.features.d = { ...s.features.d!, test: 'ks', test_display_name: 'K-S p_value', score: 0.00001234, threshold: 0.05 };
+  s.features.b = { ...s.features.b!, test_display_name: 'Wasserstein distance (normed)' };
+  const [a] = e.evaluate(s);
+  const mail = emailMessage(a!).text;
+  t.notMatch(mail, /Value:/, 'no count passed off as a value');
+  t.notMatch(mail, /Threshold:\s+0\n/);
+  t.match(mail, /Drifted features \(2\):\n {2}b: Wasserstein distance \(normed\) 0\.3 >= threshold 0\.1\n {2}d: K-S p_value 1\.23e-5 <= threshold 0\.05\n/);
+  t.match(a!.message, /2 of 5 features drifted over 1000 rows: b: Wasserstein distance \(normed\) 0\.3 >= threshold 0\.1; d: K-S p_value 1\.23e-5 <= threshold 0\.05/);
+  const slack = JSON.stringify(slackMessage(a!).blocks);
+  t.notMatch(slack, /\*Value\*|\*Threshold\*/);
+  t.match(slack, /b: Wasserstein distance \(normed\) 0\.3 >= threshold 0\.1\\nd: K-S p_value 1\.23e-5 <= threshold 0\.05/);
+  // A rule that compares one number with a threshold keeps both lines.
+  const [share] = engine().evaluate(snap({ drifted: ['a', 'b'] }));
+  t.match(emailMessage(share!).text, /Value:\s+0\.4\nThreshold: 0\.2\n/);
+});
+
+t.test('every ALERT_RULES example in the README is valid', async (t) => {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const examples = [...readme.matchAll(/^ALERT_RULES='(.+)'$/gm)].map((m) => m[1]!);
+  t.ok(examples.length >= 2, 'the README shows rule examples');
+  for (const e of examples) t.doesNotThrow(() => loadRules({ WINDOW_ROWS: 5000, ALERT_RULES: e }), e);
+  t.match(readme, /"kind":"f1_below","threshold":0\.7/, 'the original absolute F1 rule is documented');
 });

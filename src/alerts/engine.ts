@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { MonitorSnapshot } from '../monitor/index.js';
-import { read, type RuleConfig, type RulesConfig } from './rules.js';
+import { read, type Baseline, type RuleConfig, type RulesConfig } from './rules.js';
 import type { Alert } from './types.js';
 
 interface RuleState {
@@ -15,8 +15,8 @@ export interface EngineOptions {
   /** Least time between two firings of one rule. */
   cooldownMs: number;
   model: { name: string; version: string };
-  /** The model card's validation accuracy, the baseline of `accuracy_drop`. */
-  baselineAccuracy: number | null;
+  /** The model card's validation metrics, the baseline of `accuracy_drop` and `f1_drop`. */
+  baseline: Baseline;
   newId?: () => string;
 }
 
@@ -43,7 +43,7 @@ export class RuleEngine {
   evaluate(s: MonitorSnapshot, now: number = Date.now()): Alert[] {
     const out: Alert[] = [];
     for (const st of this.states) {
-      const r = read(st.rule, s, { hysteresis: this.config.hysteresis, baselineAccuracy: this.opts.baselineAccuracy });
+      const r = read(st.rule, s, { hysteresis: this.config.hysteresis, baseline: this.opts.baseline });
       if (!r.applicable) continue;
       if (st.firing === undefined) {
         if (r.violated && now - st.lastFiredAt >= this.opts.cooldownMs) {
@@ -97,6 +97,7 @@ export class RuleEngine {
       value: r.value,
       threshold: r.threshold,
       values: r.values,
+      ...(r.drifted === undefined ? {} : { drifted: r.drifted }),
       model: this.opts.model,
       at: new Date(now).toISOString(),
     };

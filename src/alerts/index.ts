@@ -1,11 +1,11 @@
 export { RuleEngine } from './engine.js';
 export type { EngineOptions } from './engine.js';
-export { loadRules, rulesConfigSchema, ruleSchema, DEFAULT_RULES, read } from './rules.js';
-export type { RuleConfig, RulesConfig, Reading } from './rules.js';
+export { loadRules, rulesSchema, DEFAULT_RULES, DRIFT_MIN_ROWS, read } from './rules.js';
+export type { RuleConfig, RulesConfig, Reading, Baseline } from './rules.js';
 export { AlertOutbox } from './outbox.js';
 export { AlertSender } from './sender.js';
 export type { SenderOptions } from './sender.js';
 export { EmailChannel, SlackChannel, channelsFrom, scrub } from './channels.js';
 export type { Channel, ChannelConfig } from './channels.js';
-export { emailMessage, slackMessage } from './format.js';
-export type { Alert, Severity, DeliveryState } from './types.js';
+export { emailMessage, slackMessage, driftLine } from './format.js';
+export type { Alert, Severity, DeliveryState, DriftedColumn } from './types.js';

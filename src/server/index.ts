@@ -8,7 +8,7 @@ import { parseDriftOverrides, readProfile } from '../drift/index.js';
 import { DriftlineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { CARD_FILE, loadModel, readModelCard } from '../model/index.js';
-import { DriftMonitor } from '../monitor/index.js';
+import { DriftMonitor, type MonitorSnapshot } from '../monitor/index.js';
 import { BatchScheduler } from '../pipeline/scheduler.js';
 import { DriftHistory, PredictionLog, StoreHealth, databaseFile, openDatabase } from '../store/index.js';
 import { exchange, routes, send, sendError, sendJson, type Handler } from './http.js';
@@ -180,15 +180,17 @@ export async function startService(config: Config, log: Logger): Promise<Service
   const engine = new RuleEngine(rules, {
     cooldownMs: config.ALERT_COOLDOWN_S * 1000,
     model: { name: card.name, version: card.version },
-    baselineAccuracy: card.metrics?.validation.accuracy ?? null,
+    baseline: { accuracy: card.metrics?.validation.accuracy ?? null, f1: card.metrics?.validation.f1 ?? null },
   });
   const outbox = new AlertOutbox(historyDb);
   engine.restore(outbox.lastByRule());
   const { channels, status } = channelsFrom(config);
   for (const line of status) log.info(line);
   const sender = new AlertSender(outbox, channels, log, { baseDelayMs: config.ALERT_RETRY_BASE_MS, maxDelayMs: config.ALERT_RETRY_MAX_MS });
-  monitor.on('snapshot', (snap) => {
-    metrics.observeSnapshot(snap);
+  // One evaluation for both callers: each fresh snapshot, and the idle timer below.
+  let evaluatedSinceTick = false;
+  const evaluateRules = (snap: MonitorSnapshot): void => {
+    evaluatedSinceTick = true;
     const alerts = engine.evaluate(snap);
     for (const a of alerts) {
       outbox.record(a, channels.map((c) => c.name));
@@ -197,6 +199,10 @@ export async function startService(config: Config, log: Logger): Promise<Service
     }
     metrics.alertsFiring.set(engine.firing().length);
     if (alerts.length > 0) sender.kick();
+  };
+  monitor.on('snapshot', (snap) => {
+    metrics.observeSnapshot(snap);
+    evaluateRules(snap);
   });
 
   const scheduler = new BatchScheduler(
@@ -262,6 +268,12 @@ export async function startService(config: Config, log: Logger): Promise<Service
         log.error({ err: health.check(err) }, 'could not persist the drift snapshot');
       }
     }, Math.min(1000, config.DRIFT_HISTORY_MS)),
+    // While no rows arrive no snapshot is fresh: re-read the current one so rules can resolve.
+    setInterval(() => {
+      const snap = monitor.current();
+      if (!evaluatedSinceTick) evaluateRules(snap);
+      evaluatedSinceTick = false;
+    }, config.ALERT_EVAL_MS),
     setInterval(() => hub.publish('stats', stats.tick({ window_rows: monitor.window.size, ws_clients: hub.clients, uploads: s.uploads.size })), 1000),
   ];
   for (const t of timers) t.unref();
