@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, us_listen_socket } from 'uWebSockets.js';
 import type { Config } from '../config.js';
 import { AlertOutbox, AlertSender, RuleEngine, channelsFrom, loadRules } from '../alerts/index.js';
 import { parseDriftOverrides, readProfile } from '../drift/index.js';
@@ -19,6 +19,7 @@ import { feedbackRoute } from './routes/feedback.js';
 import { predictRoute } from './routes/predict.js';
 import { registerReadRoutes } from './routes/read.js';
 import { reportRoute } from './routes/report.js';
+import { recordRoutes, type RouteEntry } from './routes.js';
 import { SelfTraffic } from './simulate.js';
 import type { ServiceState } from './state.js';
 import { loadAssets, staticHandler } from './static.js';
@@ -28,6 +29,8 @@ import { requireNativeUws } from './uws.js';
 export interface Service {
   port: number;
   state: ServiceState;
+  /** Every pattern registered on the router, in order. */
+  routes: readonly RouteEntry[];
   shutdown(): Promise<void>;
 }
 
@@ -64,7 +67,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
   const selfTraffic = config.SIMULATE_TRAFFIC ? new SelfTraffic(config, card, profile) : undefined;
   const { uws, implementation } = requireNativeUws(config.ALLOW_UWS_FALLBACK);
   log.info({ implementation }, `uWebSockets.js: ${implementation} implementation loaded`);
-  const app: TemplatedApp = uws.App();
+  const { app, routes } = recordRoutes(uws.App());
   const metrics = new Metrics();
   let ready = false;
   const s = {} as ServiceState;
@@ -269,6 +272,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
   return {
     port,
     state: s,
+    routes,
     shutdown() {
       stopping ??= (async () => {
         // First, so that no simulated request races the drain below.
