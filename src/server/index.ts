@@ -12,7 +12,7 @@ import { DriftMonitor } from '../monitor/index.js';
 import { BatchScheduler } from '../pipeline/scheduler.js';
 import { DriftHistory, PredictionLog, databaseFile, openDatabase } from '../store/index.js';
 import { exchange, sendError, sendJson } from './http.js';
-import { LiveHub, PredictionFeed, type RecentRow } from './live.js';
+import { FEED_ROWS, FeedRows, LiveHub, PredictionFeed } from './live.js';
 import { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { feedbackRoute } from './routes/feedback.js';
@@ -92,10 +92,17 @@ export async function startService(config: Config, log: Logger): Promise<Service
     else sendError(ex, new DriftlineError('DL_ERR_NOT_READY', 'The model or the store is still loading'), { headers: [['retry-after', '1']] });
   });
 
+  const feedRows = new FeedRows(card);
   const hub = new LiveHub({
     log,
     allowedOrigins: (config.WS_ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
-    hello: () => ({ model: { name: s.card.name, version: s.card.version, features: s.card.features.map((f) => f.name), labels: s.card.labels }, window_capacity: config.WINDOW_ROWS, snapshot: s.monitor.current() }),
+    hello: (topics) => ({
+      model: { name: s.card.name, version: s.card.version, features: s.card.features.map((f) => f.name), labels: s.card.labels },
+      window_capacity: config.WINDOW_ROWS,
+      snapshot: s.monitor.current(),
+      // The newest logged rows, so a page opened after the traffic still shows them.
+      ...(topics.includes('predictions') ? { recent: feedRows.fromLog(s.store.recent(FEED_ROWS)) } : {}),
+    }),
     onClients: (n) => metrics.wsClients.set(n),
     accepting: () => ready,
   });
@@ -177,27 +184,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
       metrics.computeSeconds.observe(run.computeMs / 1000);
     },
   );
-  const toRows = (b: Parameters<PredictionFeed['add']>[0], requestId: string, max: number): RecentRow[] => {
-    const out: RecentRow[] = [];
-    const p = b.results?.probabilities;
-    if (p === undefined) return out;
-    const from = Math.max(0, b.rows - max);
-    const now = Date.now();
-    for (let r = from; r < b.rows; r++) {
-      out.push({
-        request_id: requestId,
-        row: b.rowIndex[r]!,
-        id: b.logIds === undefined ? null : b.logIds.first + r,
-        ts: now,
-        probability: Math.round(p[r]! * 1e4) / 1e4,
-        prediction: card.labels[p[r]! >= card.decision_threshold ? 1 : 0],
-        risk_level: p[r]! >= card.risk_levels.high ? 'High' : p[r]! >= card.risk_levels.medium ? 'Medium' : 'Low',
-        features: Array.from(b.features.subarray(r * b.nFeatures, (r + 1) * b.nFeatures)),
-      });
-    }
-    return out;
-  };
-  const feed = new PredictionFeed(hub, toRows);
+  const feed = new PredictionFeed(hub, feedRows.fromBatch);
 
   Object.assign(s, {
     config, log, card, model, profile, store, history, monitor, scheduler, metrics, hub,
