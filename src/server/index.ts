@@ -12,7 +12,7 @@ import { DriftMonitor } from '../monitor/index.js';
 import { BatchScheduler } from '../pipeline/scheduler.js';
 import { DriftHistory, PredictionLog, databaseFile, openDatabase } from '../store/index.js';
 import { exchange, sendError, sendJson } from './http.js';
-import { FEED_ROWS, FeedRows, LiveHub, PredictionFeed } from './live.js';
+import { FEED_ROWS, FeedRows, LiveHub, PredictionFeed, type RecentRow } from './live.js';
 import { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { feedbackRoute } from './routes/feedback.js';
@@ -93,6 +93,16 @@ export async function startService(config: Config, log: Logger): Promise<Service
   });
 
   const feedRows = new FeedRows(card);
+  // Read in uWS's open callback, where a throw would not reach any handler: a failed read
+  // costs the client its recent rows (it keeps what it showed), not the connection.
+  const recentRows = (): RecentRow[] | undefined => {
+    try {
+      return feedRows.fromLog(s.store.recent(FEED_ROWS));
+    } catch (err) {
+      log.error({ err }, 'could not read the recent predictions for a WebSocket hello');
+      return undefined;
+    }
+  };
   const hub = new LiveHub({
     log,
     allowedOrigins: (config.WS_ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
@@ -101,7 +111,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
       window_capacity: config.WINDOW_ROWS,
       snapshot: s.monitor.current(),
       // The newest logged rows, so a page opened after the traffic still shows them.
-      ...(topics.includes('predictions') ? { recent: feedRows.fromLog(s.store.recent(FEED_ROWS)) } : {}),
+      ...(topics.includes('predictions') ? { recent: recentRows() } : {}),
     }),
     onClients: (n) => metrics.wsClients.set(n),
     accepting: () => ready,

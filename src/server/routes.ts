@@ -15,16 +15,25 @@ const REGISTRARS = ['get', 'post', 'put', 'patch', 'del', 'head', 'options', 'co
  */
 export function recordRoutes(app: TemplatedApp): { app: TemplatedApp; routes: readonly RouteEntry[] } {
   const routes: RouteEntry[] = [];
-  const recorded = new Proxy(app, {
-    get(target, prop, receiver) {
-      const value: unknown = Reflect.get(target, prop, receiver);
+  // Bound once: publish() and numSubscribers() are called per pushed message.
+  const bound = new Map<string | symbol, unknown>();
+  const recorded: TemplatedApp = new Proxy(app, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
       if (typeof value !== 'function') return value;
-      if (!(REGISTRARS as readonly (string | symbol)[]).includes(prop)) return value.bind(target);
-      return (pattern: string, ...rest: unknown[]) => {
-        routes.push({ method: prop as string, pattern });
-        (value as (...a: unknown[]) => unknown).call(target, pattern, ...rest);
-        return recorded;
-      };
+      let fn = bound.get(prop);
+      if (fn === undefined) {
+        const f = value as (...a: unknown[]) => unknown;
+        fn = (REGISTRARS as readonly (string | symbol)[]).includes(prop)
+          ? (pattern: string, ...rest: unknown[]) => {
+              routes.push({ method: prop as string, pattern });
+              f.call(target, pattern, ...rest);
+              return recorded;
+            }
+          : f.bind(target);
+        bound.set(prop, fn);
+      }
+      return fn;
     },
   });
   return { app: recorded, routes };
