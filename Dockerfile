@@ -30,7 +30,8 @@ COPY package.json package-lock.json .npmrc ./
 # devDependency that is not installed. So scripts are off, and the one package that must build
 # a native module at install time gets its install script back through `npm rebuild`.
 # onnxruntime-node and uWebSockets.js ship their binaries in the package; onnxruntime-node's
-# postinstall only fetches GPU providers (.npmrc skips it anyway).
+# postinstall only fetches GPU providers, and never runs here (scripts off, and package.json's
+# allowScripts denies it, as in .ci/run).
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm rebuild better-sqlite3
 
 # ── runtime ────────────────────────────────────────────────────────────────────────────────────

@@ -92,6 +92,38 @@ t.test('the printf | curl example', { skip: hasCurl ? false : 'curl is absent' }
   checkPredict(t, Number(stdout.slice(cut + 1)), stdout.slice(0, cut), 1);
 });
 
+/** The ```json block that follows the first line matching `after` in a README section. */
+function jsonAfter(section: string, after: RegExp): string {
+  const start = README.indexOf(`\n## ${section}\n`);
+  const at = README.slice(start).search(after);
+  const m = /```json\n([\s\S]*?)```/.exec(README.slice(start + at));
+  if (start === -1 || at === -1 || m === null) throw new Error(`README's "${section}" has no json block after ${after}`);
+  return m[1]!.trim();
+}
+
+// Regression: the README showed a probability (0.7333) the service did not return (0.7361).
+t.test('the printf | curl example prints the README\'s output, but for the request id and the time taken', async (t) => {
+  const shown = JSON.parse(jsonAfter('Scoring over HTTP', /curl -F file=@two\.csv/)) as PredictBody & { took_ms?: number };
+  const lines = shLines('Scoring over HTTP').filter((l) => /two\.csv/.test(l));
+  const dir = workdir();
+  let text: string;
+  if (hasCurl) {
+    ({ stdout: text } = await run('sh', ['-c', lines.join('\n').replaceAll(DEFAULT_URL, srv.url)], { cwd: dir }));
+  } else {
+    t.comment('curl is absent: writing two.csv as the README does, then sending it with fetch');
+    await run('sh', ['-c', lines[0]!], { cwd: dir });
+    const form = new FormData();
+    form.append('file', new Blob([readFileSync(path.join(dir, 'two.csv'))], { type: 'application/octet-stream' }), 'two.csv');
+    text = await (await fetch(`${srv.url}/predict`, { method: 'POST', body: form })).text();
+  }
+  const got = JSON.parse(text) as PredictBody & { took_ms?: number };
+  t.type(got.request_id, 'string');
+  t.type(got.took_ms, 'number');
+  t.equal(shown.request_id, '…', 'the README elides the request id');
+  t.same({ ...got, request_id: shown.request_id, took_ms: shown.took_ms }, shown, 'every other field as the README shows it');
+  t.same(Object.keys(got), Object.keys(shown), 'in the same order');
+});
+
 t.test('the driftline simulate and report commands', async (t) => {
   const lines = [...shLines('Demo traffic'), ...shLines('Drift report')];
   t.ok(lines.length >= 5, `${lines.length} commands`);

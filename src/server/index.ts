@@ -12,13 +12,14 @@ import { DriftMonitor, type MonitorSnapshot } from '../monitor/index.js';
 import { BatchScheduler } from '../pipeline/scheduler.js';
 import { DriftHistory, PredictionLog, StoreHealth, databaseFile, openDatabase } from '../store/index.js';
 import { exchange, routes, send, sendError, sendJson, type Handler } from './http.js';
-import { LiveHub, PredictionFeed, type RecentRow } from './live.js';
+import { FEED_ROWS, FeedRows, LiveHub, PredictionFeed, type RecentRow } from './live.js';
 import { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { feedbackRoute } from './routes/feedback.js';
 import { predictRoute } from './routes/predict.js';
 import { registerReadRoutes } from './routes/read.js';
 import { reportRoute } from './routes/report.js';
+import { recordRoutes, type RouteEntry } from './routes.js';
 import { SelfTraffic } from './simulate.js';
 import type { ServiceState } from './state.js';
 import { loadAssets, staticHandler } from './static.js';
@@ -28,6 +29,8 @@ import { requireNativeUws } from './uws.js';
 export interface Service {
   port: number;
   state: ServiceState;
+  /** Every pattern registered on the router, in order. */
+  routes: readonly RouteEntry[];
   shutdown(): Promise<void>;
 }
 
@@ -62,7 +65,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
   const selfTraffic = config.SIMULATE_TRAFFIC ? new SelfTraffic(config, card, profile) : undefined;
   const { uws, implementation } = requireNativeUws(config.ALLOW_UWS_FALLBACK);
   log.info({ implementation }, `uWebSockets.js: ${implementation} implementation loaded`);
-  const app: TemplatedApp = uws.App();
+  const { app, routes: registered } = recordRoutes(uws.App());
   const metrics = new Metrics();
   let ready = false;
   const s = {} as ServiceState;
@@ -94,10 +97,27 @@ export async function startService(config: Config, log: Logger): Promise<Service
     else sendError(ex, new DriftlineError('DL_ERR_NOT_READY', 'The model or the store is still loading'), { headers: [['retry-after', '1']] });
   });
 
+  const feedRows = new FeedRows(card);
+  // Read in uWS's open callback, where a throw would not reach any handler: a failed read
+  // costs the client its recent rows (it keeps what it showed), not the connection.
+  const recentRows = (): RecentRow[] | undefined => {
+    try {
+      return feedRows.fromLog(s.store.recent(FEED_ROWS));
+    } catch (err) {
+      log.error({ err }, 'could not read the recent predictions for a WebSocket hello');
+      return undefined;
+    }
+  };
   const hub = new LiveHub({
     log,
     allowedOrigins: (config.WS_ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
-    hello: () => ({ model: { name: s.card.name, version: s.card.version, features: s.card.features.map((f) => f.name), labels: s.card.labels }, window_capacity: config.WINDOW_ROWS, snapshot: s.monitor.current() }),
+    hello: (topics) => ({
+      model: { name: s.card.name, version: s.card.version, features: s.card.features.map((f) => f.name), labels: s.card.labels },
+      window_capacity: config.WINDOW_ROWS,
+      snapshot: s.monitor.current(),
+      // The newest logged rows, so a page opened after the traffic still shows them.
+      ...(topics.includes('predictions') ? { recent: recentRows() } : {}),
+    }),
     onClients: (n) => metrics.wsClients.set(n),
     accepting: () => ready,
   });
@@ -216,27 +236,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
       metrics.computeSeconds.observe(run.computeMs / 1000);
     },
   );
-  const toRows = (b: Parameters<PredictionFeed['add']>[0], requestId: string, max: number): RecentRow[] => {
-    const out: RecentRow[] = [];
-    const p = b.results?.probabilities;
-    if (p === undefined) return out;
-    const from = Math.max(0, b.rows - max);
-    const now = Date.now();
-    for (let r = from; r < b.rows; r++) {
-      out.push({
-        request_id: requestId,
-        row: b.rowIndex[r]!,
-        id: b.logIds === undefined ? null : b.logIds.first + r,
-        ts: now,
-        probability: Math.round(p[r]! * 1e4) / 1e4,
-        prediction: card.labels[p[r]! >= card.decision_threshold ? 1 : 0],
-        risk_level: p[r]! >= card.risk_levels.high ? 'High' : p[r]! >= card.risk_levels.medium ? 'Medium' : 'Low',
-        features: Array.from(b.features.subarray(r * b.nFeatures, (r + 1) * b.nFeatures)),
-      });
-    }
-    return out;
-  };
-  const feed = new PredictionFeed(hub, toRows);
+  const feed = new PredictionFeed(hub, feedRows.fromBatch);
 
   Object.assign(s, {
     config, log, card, model, profile, store, history, monitor, scheduler, metrics, hub,
@@ -287,6 +287,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
   return {
     port,
     state: s,
+    routes: registered,
     shutdown() {
       stopping ??= (async () => {
         // First, so that no simulated request races the drain below.

@@ -2,7 +2,9 @@ import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import { z } from 'zod';
 import type { ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
+import { riskLevel, type ModelCard } from '../model/index.js';
 import type { Batch } from '../stages/types.js';
+import type { LoggedRow } from '../store/index.js';
 
 export const TOPICS = ['drift', 'predictions', 'alerts', 'stats'] as const;
 export type Topic = (typeof TOPICS)[number];
@@ -19,8 +21,8 @@ interface Peer {
 
 export interface LiveOptions {
   log: Logger;
-  /** What a client gets on connect: model summary and the current snapshot. */
-  hello: () => unknown;
+  /** What a client gets on connect (model summary, current snapshot, …), given the topics it subscribes to. */
+  hello: (topics: readonly Topic[]) => unknown;
   /** Allowed Origin values; empty allows any (the dashboard is same-origin). */
   allowedOrigins: readonly string[];
   onClients: (n: number) => void;
@@ -84,7 +86,7 @@ export class LiveHub {
         this.sockets.add(ws);
         this.opts.onClients(this.sockets.size);
         const peer = ws.getUserData();
-        ws.send(envelope('hello', { ...(this.opts.hello() as object), topics: [...peer.topics] }));
+        ws.send(envelope('hello', { ...(this.opts.hello([...peer.topics]) as object), topics: [...peer.topics] }));
         for (const t of peer.topics) ws.subscribe(t);
       },
       message: (ws, message) => {
@@ -145,6 +147,55 @@ export interface RecentRow {
   prediction: string;
   risk_level: string;
   features: number[];
+}
+
+/**
+ * What a row of the predictions feed looks like, whether it comes from a batch as it passes or
+ * from the prediction log (the rows a client is sent on connect): one builder for both, so the
+ * dashboard's table reads the same before and after live traffic.
+ */
+export class FeedRows {
+  constructor(private readonly card: Pick<ModelCard, 'labels' | 'decision_threshold' | 'risk_levels'>) {}
+
+  /** The newest `max` rows of a batch, oldest first. */
+  readonly fromBatch = (b: Batch, requestId: string, max: number): RecentRow[] => {
+    const out: RecentRow[] = [];
+    const p = b.results?.probabilities;
+    if (p === undefined) return out;
+    const now = Date.now();
+    for (let r = Math.max(0, b.rows - max); r < b.rows; r++) {
+      const probability = p[r]!;
+      const features = b.features.subarray(r * b.nFeatures, (r + 1) * b.nFeatures);
+      out.push(this.row(requestId, b.rowIndex[r]!, b.logIds === undefined ? null : b.logIds.first + r, now, probability, probability >= this.card.decision_threshold, riskLevel(this.card, probability), features));
+    }
+    return out;
+  };
+
+  /**
+   * Logged rows (newest first, as the log reads them) as feed rows, oldest first. The decision
+   * and risk level are the ones logged, taken with the thresholds of their time.
+   */
+  fromLog(rows: readonly LoggedRow[]): RecentRow[] {
+    const out: RecentRow[] = [];
+    for (let i = rows.length - 1; i >= 0; i--) {
+      const r = rows[i]!;
+      out.push(this.row(r.request_id, r.row, r.id, r.ts, r.probability, r.prediction === 1, r.risk_level, r.features));
+    }
+    return out;
+  }
+
+  private row(requestId: string, row: number, id: number | null, ts: number, probability: number, positive: boolean, risk: string, features: ArrayLike<number>): RecentRow {
+    return {
+      request_id: requestId,
+      row,
+      id,
+      ts,
+      probability: Math.round(probability * 1e4) / 1e4,
+      prediction: this.card.labels[positive ? 1 : 0],
+      risk_level: risk,
+      features: Array.from(features),
+    };
+  }
 }
 
 /**

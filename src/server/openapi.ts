@@ -77,6 +77,8 @@ export function openApiDocument(card: ModelCard, version: string): Record<string
           responses: { 200: { description: 'Labels applied', content: json(feedbackResponse) }, ...errors(400, 401, 404, 415) },
         },
       },
+      '/': { get: { summary: 'The dashboard (HTML; its scripts, styles and vendored libraries are files under /js, /css and /vendor)', responses: { 200: { description: 'OK', content: { 'text/html': { schema: { type: 'string' } } } } } } },
+      '/report.html': { get: { summary: 'The live window against the reference as a self-contained HTML report', responses: { 200: { description: 'OK', content: { 'text/html': { schema: { type: 'string' } } } }, ...errors(503) } } },
       '/health': read('Liveness', health),
       '/ready': read('Readiness: 503 until the model and the store are loaded', health),
       '/dashboard/data': read('The original dashboard payload plus the full drift snapshot'),

@@ -6,7 +6,7 @@ export { parseScenarios, applyScenarios, describeScenarios, parseDuration } from
 export type { DriftScenario } from './scenario.js';
 export { runTraffic } from './loop.js';
 export type { TrafficOptions, TrafficTotals, SendResult, RequestReport } from './loop.js';
-export { postCsv, predictUrl } from './http.js';
+export { postCsv, predictUrl, whyNoResponse } from './http.js';
 export type { PostOptions } from './http.js';
 export { mulberry32 } from './prng.js';
 export { parseIntRange, parseDurationRange } from './ranges.js';

@@ -35,6 +35,9 @@ async function loadHistory(since) {
 }
 
 let hellos = 0;
+// The newest log id the hello's recent rows covered: rows pushed just after the hello may
+// repeat them (they were in the log and still in the feed's pending message).
+let shownUpToId = -Infinity;
 function onMessage(msg) {
   const data = msg.data;
   switch (msg.type) {
@@ -43,6 +46,12 @@ function onMessage(msg) {
       // Read before the hello's own snapshot moves it to now.
       const seenUpTo = newestPoint();
       bus.emit('hello', data);
+      // The rows logged before this connection: panels replace what they held with them, so a
+      // page opened (or reconnected) after the traffic shows it without waiting for more.
+      if (Array.isArray(data?.recent)) {
+        shownUpToId = data.recent.reduce((m, r) => (typeof r?.id === 'number' && r.id > m ? r.id : m), -Infinity);
+        bus.emit('recent', data.recent);
+      }
       if (data?.snapshot) {
         addSnapshot(data.snapshot);
         bus.emit('snapshot', data.snapshot);
@@ -58,7 +67,11 @@ function onMessage(msg) {
       addSnapshot(data);
       bus.emit('snapshot', data);
       break;
-    case 'predictions':
+    case 'predictions': {
+      const rows = Array.isArray(data?.rows) ? data.rows.filter((r) => typeof r?.id !== 'number' || r.id > shownUpToId) : [];
+      if (rows.length > 0) bus.emit('predictions', { ...data, rows });
+      break;
+    }
     case 'stats':
     case 'alerts':
       bus.emit(msg.type, data);

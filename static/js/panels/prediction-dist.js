@@ -4,8 +4,9 @@ import { bus, perFrame } from '../bus.js';
 import { baseOption, createChart, tooltipHtml } from '../charts.js';
 import { DASH, compact, int, pct, score } from '../format.js';
 
-// The risk split counts the rows pushed on `predictions` (the server samples at most 100 per
-// 100 ms under load), so it describes recent traffic, not the whole window.
+// The risk split counts the rows the page was sent on connect (the newest logged) and those
+// pushed on `predictions` since (the server samples at most 100 per 100 ms under load), so it
+// describes recent traffic, not the whole window.
 const RISK_MEMORY = 1000;
 const RISKS = ['Low', 'Medium', 'High'];
 
@@ -93,6 +94,11 @@ export function predictionDist() {
         this.state = f.score === null ? 'empty' : f.drift ? 'drift' : 'ok';
         this.badge = f.score === null ? 'no data' : f.drift ? 'drifted' : 'ok';
         draw();
+      });
+      bus.on('recent', (rows) => {
+        risks.length = 0;
+        for (const r of rows) risks.push(r.risk_level);
+        this.split();
       });
       bus.on('predictions', (m) => {
         for (const r of m.rows ?? []) risks.push(r.risk_level);

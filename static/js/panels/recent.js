@@ -18,6 +18,8 @@ export function recentPredictions() {
   let features = [];
   let queue = [];
   let paused = false;
+  // The next flush starts the table afresh (the hello's rows replace what it showed).
+  let replace = false;
 
   return {
     columns: [],
@@ -33,6 +35,12 @@ export function recentPredictions() {
         features = Array.isArray(h.model?.features) ? h.model.features : [];
         this.columns = features.map((name) => ({ name }));
       });
+      bus.on('recent', (rows) => {
+        queue = rows.slice(-MAX_ROWS);
+        replace = true;
+        if (paused) this.pausedCount = queue.length;
+        else flush();
+      });
       bus.on('predictions', (m) => {
         if (!Array.isArray(m.rows) || m.rows.length === 0) return;
         queue.push(...m.rows);
@@ -46,8 +54,10 @@ export function recentPredictions() {
     },
 
     flush() {
-      if (paused || queue.length === 0) return;
+      if (paused || (queue.length === 0 && !replace)) return;
       const body = this.$refs.body;
+      if (replace) body.replaceChildren();
+      replace = false;
       const rows = queue;
       queue = [];
       const frag = document.createDocumentFragment();
