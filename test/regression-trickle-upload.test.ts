@@ -55,7 +55,7 @@ const bodyOf = (text: string): string => {
 
 let srv: TestServer;
 t.before(async () => {
-  if (skip === false) srv = await startTestServer({ MAX_CONCURRENT_UPLOADS: '3', REQUEST_MIN_RECEIVE_RATE: '300', REQUEST_RECEIVE_WINDOW_MS: '1000' });
+  if (skip === false) srv = await startTestServer({ MAX_CONCURRENT_UPLOADS: '4', REQUEST_MIN_RECEIVE_RATE: '300', REQUEST_RECEIVE_WINDOW_MS: '1000' });
 });
 t.teardown(() => srv?.close());
 
@@ -64,6 +64,7 @@ t.test('trickling uploads get 408 with a JSON body from the service, long before
   const small = `${ROWS}${`${VALID_ROW}\n`.repeat(100)}`;
   const tricklers = [
     // the streamed path (a large declared body), the small-body path, a chunked body, and feedback
+    // (an upload too: the four fill MAX_CONCURRENT_UPLOADS)
     trickle(srv.port, `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: ${big.length}\r\n\r\n`, big, 20),
     trickle(srv.port, `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: ${small.length}\r\n\r\n`, small, 20),
     trickle(srv.port, `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n`, `${big.length.toString(16)}\r\n${big}`, 20),
