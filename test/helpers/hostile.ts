@@ -92,11 +92,23 @@ export function send(srv: { url: string }, opts: { path?: string; method?: strin
             return;
           }
           sent += chunk.length;
-          if (!req.write(chunk)) await new Promise((r) => req.once('drain', r).once('close', r));
+          if (!req.write(chunk)) {
+            // One pair of listeners per wait, removed after it (a 'close' left behind per wait
+            // piles up on a long upload).
+            await new Promise<void>((r) => {
+              const done = (): void => {
+                req.off('drain', done).off('close', done);
+                r();
+              };
+              req.on('drain', done).on('close', done);
+            });
+          }
           // Lets the response head in between chunks, as a real client's event loop would.
           await new Promise((r) => setImmediate(r));
         }
-        if (head === undefined && !req.destroyed) req.end();
+        // A 200 that started streaming results before the last chunk still needs the upload
+        // ended, or the server waits for the rest of a body that never comes.
+        if ((head === undefined || (head.statusCode ?? 0) < 300) && !req.destroyed) req.end();
       } catch {
         // the request was torn down under the generator
       }
