@@ -2,7 +2,7 @@
 // {"age": {"test": "ks", "threshold": 0.05}, "credit_limit": {"threshold": 0.2}}.
 import { z } from 'zod';
 import { DriftlineError } from '../errors.js';
-import { getStatTest } from './tests/registry.js';
+import { getStatTest } from './stattests/registry.js';
 import type { DriftOverrides, ReferenceProfile } from './types.js';
 
 const overridesSchema = z.record(

@@ -10,10 +10,10 @@ import { displayHistograms, quantiles } from './describe.js';
 import { checkOverrides } from './overrides.js';
 import { buildPieces, referencePieces, type Pieces } from './pieces.js';
 import { viewsFromSketch, type WindowSketch } from './sketch.js';
-import { getStatTest } from './tests/registry.js';
-import { jensenshannon } from './tests/jensenshannon.js';
-import { psi } from './tests/psi.js';
-import { wasserstein } from './tests/wasserstein.js';
+import { getStatTest } from './stattests/registry.js';
+import { jensenshannon } from './stattests/jensenshannon.js';
+import { psi } from './stattests/psi.js';
+import { wasserstein } from './stattests/wasserstein.js';
 import type { ColumnDrift, ColumnProfile, DriftOverride, DriftOverrides, DriftSnapshot, Quantiles, ReferenceProfile } from './types.js';
 import { DriftWindow } from './window.js';
 
