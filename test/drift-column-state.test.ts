@@ -3,7 +3,7 @@
 // cell arithmetic rounds.
 import t from 'tap';
 import fc from 'fast-check';
-import { ColumnState } from '../src/drift/column-state.js';
+import { ColumnState } from '../src/drift/window/column-state.js';
 import type { ColumnProfile } from '../src/drift/types.js';
 
 const column = (edges: number[], mode = 'quantile'): ColumnState => new ColumnState({ bins: { mode, edges } } as unknown as ColumnProfile);

@@ -1,7 +1,7 @@
 // Quantile trends per time bucket, and the t-digest under them.
 import t from 'tap';
 import { buildProfile, DriftWindow, TDigest } from '../src/drift/index.js';
-import { TrendRing } from '../src/drift/trend.js';
+import { TrendRing } from '../src/drift/window/trend.js';
 
 function rng(seed: number): () => number {
   return () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { readCsvColumns } from '../src/io/csv-columns.js';
+import { readCsvColumns } from '../src/csv-columns.js';
 import { CsvParseCore, createParseCsv } from '../src/stages/parse-csv.js';
 import { isRowError, type Parsed } from '../src/stages/types.js';
 import { chunked } from './helpers/fixtures.js';

@@ -2,7 +2,7 @@
 // =HYPERLINK(...) verbatim, while the CSV export neutralised the same text: a spreadsheet
 // opening the response ran the formula. Both now write cells with one function.
 import t from 'tap';
-import { csvCell, looksLikeFormula } from '../src/util/csv-cell.js';
+import { csvCell, looksLikeFormula } from '../src/csv-cell.js';
 import { FEATURE_HEADER, VALID_ROW, parseCsvText, send } from './helpers/hostile.js';
 import { startTestServer } from './helpers/server.js';
 

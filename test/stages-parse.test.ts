@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Readable } from 'node:stream';
 import { CsvHeaderGuard, CsvRecordMapper, createParseCsv } from '../src/stages/parse-csv.js';
-import { LoneCrNormalizer } from '../src/util/line-endings.js';
+import { LoneCrNormalizer } from '../src/line-endings.js';
 import { JsonRowAssembler, createParseJson } from '../src/stages/parse-json.js';
 import { NdjsonLineParser, createParseNdjson } from '../src/stages/parse-ndjson.js';
 import { isKeyedRow, isRowError, type Header, type KeyedRow, type Parsed, type RowError } from '../src/stages/types.js';

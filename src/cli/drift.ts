@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { buildProfile, DriftWindow, parseDriftOverrides, readProfile, snapshot, type ColumnDrift, type DriftOverrides, type DriftSnapshot, type ReferenceProfile } from '../drift/index.js';
 import { DriftlineError } from '../errors.js';
-import { readCsvColumns, type ColumnRequest, type CsvColumns } from '../io/csv-columns.js';
+import { readCsvColumns, type ColumnRequest, type CsvColumns } from '../csv-columns.js';
 import { loadModel, type ModelCard } from '../model/index.js';
 import { cardIfAny, featureRequests, predictColumns, readCsvHeader, targetRequest } from './profile.js';
 

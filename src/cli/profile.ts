@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { buildProfile, writeProfile, type ReferenceProfile } from '../drift/index.js';
 import { DriftlineError } from '../errors.js';
-import { readCsvColumns, type ColumnRequest } from '../io/csv-columns.js';
+import { readCsvColumns, type ColumnRequest } from '../csv-columns.js';
 import { CARD_FILE, loadModel, readModelCard, type InferenceEngine, type ModelCard } from '../model/index.js';
 
 /** Rows per inference call: large enough to amortise the worker round trip. */

@@ -1,6 +1,6 @@
 // Shapes shared by the drift engine. The profile and the snapshot are plain JSON: they are
 // written to disk, pushed over a WebSocket and read by the dashboard without any class.
-import type { TDigestJSON } from './tdigest.js';
+import type { TDigestJSON } from './math/tdigest.js';
 
 /** Evidently's column types: numerical or categorical. */
 export type ColumnType = 'num' | 'cat';

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { startWorker } from '../util/worker.js';
+import { startWorker } from '../worker.js';
 import { DriftlineError, ERROR_CODES, type ErrorCode } from '../errors.js';
 import type { SessionSpec } from './session.js';
 import type { WorkerReply, WorkerRequest } from './inference-protocol.js';

@@ -8,7 +8,7 @@ import { DriftlineError } from '../errors.js';
 import type { FeatureSpec, ModelCard } from '../model/index.js';
 import { mulberry32, type Random } from './prng.js';
 import { applyScenarios, parseScenarios, type DriftScenario } from './scenario.js';
-import { csvCell } from '../util/csv-cell.js';
+import { csvCell } from '../csv-cell.js';
 
 /** One piece of a reference distribution: a single value, or a uniform stretch (lo, hi). */
 interface Atom {

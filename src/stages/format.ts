@@ -1,6 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { ModelCard } from '../model/card.js';
-import { csvCell } from '../util/csv-cell.js';
+import { csvCell } from '../csv-cell.js';
 import { ByteWriter } from './byte-writer.js';
 import { CHUNKS_BUFFERED, type Batch, type Batched, type Cells, type RowError } from './types.js';
 

@@ -2,7 +2,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import csv from 'csv-parser';
 import { DriftlineError } from '../errors.js';
 import { CHUNKS_BUFFERED, type Cells, type Header, type Parsed, type RowError } from './types.js';
-import { LoneCrNormalizer } from '../util/line-endings.js';
+import { LoneCrNormalizer } from '../line-endings.js';
 
 export interface ParseCsvOptions {
   /** Largest row csv-parser will buffer; bounds memory on a never-ending quoted field. */

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { startWorker } from '../util/worker.js';
+import { startWorker } from '../worker.js';
 import { DriftlineError } from '../errors.js';
 import { StoreHealth } from './health.js';
 import { LogReader, type LoggedRow, type WindowRow } from './log-reader.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { DriftlineError } from '../errors.js';
-import { readCsvColumns } from '../io/csv-columns.js';
+import { readCsvColumns } from '../csv-columns.js';
 import { CREDIT_FEATURES, CREDIT_TARGET, ID_COLUMN, type FeatureDef } from './features.js';
 
 /** A labelled table held column by column, in float32 as the ONNX model will see it. */

@@ -2,7 +2,7 @@
 // directly from raw values (independently of the engine's sketches).
 import { readFileSync } from 'node:fs';
 import { buildProfile, DriftWindow, type ReferenceProfile } from '../../src/drift/index.js';
-import { readCsvColumns } from '../../src/io/csv-columns.js';
+import { readCsvColumns } from '../../src/csv-columns.js';
 import { sharedFile } from './shared.js';
 
 export const FEATURES = ['credit_limit', 'age', 'pay_delay_sep', 'pay_delay_aug', 'bill_amt_sep', 'bill_amt_aug', 'pay_amt_sep', 'pay_amt_aug'] as const;

@@ -5,7 +5,7 @@ import type { LoggedRow } from '../../store/index.js';
 import { exchange, send, sendError, sendJson, type Exchange } from '../http.js';
 import { streamRead } from '../stream-read.js';
 import type { ServiceState } from '../state.js';
-import { csvCell } from '../../util/csv-cell.js';
+import { csvCell } from '../../csv-cell.js';
 
 type Handler = (res: HttpResponse, req: HttpRequest) => void;
 

@@ -1,4 +1,4 @@
-import type { Comparison } from '../comparison.js';
+import type { Comparison } from '../comparison/comparison.js';
 import type { ColumnType } from '../types.js';
 
 /** The names Evidently registers its tests under. */

@@ -3,8 +3,8 @@
 // position: rows strictly inside, with their count and Σ (x − position). When bins are per
 // reference value and every new value is counted (the usual case), there is no gap mass at
 // all and every statistic computed from the pieces is exact.
-import type { ColumnView } from './column-state.js';
-import type { ColumnProfile } from './types.js';
+import type { ColumnView } from '../window/column-state.js';
+import type { ColumnProfile } from '../types.js';
 
 export interface Pieces {
   len: number;

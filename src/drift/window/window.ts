@@ -2,12 +2,12 @@
 // the frozen bins (a guided search over the edges); once the window is full, the oldest row
 // is still in the ring with the bin each of its values went to, and leaves those bins in O(1).
 // The window is never re-scanned. Quantile trends live beside it in per-minute t-digests.
-import { DriftlineError } from '../errors.js';
+import { DriftlineError } from '../../errors.js';
 import { ColumnState, SKIPPED } from './column-state.js';
 import { columnSketch, type WindowSketch, type WindowViews } from './sketch.js';
-import { TDigest } from './tdigest.js';
+import { TDigest } from '../math/tdigest.js';
 import { TrendRing, type TrendBucket } from './trend.js';
-import type { ReferenceProfile } from './types.js';
+import type { ReferenceProfile } from '../types.js';
 
 export interface DriftWindowOptions {
   capacity: number;

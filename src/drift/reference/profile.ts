@@ -2,9 +2,9 @@
 // here, because a streaming window cannot re-bin on the current data (docs: STYLE, "Drift
 // tests"). They are fine enough that the stat tests come out (near-)exact from them.
 import { createHash } from 'node:crypto';
-import { DriftlineError } from '../errors.js';
-import { TDigest } from './tdigest.js';
-import type { ColumnBins, ColumnProfile, ColumnType, ReferenceProfile } from './types.js';
+import { DriftlineError } from '../../errors.js';
+import { TDigest } from '../math/tdigest.js';
+import type { ColumnBins, ColumnProfile, ColumnType, ReferenceProfile } from '../types.js';
 
 /**
  * Up to this many distinct reference values, each gets its own bin, and every statistic is

@@ -2,9 +2,9 @@
 // them: merging adds counts and sums bin by bin, which gives the sketch of the union of the
 // windows (up to float rounding of the sums, and the cap on exactly counted new values).
 import { z } from 'zod';
-import { DriftlineError } from '../errors.js';
+import { DriftlineError } from '../../errors.js';
 import { ColumnState, EXTRA_VALUES_CAP, type ColumnView } from './column-state.js';
-import type { ColumnProfile, ReferenceProfile } from './types.js';
+import type { ColumnProfile, ReferenceProfile } from '../types.js';
 
 export interface ColumnSketch {
   n: number;

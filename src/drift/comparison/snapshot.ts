@@ -1,21 +1,21 @@
 // snapshot = pure function (reference profile, window or sketch, options) → plain JSON:
 // per column the test, score, threshold and decision, the other statistics, display
 // histograms and quantiles; and the dataset decision (share of drifted features ≥ threshold).
-import { DriftlineError } from '../errors.js';
-import type { ColumnView } from './column-state.js';
+import { DriftlineError } from '../../errors.js';
+import type { ColumnView } from '../window/column-state.js';
 import type { BinnedShares } from './binning.js';
 import { Comparison } from './comparison.js';
-import { defaultTest } from './defaults.js';
+import { defaultTest } from '../stattests/defaults.js';
 import { displayHistograms, quantiles } from './describe.js';
-import { checkOverrides } from './overrides.js';
+import { checkOverrides } from '../stattests/overrides.js';
 import { buildPieces, referencePieces, type Pieces } from './pieces.js';
-import { viewsFromSketch, type WindowSketch } from './sketch.js';
-import { getStatTest } from './tests/registry.js';
-import { jensenshannon } from './tests/jensenshannon.js';
-import { psi } from './tests/psi.js';
-import { wasserstein } from './tests/wasserstein.js';
-import type { ColumnDrift, ColumnProfile, DriftOverride, DriftOverrides, DriftSnapshot, Quantiles, ReferenceProfile } from './types.js';
-import { DriftWindow } from './window.js';
+import { viewsFromSketch, type WindowSketch } from '../window/sketch.js';
+import { getStatTest } from '../stattests/registry.js';
+import { jensenshannon } from '../stattests/jensenshannon.js';
+import { psi } from '../stattests/psi.js';
+import { wasserstein } from '../stattests/wasserstein.js';
+import type { ColumnDrift, ColumnProfile, DriftOverride, DriftOverrides, DriftSnapshot, Quantiles, ReferenceProfile } from '../types.js';
+import { DriftWindow } from '../window/window.js';
 
 export interface SnapshotOptions {
   overrides?: DriftOverrides;

@@ -3,7 +3,7 @@
 import { histogram, linspace, type BinnedShares } from './binning.js';
 import type { Pieces } from './pieces.js';
 import { unionRange } from './pieces.js';
-import type { DisplayHistogram, Quantiles } from './types.js';
+import type { DisplayHistogram, Quantiles } from '../types.js';
 
 /** At most this many bars, so a WebSocket frame of 8 features stays a few kB. */
 export const DISPLAY_BINS = 30;

@@ -2,8 +2,8 @@ import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Transform, Writable } from 'node:stream';
 import csv from 'csv-parser';
-import { DriftlineError } from '../errors.js';
-import { LoneCrNormalizer } from '../util/line-endings.js';
+import { DriftlineError } from './errors.js';
+import { LoneCrNormalizer } from './line-endings.js';
 
 export interface ColumnRequest {
   /** Name the column is returned under. */

@@ -1,6 +1,6 @@
 // Kullback-Leibler divergence KL(ref ‖ cur) on Evidently's bins with zero-fill (Evidently
 // `kl_div`; scipy.stats.entropy renormalises both sides after the fill).
-import { fillZeroes } from '../binning.js';
+import { fillZeroes } from '../comparison/binning.js';
 import type { StatTest } from './types.js';
 
 export const klDiv: StatTest = {

@@ -2,9 +2,9 @@
 // the chosen test and the `stats` block of a snapshot share the same sweep and bins.
 import { evidentlyBins, type BinnedShares } from './binning.js';
 import { cdfStats, type CdfStats } from './cdf.js';
-import type { ColumnView } from './column-state.js';
+import type { ColumnView } from '../window/column-state.js';
 import { distinctValues, type Pieces } from './pieces.js';
-import type { ColumnProfile } from './types.js';
+import type { ColumnProfile } from '../types.js';
 
 export class Comparison {
   readonly reference: ColumnProfile;

@@ -2,8 +2,8 @@
 // `_get_default_stattest` (calculations/stattests/registry.py), as a table. `values` is the
 // number of distinct values in reference ∪ current (Evidently counts the concatenation), and
 // `rows` the reference's non-missing rows.
-import type { StatTestName } from './tests/types.js';
-import type { ColumnType } from './types.js';
+import type { StatTestName } from './types.js';
+import type { ColumnType } from '../types.js';
 
 export interface DefaultRule {
   rows: 'small' | 'large';

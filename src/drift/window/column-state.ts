@@ -4,7 +4,7 @@
 // exact, which is what Wasserstein needs. Values the reference lacks (any non-edge value when
 // bins are per value; out-of-range values with quantile bins) are also counted exactly in a
 // bounded map, which keeps KS, chi-square, z and Evidently's per-value bins exact.
-import type { ColumnProfile } from './types.js';
+import type { ColumnProfile } from '../types.js';
 
 /**
  * Distinct new values counted exactly. Beyond it they are only in the bins ("untracked"),

@@ -1,7 +1,7 @@
 // Quantiles over time: a ring of per-bucket t-digests (one per minute by default), so the
 // dashboard can draw p5/p50/p95 lines. Separate from the row window: a bucket ages out by
 // time, not by row count.
-import { TDigest } from './tdigest.js';
+import { TDigest } from '../math/tdigest.js';
 
 export interface TrendBucket {
   /** Bucket start, ms since the epoch. */

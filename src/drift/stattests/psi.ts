@@ -1,5 +1,5 @@
 // Population Stability Index on Evidently's bins with its zero-fill (Evidently `psi`).
-import { fillZeroes } from '../binning.js';
+import { fillZeroes } from '../comparison/binning.js';
 import type { StatTest } from './types.js';
 
 export const psi: StatTest = {

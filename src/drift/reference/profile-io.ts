@@ -4,8 +4,8 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { DriftlineError } from '../errors.js';
-import type { ReferenceProfile } from './types.js';
+import { DriftlineError } from '../../errors.js';
+import type { ReferenceProfile } from '../types.js';
 
 const finite = z.number().finite();
 

@@ -1,9 +1,9 @@
 // DRIFT_OVERRIDES: per-column choice of test and threshold, as JSON, e.g.
 // {"age": {"test": "ks", "threshold": 0.05}, "credit_limit": {"threshold": 0.2}}.
 import { z } from 'zod';
-import { DriftlineError } from '../errors.js';
-import { getStatTest } from './tests/registry.js';
-import type { DriftOverrides, ReferenceProfile } from './types.js';
+import { DriftlineError } from '../../errors.js';
+import { getStatTest } from './registry.js';
+import type { DriftOverrides, ReferenceProfile } from '../types.js';
 
 const overridesSchema = z.record(
   z.string().min(1),
