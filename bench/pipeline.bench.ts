@@ -7,7 +7,7 @@
 // (csv-parser, pipeline, csv-parser, pipeline, …) after an untimed warm-up of each, and the ratio
 // is of the medians: a slow spell hits both sides instead of deciding the result.
 //
-// Target (README, Performance): pipeline ≥ 0.5 × csv-parser, RSS growth ≤ 30 MB at any size.
+// Target (docs/performance.md): pipeline ≥ 0.5 × csv-parser, RSS growth ≤ 30 MB at any size.
 import { execFileSync } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';

@@ -1,12 +1,12 @@
 import t from 'tap';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RuleEngine, emailMessage, loadRules, rulesSchema, slackMessage, type Baseline } from '../src/alerts/index.js';
 import { CARD_FILE, readModelCard } from '../src/model/index.js';
 import type { MonitorSnapshot } from '../src/monitor/index.js';
+import { section } from './helpers/docs.js';
 import { BUNDLED_MODEL } from './helpers/server.js';
-import { ROOT } from './helpers/shared.js';
 
 /** A snapshot with only what the rules read. */
 function snap(o: { share?: number; drifted?: string[]; rows?: number; predDrift?: boolean; f1?: number | null; accuracy?: number | null; labelled?: number; detectedAt?: string | null; since?: number | null }): MonitorSnapshot {
@@ -182,10 +182,10 @@ t.test('regression: feature_drift email and Slack said "Value: 1 / Threshold: 0"
   t.match(emailMessage(share!).text, /Value:\s+0\.4\nThreshold: 0\.2\n/);
 });
 
-t.test('every ALERT_RULES example in the README is valid', async (t) => {
-  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-  const examples = [...readme.matchAll(/^ALERT_RULES='(.+)'$/gm)].map((m) => m[1]!);
-  t.ok(examples.length >= 2, 'the README shows rule examples');
+t.test('every ALERT_RULES example in the docs is valid', async (t) => {
+  const { file, body } = section('Alerts and labels');
+  const examples = [...body.matchAll(/^ALERT_RULES='(.+)'$/gm)].map((m) => m[1]!);
+  t.ok(examples.length >= 2, `${file} shows rule examples`);
   for (const e of examples) t.doesNotThrow(() => loadRules({ WINDOW_ROWS: 5000, ALERT_RULES: e }), e);
-  t.match(readme, /"kind":"f1_below","threshold":0\.7/, 'the original absolute F1 rule is documented');
+  t.match(body, /"kind":"f1_below","threshold":0\.7/, 'the original absolute F1 rule is documented');
 });

@@ -1,5 +1,5 @@
 // The Dockerfile cannot be built here (no Docker engine), so this checks it against the project
-// and replays it: the static part (ports, paths, user, health check, README) always runs; the
+// and replays it: the static part (ports, paths, user, health check, docs) always runs; the
 // slow part installs exactly as the `build` and `deps` stages do into a clean copy of the
 // repository, assembles the runtime stage's files from its COPY lines, and starts the service
 // with the image's CMD and environment.
@@ -11,6 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { SECRET_KEYS } from '../src/config.js';
+import { section } from './helpers/docs.js';
 import { all, copies, dockerignore, envOf, execForm, flags, frontMatter, parseDockerfile, type Stage } from './helpers/dockerfile.js';
 import { ROOT } from './helpers/shared.js';
 
@@ -56,7 +57,7 @@ t.test('stages: a build on node:20-bookworm, a slim runtime last', async (t) => 
   t.same(all(runtime, 'RUN').filter((r) => /\b(npm|apt-get|yarn|pnpm)\b/.test(r.args)), [], 'the runtime stage installs nothing');
 });
 
-t.test('port: EXPOSE, PORT, app_port and the README\'s docker run agree', async (t) => {
+t.test('port: EXPOSE, PORT, the README\'s app_port and the deployment page\'s docker run agree', async (t) => {
   const env = envOf(runtime);
   t.equal(one(runtime, 'EXPOSE'), '7860');
   t.equal(env.PORT, '7860');
@@ -67,9 +68,10 @@ t.test('port: EXPOSE, PORT, app_port and the README\'s docker run agree', async 
   t.ok((fm?.short_description ?? '').length <= 60, 'short_description fits the 60 characters Spaces allow');
   const colors = ['red', 'yellow', 'green', 'blue', 'indigo', 'purple', 'pink', 'gray'];
   t.ok(colors.includes(fm?.colorFrom ?? '') && colors.includes(fm?.colorTo ?? ''), 'colorFrom and colorTo are colours Spaces know');
-  const build = /^docker build -t (\S+) \.$/m.exec(readme);
-  const runLine = /^docker run .*$/m.exec(readme)?.[0] ?? '';
-  t.ok(build, 'the README has `docker build -t <tag> .`');
+  const deployment = section('Deployment');
+  const build = /^docker build -t (\S+) \.$/m.exec(deployment.body);
+  const runLine = /^docker run .*$/m.exec(deployment.body)?.[0] ?? '';
+  t.ok(build, `${deployment.file} has \`docker build -t <tag> .\``);
   t.match(runLine, / -p 7860:7860 /, 'docker run publishes the exposed port');
   t.ok(runLine.endsWith(` ${build?.[1]}`), 'docker run starts the image docker build tagged');
 });

@@ -1,28 +1,20 @@
-// The README's curl, simulate and report commands, run as written against a started service
-// (only the address changes, and a never-ending simulate gets a request limit).
+// The curl, simulate and report commands of the README and its docs/ pages, run as written
+// against a started service (only the address changes, and a never-ending simulate gets a
+// request limit).
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { section, shLines } from './helpers/docs.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { ROOT } from './helpers/shared.js';
 
 const run = promisify(execFile);
-const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const DEFAULT_URL = 'http://127.0.0.1:8000';
 const FEATURES = ['credit_limit', 'age', 'pay_delay_sep', 'pay_delay_aug', 'bill_amt_sep', 'bill_amt_aug', 'pay_amt_sep', 'pay_amt_aug'];
 const hasCurl = spawnSync('curl', ['--version']).status === 0;
-
-/** The shell lines of the ```sh blocks in a README section. */
-function shLines(section: string): string[] {
-  const start = README.indexOf(`\n## ${section}\n`);
-  if (start === -1) throw new Error(`README has no section "${section}"`);
-  const end = README.indexOf('\n## ', start + 4);
-  const body = README.slice(start, end === -1 ? undefined : end);
-  return [...body.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split('\n').filter((l) => l.trim() !== ''));
-}
 
 /**
  * A scratch directory that sees the repository's data/ and models/, so the files the commands
@@ -92,12 +84,12 @@ t.test('the printf | curl example', { skip: hasCurl ? false : 'curl is absent' }
   checkPredict(t, Number(stdout.slice(cut + 1)), stdout.slice(0, cut), 1);
 });
 
-/** The ```json block that follows the first line matching `after` in a README section. */
-function jsonAfter(section: string, after: RegExp): string {
-  const start = README.indexOf(`\n## ${section}\n`);
-  const at = README.slice(start).search(after);
-  const m = /```json\n([\s\S]*?)```/.exec(README.slice(start + at));
-  if (start === -1 || at === -1 || m === null) throw new Error(`README's "${section}" has no json block after ${after}`);
+/** The ```json block that follows the first line matching `after` in a section. */
+function jsonAfter(title: string, after: RegExp): string {
+  const { file, body } = section(title);
+  const at = body.search(after);
+  const m = at === -1 ? null : /```json\n([\s\S]*?)```/.exec(body.slice(at));
+  if (m === null) throw new Error(`${file}'s "${title}" has no json block after ${after}`);
   return m[1]!.trim();
 }
 
