@@ -108,8 +108,46 @@ export function readModelCard(file: string): ModelCard {
   return parseModelCard(json, `model card ${file}`);
 }
 
+// What a prediction means, written once: every writer (the response formats, the live feed, the
+// log reader, the dashboard's reads, the report file, the quality metrics) calls these, so a
+// card's thresholds cannot be read one way in one room and another way in the next.
+
+/** 1 when P(class 1) reaches the card's decision threshold, else 0. */
+export function decision(card: Pick<ModelCard, 'decision_threshold'>, p: number): 0 | 1 {
+  return p >= card.decision_threshold ? 1 : 0;
+}
+
+/** The card's label for a decision (class 0 or 1). */
+export function decisionLabel(card: Pick<ModelCard, 'labels'>, d: number): string {
+  return card.labels[d === 1 ? 1 : 0];
+}
+
 export function riskLevel(card: Pick<ModelCard, 'risk_levels'>, p: number): RiskLevel {
   if (p >= card.risk_levels.high) return 'High';
   if (p >= card.risk_levels.medium) return 'Medium';
   return 'Low';
+}
+
+/** The original service's rounding of a probability: 4 decimals. */
+export const PROBABILITY_DECIMALS = 4;
+export const PROBABILITY_SCALE = 10 ** PROBABILITY_DECIMALS;
+
+export function roundProbability(p: number): number {
+  return Math.round(p * PROBABILITY_SCALE) / PROBABILITY_SCALE;
+}
+
+/** A prediction as the original service reported it: `{row, probability, prediction, risk_level}`. */
+export interface OriginalResult {
+  row: number;
+  probability: number;
+  prediction: string;
+  risk_level: string;
+}
+
+/**
+ * A logged prediction in the original shape. The decision and risk level are the ones logged
+ * (taken with the thresholds of their time); only the label's spelling comes from `card`.
+ */
+export function originalResult(card: Pick<ModelCard, 'labels'>, r: { row: number; probability: number; prediction: number; risk_level: string }): OriginalResult {
+  return { row: r.row, probability: roundProbability(r.probability), prediction: decisionLabel(card, r.prediction), risk_level: r.risk_level };
 }
