@@ -9,10 +9,11 @@ import { Formatter, type OutputFormat, type Summary } from '../stages/format.js'
 import { logBatch, type LogSink } from '../stages/log.js';
 import { Batcher } from '../stages/micro-batch.js';
 import { CsvParseCore } from '../stages/parse-csv.js';
+import { RowGatherer } from '../stages/gather.js';
 import { NdjsonLineParser } from '../stages/parse-ndjson.js';
 import type { Predictor } from '../stages/predict.js';
 import { sketchBatch, type SketchSink } from '../stages/sketch.js';
-import type { Batch, Cells, Header, InputFormat, KeyedRow, Parsed, RowError } from '../stages/types.js';
+import type { Batch, InputFormat, Parsed } from '../stages/types.js';
 import { ChunkValidator } from '../stages/validate.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 
@@ -42,15 +43,12 @@ function parseWhole(input: InputFormat, body: Buffer, limits: Limits): Parsed[] 
     return out;
   }
   if (input !== 'ndjson') throw new DriftlineError('DL_ERR_INTERNAL', `no buffered parser for ${input}`);
-  const rows: (Cells | RowError | KeyedRow)[] = [];
-  const core = new NdjsonLineParser((p) => {
-    if ((p as Header).kind === 'header') out.push(p as Header);
-    else rows.push(p as Cells | RowError | KeyedRow);
-  }, { maxLineBytes: limits.maxFieldBytes, maxColumns: limits.maxColumns });
+  const gather = new RowGatherer((p) => out.push(p));
+  const core = new NdjsonLineParser(gather.emit, { maxLineBytes: limits.maxFieldBytes, maxColumns: limits.maxColumns });
   core.write(body);
   core.end();
   // Rows before the header (unparsable lines) and after it form one chunk, numbered from 0.
-  if (rows.length > 0) out.push({ kind: 'rows', first: 0, rows });
+  gather.release(core.next);
   return out;
 }
 
