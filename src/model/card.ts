@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DriftlineError } from '../errors.js';
+import { checkWith, readJsonFile, type Checked } from '../json-file.js';
 
 // The model card is the contract between a trained model and everything that feeds it: which
 // columns, in which order, with which names and ranges, and how to read its output. It sits
@@ -81,31 +80,14 @@ export type ModelCard = z.infer<typeof modelCardSchema>;
 export type FeatureSpec = ModelCard['features'][number];
 export type RiskLevel = 'Low' | 'Medium' | 'High';
 
+const CARD: Checked = { code: 'DL_ERR_MODEL_CARD', what: 'model card' };
+
 export function parseModelCard(raw: unknown, source = 'model card'): ModelCard {
-  const r = modelCardSchema.safeParse(raw);
-  if (!r.success) {
-    const problems = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new DriftlineError('DL_ERR_MODEL_CARD', `Invalid ${source}:\n  - ${problems.join('\n  - ')}`, {
-      details: { problems },
-    });
-  }
-  return r.data;
+  return checkWith(modelCardSchema, raw, CARD, source);
 }
 
 export function readModelCard(file: string): ModelCard {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new DriftlineError('DL_ERR_MODEL_CARD', `Cannot read model card ${file}: ${(err as Error).message}`, { cause: err });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new DriftlineError('DL_ERR_MODEL_CARD', `Model card ${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
-  }
-  return parseModelCard(json, `model card ${file}`);
+  return readJsonFile(file, modelCardSchema, CARD);
 }
 
 // What a prediction means, written once: every writer (the response formats, the live feed, the
