@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DriftlineError } from '../errors.js';
+import { checkWith, readJsonFile, type Checked } from '../json-file.js';
 
 // The model card is the contract between a trained model and everything that feeds it: which
 // columns, in which order, with which names and ranges, and how to read its output. It sits
@@ -81,35 +80,56 @@ export type ModelCard = z.infer<typeof modelCardSchema>;
 export type FeatureSpec = ModelCard['features'][number];
 export type RiskLevel = 'Low' | 'Medium' | 'High';
 
+const CARD: Checked = { code: 'DL_ERR_MODEL_CARD', what: 'model card' };
+
 export function parseModelCard(raw: unknown, source = 'model card'): ModelCard {
-  const r = modelCardSchema.safeParse(raw);
-  if (!r.success) {
-    const problems = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new DriftlineError('DL_ERR_MODEL_CARD', `Invalid ${source}:\n  - ${problems.join('\n  - ')}`, {
-      details: { problems },
-    });
-  }
-  return r.data;
+  return checkWith(modelCardSchema, raw, CARD, source);
 }
 
 export function readModelCard(file: string): ModelCard {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new DriftlineError('DL_ERR_MODEL_CARD', `Cannot read model card ${file}: ${(err as Error).message}`, { cause: err });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new DriftlineError('DL_ERR_MODEL_CARD', `Model card ${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
-  }
-  return parseModelCard(json, `model card ${file}`);
+  return readJsonFile(file, modelCardSchema, CARD);
+}
+
+// What a prediction means, written once: every writer (the response formats, the live feed, the
+// log reader, the dashboard's reads, the report file, the quality metrics) calls these, so a
+// card's thresholds cannot be read one way in one room and another way in the next.
+
+/** 1 when P(class 1) reaches the card's decision threshold, else 0. */
+export function decision(card: Pick<ModelCard, 'decision_threshold'>, p: number): 0 | 1 {
+  return p >= card.decision_threshold ? 1 : 0;
+}
+
+/** The card's label for a decision (class 0 or 1). */
+export function decisionLabel(card: Pick<ModelCard, 'labels'>, d: number): string {
+  return card.labels[d === 1 ? 1 : 0];
 }
 
 export function riskLevel(card: Pick<ModelCard, 'risk_levels'>, p: number): RiskLevel {
   if (p >= card.risk_levels.high) return 'High';
   if (p >= card.risk_levels.medium) return 'Medium';
   return 'Low';
+}
+
+/** The original service's rounding of a probability: 4 decimals. */
+export const PROBABILITY_DECIMALS = 4;
+export const PROBABILITY_SCALE = 10 ** PROBABILITY_DECIMALS;
+
+export function roundProbability(p: number): number {
+  return Math.round(p * PROBABILITY_SCALE) / PROBABILITY_SCALE;
+}
+
+/** A prediction as the original service reported it: `{row, probability, prediction, risk_level}`. */
+export interface OriginalResult {
+  row: number;
+  probability: number;
+  prediction: string;
+  risk_level: string;
+}
+
+/**
+ * A logged prediction in the original shape. The decision and risk level are the ones logged
+ * (taken with the thresholds of their time); only the label's spelling comes from `card`.
+ */
+export function originalResult(card: Pick<ModelCard, 'labels'>, r: { row: number; probability: number; prediction: number; risk_level: string }): OriginalResult {
+  return { row: r.row, probability: roundProbability(r.probability), prediction: decisionLabel(card, r.prediction), risk_level: r.risk_level };
 }

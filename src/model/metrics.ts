@@ -3,6 +3,8 @@
 // pos_label=1 and zero_division=0), so numbers here can be set beside scikit-learn's own (the
 // tests compare them with its golden model baselines when those are present).
 
+import { decision } from './card.js';
+
 type Labels = ArrayLike<number>;
 
 export interface Confusion {
@@ -91,9 +93,10 @@ export function f1(c: Confusion): number {
   return d === 0 ? 0 : (2 * c.tp) / d;
 }
 
-/** 1 where score ≥ threshold, the same rule as the card's decision_threshold and risk levels. */
+/** The card's decision for each score, with `at` as the decision threshold. */
 export function threshold(scores: ArrayLike<number>, at: number): Uint8Array {
-  return Uint8Array.from({ length: scores.length }, (_, i) => (scores[i]! >= at ? 1 : 0));
+  const rule = { decision_threshold: at };
+  return Uint8Array.from({ length: scores.length }, (_, i) => decision(rule, scores[i]!));
 }
 
 export interface BinaryMetrics {

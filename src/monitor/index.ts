@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DriftWindow, snapshot, type DriftOverrides, type DriftSnapshot, type ReferenceProfile } from '../drift/index.js';
+import { decision, originalResult, type ModelCard } from '../model/card.js';
 import type { DriftHistory, HistoryPoint, LoggedRow, WindowRow } from '../store/index.js';
 import { PAGE_HINKLEY_DEFAULTS, PageHinkley, type PageHinkleyOptions } from './page-hinkley.js';
 import { RollingPerformance, type Performance } from './performance.js';
@@ -36,10 +37,12 @@ export interface MonitorOptions {
   reportFile?: string | undefined;
   /** The newest predictions, for the report's `results` (the original service's shape). */
   recent?: (limit: number) => LoggedRow[];
-  /** The card's class labels, [negative, positive]. */
-  labels?: readonly [string, string];
-  /** P(class 1) at or above which the prediction is class 1. */
-  decisionThreshold?: number;
+  /**
+   * The model card: its decision rule scores the labelled rows (quality, concept drift) and its
+   * labels spell the report's predictions. Required, so that no default threshold can stand in
+   * for the card's.
+   */
+  card: Pick<ModelCard, 'decision_threshold' | 'labels'>;
   pageHinkley?: PageHinkleyOptions;
 }
 
@@ -69,7 +72,6 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [MonitorSnapshot] }> 
   private readonly targets: Float64Array;
   private readonly performance: RollingPerformance;
   private readonly concept: PageHinkley;
-  private readonly threshold: number;
   private detectedAt: number | null = null;
   private sinceDetection: number | null = null;
   private cached: { version: number; snap: MonitorSnapshot } | undefined;
@@ -83,8 +85,7 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [MonitorSnapshot] }> 
     this.logIds = new Float64Array(opts.capacity).fill(-1);
     this.probs = new Float64Array(opts.capacity).fill(Number.NaN);
     this.targets = new Float64Array(opts.capacity).fill(Number.NaN);
-    this.threshold = opts.decisionThreshold ?? 0.5;
-    this.performance = new RollingPerformance(this.threshold);
+    this.performance = new RollingPerformance(opts.card.decision_threshold);
     this.concept = new PageHinkley(opts.pageHinkley ?? PAGE_HINKLEY_DEFAULTS);
   }
 
@@ -105,7 +106,7 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [MonitorSnapshot] }> 
   /** A label reached a row: quality metrics and the concept-drift detector take it in. */
   private learn(probability: number, target: number, at = Date.now()): void {
     this.performance.add(probability, target);
-    const wrong = (probability >= this.threshold ? 1 : 0) !== target ? 1 : 0;
+    const wrong = decision(this.opts.card, probability) !== target ? 1 : 0;
     if (this.concept.update(wrong)) {
       this.detectedAt = at;
       this.sinceDetection = 0;
@@ -180,17 +181,22 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [MonitorSnapshot] }> 
     this.persistedVersion = this.window.version;
     this.persistedAt = now;
     this.opts.history?.add(historyPoint(snap));
-    if (this.opts.reportFile !== undefined) writeReport(this.opts.reportFile, snap, this.opts.recent?.(100) ?? [], this.opts.labels);
+    if (this.opts.reportFile !== undefined) writeReport(this.opts.reportFile, snap, this.opts.recent?.(100) ?? [], this.opts.card);
     return true;
   }
 }
 
+/** The original service's `drift` list: one `{column, score}` per feature. */
+export function originalDrift(snap: DriftSnapshot): { column: string; score: DriftSnapshot['features'][string]['score'] }[] {
+  return Object.entries(snap.features).map(([column, f]) => ({ column, score: f.score }));
+}
+
 /** reports/drift_report.json: the original service's shape plus the full snapshot, written atomically. */
-export function writeReport(file: string, snap: MonitorSnapshot, recent: readonly LoggedRow[], labels: readonly [string, string] = ['No Default', 'Default']): void {
+export function writeReport(file: string, snap: MonitorSnapshot, recent: readonly LoggedRow[], card: Pick<ModelCard, 'labels'>): void {
   const body = {
     n_rows: snap.window_rows,
-    results: recent.map((r) => ({ row: r.row, probability: Math.round(r.probability * 1e4) / 1e4, prediction: labels[r.prediction === 1 ? 1 : 0], risk_level: r.risk_level })),
-    drift: Object.entries(snap.features).map(([column, f]) => ({ column, score: f.score })),
+    results: recent.map((r) => originalResult(card, r)),
+    drift: originalDrift(snap),
     snapshot: snap,
   };
   mkdirSync(path.dirname(file), { recursive: true });

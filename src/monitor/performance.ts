@@ -1,3 +1,5 @@
+import { decision, type ModelCard } from '../model/card.js';
+
 /** Classification quality over the labelled rows of the window, or null before any label. */
 export interface Performance {
   n_labelled: number;
@@ -23,7 +25,12 @@ export class RollingPerformance {
   private fn = 0;
   private readonly hist = [new Float64Array(AUC_BINS), new Float64Array(AUC_BINS)] as const;
 
-  constructor(private readonly threshold: number) {}
+  private readonly rule: Pick<ModelCard, 'decision_threshold'>;
+
+  /** `threshold`: the card's decision threshold. */
+  constructor(threshold: number) {
+    this.rule = { decision_threshold: threshold };
+  }
 
   add(probability: number, target: number): void {
     this.update(probability, target, 1);
@@ -35,7 +42,7 @@ export class RollingPerformance {
 
   private update(p: number, t: number, d: 1 | -1): void {
     if (t !== 0 && t !== 1) return;
-    const predicted = p >= this.threshold ? 1 : 0;
+    const predicted = decision(this.rule, p);
     if (t === 1) predicted === 1 ? (this.tp += d) : (this.fn += d);
     else predicted === 1 ? (this.fp += d) : (this.tn += d);
     const bin = Math.min(AUC_BINS - 1, Math.max(0, Math.floor(p * AUC_BINS)));

@@ -14,6 +14,8 @@
 // reader pauses the upload), any stage's error tears every stage down through one path, and an
 // AbortSignal does the same from outside. The log commits whole batches only, so an abort
 // leaves it consistent: a batch is in it entirely or not at all.
+//
+// The order is STAGE_SEQUENCE (sequence.ts), which scoreBuffer (buffer.ts) follows too.
 import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DriftlineError, toDriftlineError } from '../errors.js';
@@ -30,11 +32,14 @@ import { createUpdateSketches, type SketchSink } from '../stages/sketch.js';
 import { CHUNKS_BUFFERED, type Batch, type Batched, type InputFormat } from '../stages/types.js';
 import { createValidateRows } from '../stages/validate.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
+import { inSequence } from './sequence.js';
 import { PipelineStats, timed } from './stats.js';
 
 export { PipelineStats } from './stats.js';
 export { BatchScheduler } from './scheduler.js';
 export { DEFAULT_LIMITS } from './limits.js';
+export { STAGE_SEQUENCE } from './sequence.js';
+export type { StageName } from './sequence.js';
 export type { Limits } from './limits.js';
 export { scoreBuffer, BUFFERED_INPUTS } from './buffer.js';
 export type { BufferOptions } from './buffer.js';
@@ -85,46 +90,43 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   let rows = 0;
   let rejected = 0;
 
-  const stages: Transform[] = [
-    createRequireUtf8(),
-    timed(createParse(opts.input, limits), 'parse', stats),
-    timed(createValidateRows(opts.card, { maxRows: limits.maxRows, keepCells: opts.output === 'csv' }), 'validate', stats),
-    timed(createMicroBatch({ nFeatures, maxRows: opts.batch.maxRows, maxWaitMs: opts.batch.maxWaitMs }), 'batch', stats),
-    createPredict({
-      predictor: opts.predictor,
-      onBatch: (b) => {
-        stats.queueMs += b.results?.queueMs ?? 0;
-        stats.computeMs += b.results?.computeMs ?? 0;
-      },
-    }),
-  ];
-  if (opts.log !== undefined) {
-    stages.push(createLogPredictions({ log: opts.log, requestId: opts.requestId, modelVersion: opts.card.version }));
-  }
-  if (opts.window !== undefined) stages.push(timed(createUpdateSketches(opts.window), 'sketch', stats));
   const format = createFormat(opts.output, { card: opts.card, requestId: opts.requestId }, () => ({
     ...(opts.summaryExtra?.() ?? {}),
   }));
   // Batches are counted once they have passed every stage but formatting.
-  stages.push(
-    new Transform({
-      objectMode: true,
-      highWaterMark: CHUNKS_BUFFERED,
-      transform(rec: Batched, _enc, cb: TransformCallback) {
-        if (rec.kind === 'batch') {
-          stats.batches++;
-          rows += rec.rows;
-          rejected += rec.count - rec.rows;
-          stats.rowsIn += rec.count;
-          stats.rowsPredicted += rec.rows;
-          stats.rowsRejected += rec.count - rec.rows;
-          opts.onBatch?.(rec);
-        }
-        cb(null, rec);
-      },
-    }),
-  );
-  stages.push(timed(format, 'format', stats));
+  const count = new Transform({
+    objectMode: true,
+    highWaterMark: CHUNKS_BUFFERED,
+    transform(rec: Batched, _enc, cb: TransformCallback) {
+      if (rec.kind === 'batch') {
+        stats.batches++;
+        rows += rec.rows;
+        rejected += rec.count - rec.rows;
+        stats.rowsIn += rec.count;
+        stats.rowsPredicted += rec.rows;
+        stats.rowsRejected += rec.count - rec.rows;
+        opts.onBatch?.(rec);
+      }
+      cb(null, rec);
+    },
+  });
+  const stages = inSequence<Transform[]>({
+    parse: [createRequireUtf8(), timed(createParse(opts.input, limits), 'parse', stats)],
+    validate: [timed(createValidateRows(opts.card, { maxRows: limits.maxRows, keepCells: opts.output === 'csv' }), 'validate', stats)],
+    batch: [timed(createMicroBatch({ nFeatures, maxRows: opts.batch.maxRows, maxWaitMs: opts.batch.maxWaitMs }), 'batch', stats)],
+    predict: [
+      createPredict({
+        predictor: opts.predictor,
+        onBatch: (b) => {
+          stats.queueMs += b.results?.queueMs ?? 0;
+          stats.computeMs += b.results?.computeMs ?? 0;
+        },
+      }),
+    ],
+    log: opts.log === undefined ? [] : [createLogPredictions({ log: opts.log, requestId: opts.requestId, modelVersion: opts.card.version })],
+    sketch: opts.window === undefined ? [] : [timed(createUpdateSketches(opts.window), 'sketch', stats)],
+    format: [count, timed(format, 'format', stats)],
+  }).flat();
 
   try {
     const streams: (NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream)[] = [opts.source, ...stages, opts.sink];

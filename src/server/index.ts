@@ -189,7 +189,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     historyMs: config.DRIFT_HISTORY_MS,
     reportFile: path.join(config.REPORTS_DIR, 'drift_report.json'),
     recent: (n) => store.recent(n),
-    labels: card.labels,
+    card,
   });
   const t0 = performance.now();
   monitor.rebuild(store.tail(config.WINDOW_ROWS));

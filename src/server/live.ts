@@ -2,7 +2,7 @@ import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import { z } from 'zod';
 import type { ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
-import { riskLevel, type ModelCard } from '../model/index.js';
+import { decision, decisionLabel, riskLevel, roundProbability, type ModelCard } from '../model/index.js';
 import type { Batch } from '../stages/types.js';
 import type { LoggedRow } from '../store/index.js';
 
@@ -166,7 +166,7 @@ export class FeedRows {
     for (let r = Math.max(0, b.rows - max); r < b.rows; r++) {
       const probability = p[r]!;
       const features = b.features.subarray(r * b.nFeatures, (r + 1) * b.nFeatures);
-      out.push(this.row(requestId, b.rowIndex[r]!, b.logIds === undefined ? null : b.logIds.first + r, now, probability, probability >= this.card.decision_threshold, riskLevel(this.card, probability), features));
+      out.push(this.row(requestId, b.rowIndex[r]!, b.logIds === undefined ? null : b.logIds.first + r, now, probability, decision(this.card, probability), riskLevel(this.card, probability), features));
     }
     return out;
   };
@@ -179,19 +179,19 @@ export class FeedRows {
     const out: RecentRow[] = [];
     for (let i = rows.length - 1; i >= 0; i--) {
       const r = rows[i]!;
-      out.push(this.row(r.request_id, r.row, r.id, r.ts, r.probability, r.prediction === 1, r.risk_level, r.features));
+      out.push(this.row(r.request_id, r.row, r.id, r.ts, r.probability, r.prediction, r.risk_level, r.features));
     }
     return out;
   }
 
-  private row(requestId: string, row: number, id: number | null, ts: number, probability: number, positive: boolean, risk: string, features: ArrayLike<number>): RecentRow {
+  private row(requestId: string, row: number, id: number | null, ts: number, probability: number, d: number, risk: string, features: ArrayLike<number>): RecentRow {
     return {
       request_id: requestId,
       row,
       id,
       ts,
-      probability: Math.round(probability * 1e4) / 1e4,
-      prediction: this.card.labels[positive ? 1 : 0],
+      probability: roundProbability(probability),
+      prediction: decisionLabel(this.card, d),
       risk_level: risk,
       features: Array.from(features),
     };

@@ -1,4 +1,5 @@
 import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { DriftlineError } from '../errors.js';
 import type { InputFormat } from '../stages/types.js';
@@ -46,12 +47,13 @@ export function multipartFile(body: Readable, contentType: string, limits: { max
       // as typed ones, until then: an unheard 'error' event would take the process down.
       const out = new PassThrough({ highWaterMark: 64 * 1024 });
       out.on('error', () => {});
+      // Listening before pipeline() does: `out` is destroyed with the typed error first, and
+      // pipeline()'s own teardown of it is then a no-op.
       stream.on('error', (err: Error) => out.destroy(malformed(err)));
       stream.on('limit', () => stream.destroy(new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `The file is larger than ${limits.maxFileBytes} bytes (MAX_UPLOAD_BYTES)`)));
-      out.once('close', () => {
-        if (!stream.destroyed) stream.destroy();
-      });
-      stream.pipe(out);
+      // pipeline() tears the part down when its reader goes away; the error itself reaches
+      // that reader through `out`.
+      pipeline(stream, out).catch(() => {});
       found = { stream: out, format: fileFormat(info.filename, info.mimeType), filename: info.filename, ignored: () => ignored };
       resolve(found);
     });
@@ -70,8 +72,9 @@ export function multipartFile(body: Readable, contentType: string, limits: { max
       if (found !== undefined) return;
       reject(fieldsHit ? tooManyParts('fields', MAX_FIELDS) : new DriftlineError('DL_ERR_NO_FILE', 'The multipart body has no "file" field: send the CSV as form field "file"'));
     });
-    body.on('error', (err: Error) => fail(err));
-    body.pipe(bb);
+    // Either side's error or early close tears the other down: busboy stops on a broken body,
+    // and the body is not left open behind a form that failed.
+    pipeline(body, bb).catch((err: unknown) => fail(err instanceof Error ? err : new Error(String(err))));
   });
 }
 

@@ -1,5 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import type { ModelCard } from '../model/card.js';
+import { decision, PROBABILITY_DECIMALS, PROBABILITY_SCALE, riskLevel, roundProbability, type ModelCard, type RiskLevel } from '../model/card.js';
 import { csvCell } from '../csv-cell.js';
 import { ByteWriter } from './byte-writer.js';
 import { CHUNKS_BUFFERED, type Batch, type Batched, type Cells, type RowError } from './types.js';
@@ -49,22 +49,19 @@ export function writeFloat32(w: ByteWriter, p: number): void {
   else w.decimal(Math.round(p * SCALES[d - FIRST_DECIMALS]!), d);
 }
 
-const round4 = (p: number): number => Math.round(p * 1e4) / 1e4;
-
-/** `${round4(p)}` as bytes (the original service's JSON rounding). */
+/** `${roundProbability(p)}` as bytes (the original service's JSON rounding), digits from an integer. */
 export function writeRound4(w: ByteWriter, p: number): void {
-  if (p >= 0 && p <= 1) w.decimal(Math.round(p * 1e4), 4);
-  else w.string(String(round4(p)));
+  if (p >= 0 && p <= 1) w.decimal(Math.round(p * PROBABILITY_SCALE), PROBABILITY_DECIMALS);
+  else w.string(String(roundProbability(p)));
 }
 
 const COMMA = 44;
 const NEWLINE = 10;
 
-/** Per-response constants: labels and risk levels as this format spells them (quoted once). */
+/** Per-response constants: labels (by decision) and risk levels as this format spells them (quoted once). */
 interface Spelled {
-  no: string;
-  yes: string;
-  risk: { high: string; medium: string; low: string };
+  label: readonly [string, string];
+  risk: Readonly<Record<RiskLevel, string>>;
 }
 
 const JSON_ROW = '{"row":';
@@ -93,7 +90,7 @@ export class Formatter {
     // CSV cells are quoted where needed; JSON values are JSON strings.
     const spell = (v: string): string => (csv ? csvCell(v) : JSON.stringify(v));
     const [no, yes] = ctx.card.labels;
-    this.spelled = { no: spell(no), yes: spell(yes), risk: { high: spell('High'), medium: spell('Medium'), low: spell('Low') } };
+    this.spelled = { label: [spell(no), spell(yes)], risk: { High: spell('High'), Medium: spell('Medium'), Low: spell('Low') } };
   }
 
   get counts(): Summary {
@@ -137,9 +134,9 @@ export class Formatter {
 
   private row(b: Batch, r: number, p: number): void {
     const card = this.ctx.card;
-    const { no, yes, risk } = this.spelled;
-    const label = p >= card.decision_threshold ? yes : no;
-    const level = p >= card.risk_levels.high ? risk.high : p >= card.risk_levels.medium ? risk.medium : risk.low;
+    // The card's rules decide; the bytes for their answers were spelled once per response.
+    const label = this.spelled.label[decision(card, p)];
+    const level = this.spelled.risk[riskLevel(card, p)];
     this.n++;
     if (this.format === 'csv') this.csvRow(b.cells?.[r] ?? [], p, label, level);
     else this.jsonRow(b.rowIndex[r]!, p, label, level);

@@ -1,7 +1,8 @@
 import { Transform, type Duplex, type TransformCallback } from 'node:stream';
 import { parser as jsonParser } from 'stream-json';
 import { DriftlineError } from '../errors.js';
-import { CHUNKS_BUFFERED, type Cells, type Header, type KeyedRow, type Parsed, type RowError } from './types.js';
+import { RowGatherer } from './gather.js';
+import { CHUNKS_BUFFERED, type Cells, type Header, type KeyedRow, type RowError } from './types.js';
 
 export interface ParseJsonOptions {
   /** Longest string, key or number literal accepted (bytes of its text). */
@@ -180,18 +181,10 @@ function isJsonWhitespace(chunk: Buffer): boolean {
 /** bytes → Header, rows … for a JSON array body, never holding the whole body. */
 export function createParseJson(opts: ParseJsonOptions = {}): Transform {
   const tokens = jsonParser.asStream({ packValues: false, streamValues: true, packKeys: false, streamKeys: true }) as Duplex;
-  let rows: (Cells | RowError | KeyedRow)[] = [];
-  let first = 0;
   let sawInput = false;
-  const release = (): void => {
-    if (rows.length > 0) stage.push({ kind: 'rows', first, rows } satisfies Parsed);
-    rows = [];
-    first = core.next;
-  };
-  const core = new JsonRowAssembler((p) => {
-    if ((p as Header).kind === 'header') stage.push(p);
-    else rows.push(p as Cells | RowError | KeyedRow);
-  }, opts);
+  const gather = new RowGatherer((p) => stage.push(p));
+  const core = new JsonRowAssembler(gather.emit, opts);
+  const release = (): void => gather.release(core.next);
   const stage: Transform = new Transform({
     readableObjectMode: true,
     readableHighWaterMark: CHUNKS_BUFFERED,

@@ -2,7 +2,8 @@ import { StringDecoder } from 'node:string_decoder';
 import { Transform, type TransformCallback } from 'node:stream';
 import { DriftlineError } from '../errors.js';
 import { rowCells } from './parse-json.js';
-import { CHUNKS_BUFFERED, type Cells, type Header, type KeyedRow, type Parsed, type RowError } from './types.js';
+import { RowGatherer } from './gather.js';
+import { CHUNKS_BUFFERED, type Cells, type Header, type KeyedRow, type RowError } from './types.js';
 
 export interface ParseNdjsonOptions {
   /** Longest line accepted; bounds memory on a body with no line breaks. */
@@ -102,17 +103,9 @@ export class NdjsonLineParser {
 
 /** bytes → Header, rows … for `application/x-ndjson`. */
 export function createParseNdjson(opts: ParseNdjsonOptions = {}): Transform {
-  let rows: (Cells | RowError | KeyedRow)[] = [];
-  let first = 0;
-  const release = (): void => {
-    if (rows.length > 0) stage.push({ kind: 'rows', first, rows } satisfies Parsed);
-    rows = [];
-    first = core.next;
-  };
-  const core = new NdjsonLineParser((p) => {
-    if ((p as Header).kind === 'header') stage.push(p);
-    else rows.push(p as Cells | RowError | KeyedRow);
-  }, opts);
+  const gather = new RowGatherer((p) => stage.push(p));
+  const core = new NdjsonLineParser(gather.emit, opts);
+  const release = (): void => gather.release(core.next);
   const stage: Transform = new Transform({
     readableObjectMode: true,
     readableHighWaterMark: CHUNKS_BUFFERED,

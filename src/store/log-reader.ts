@@ -1,4 +1,5 @@
 import type { Statement } from 'better-sqlite3';
+import { decision, riskLevel, type ModelCard } from '../model/card.js';
 import { openDatabase, type Db } from './db.js';
 import * as sql from './log-sql.js';
 
@@ -53,6 +54,8 @@ function view<T extends Float32Array | Float64Array | Int32Array>(b: Buffer, Cto
 
 interface Decoded {
   batch: BatchRow;
+  /** The thresholds logged with the batch, in the card's shape: a row is read with the rules of its time. */
+  rules: Pick<ModelCard, 'decision_threshold' | 'risk_levels'>;
   rowIndex: Int32Array;
   features: Float32Array;
   probabilities: Float32Array;
@@ -101,6 +104,7 @@ export class LogReader {
     }
     return {
       batch,
+      rules: { decision_threshold: batch.decision_threshold, risk_levels: { high: batch.risk_high, medium: batch.risk_medium } },
       rowIndex: view(batch.row_index, Int32Array),
       features: view(batch.features, Float32Array),
       probabilities: view(batch.probabilities, Float32Array),
@@ -122,8 +126,8 @@ export class LogReader {
       model_version: b.model_version,
       features: Array.from(d.features.subarray(r * f, (r + 1) * f)),
       probability: p,
-      prediction: p >= b.decision_threshold ? 1 : 0,
-      risk_level: p >= b.risk_high ? 'High' : p >= b.risk_medium ? 'Medium' : 'Low',
+      prediction: decision(d.rules, p),
+      risk_level: riskLevel(d.rules, p),
       target: Number.isNaN(t) ? null : t,
       ext_id: d.extIds?.[r] ?? null,
     };

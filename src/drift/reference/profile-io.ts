@@ -1,10 +1,11 @@
 // reference.json on disk: validated with zod on read (a hand-edited or truncated file fails
 // with every problem listed), written atomically (temp file + rename) so a reader never sees
 // half a profile.
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { DriftlineError } from '../../errors.js';
+import { checkWith, readJsonFile, type Checked } from '../../json-file.js';
 import type { ReferenceProfile } from '../types.js';
 
 const finite = z.number().finite();
@@ -65,31 +66,15 @@ export const referenceProfileSchema = z.object({
   target: columnSchema.nullable(),
 });
 
+// A broken profile can hold thousands of problems: the message lists the first 20.
+const PROFILE: Checked = { code: 'DL_ERR_REFERENCE', what: 'reference profile', listed: 20 };
+
 export function parseProfile(raw: unknown, source = 'reference profile'): ReferenceProfile {
-  const r = referenceProfileSchema.safeParse(raw);
-  if (!r.success) {
-    const problems = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new DriftlineError('DL_ERR_REFERENCE', `Invalid ${source}:\n  - ${problems.slice(0, 20).join('\n  - ')}`, {
-      details: { problems },
-    });
-  }
-  return r.data;
+  return checkWith(referenceProfileSchema, raw, PROFILE, source);
 }
 
 export function readProfile(file: string): ReferenceProfile {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new DriftlineError('DL_ERR_REFERENCE', `Cannot read reference profile ${file}: ${(err as Error).message}`, { cause: err });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new DriftlineError('DL_ERR_REFERENCE', `Reference profile ${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
-  }
-  return parseProfile(json, `reference profile ${file}`);
+  return readJsonFile(file, referenceProfileSchema, PROFILE);
 }
 
 export function writeProfile(file: string, profile: ReferenceProfile): void {

@@ -64,6 +64,25 @@ export function predictRoute(s: ServiceState): (res: HttpResponse, req: HttpRequ
 }
 
 /**
+ * What this service gives either way of scoring an upload (the buffered path, the stream
+ * pipeline): one place, so the two cannot drift apart.
+ */
+function scoring(s: ServiceState, requestId: string, t0: number, ignoredParts: () => number) {
+  return {
+    card: s.card,
+    predictor: s.scheduler,
+    requestId,
+    log: s.store,
+    window: s.monitor,
+    limits: { maxFieldBytes: s.config.MAX_FIELD_BYTES, maxColumns: s.config.MAX_COLUMNS, maxRows: s.config.MAX_ROWS_PER_REQUEST },
+    summaryExtra: (): Record<string, unknown> => ({ took_ms: Math.round((performance.now() - t0) * 10) / 10, ...(ignoredParts() > 0 ? { ignored_file_parts: ignoredParts() } : {}) }),
+    onBatch: (b: Batch) => s.onBatch(b, requestId),
+  };
+}
+
+const streamBatch = (s: ServiceState) => ({ maxRows: s.config.BATCH_MAX_ROWS, maxWaitMs: s.config.BATCH_MAX_WAIT_MS });
+
+/**
  * Bodies up to this size with a Content-Length take the buffered path: bench/sections/small.ts
  * measured the stream pipeline's fixed cost (ten object-mode streams per request) as most of a
  * five-row request's time.
@@ -88,17 +107,11 @@ async function handleSmall(s: ServiceState, ex: Exchange, length: number, conten
       ignored = part.ignored();
     }
     const headers: [string, string][] = [['content-type', OUTPUT_TYPES[output]], ['x-request-id', requestId], ['cache-control', 'no-store']];
-    const extra = (): Record<string, unknown> => ({ took_ms: Math.round((performance.now() - t0) * 10) / 10, ...(ignored > 0 ? { ignored_file_parts: ignored } : {}) });
-    const common = {
-      input, output, card: s.card, predictor: s.scheduler, requestId, log: s.store, window: s.monitor,
-      limits: { maxFieldBytes: s.config.MAX_FIELD_BYTES, maxColumns: s.config.MAX_COLUMNS, maxRows: s.config.MAX_ROWS_PER_REQUEST },
-      summaryExtra: extra,
-      onBatch: (b: Batch) => s.onBatch(b, requestId),
-    };
+    const common = { ...scoring(s, requestId, t0, () => ignored), input, output };
     if (!BUFFERED_INPUTS.has(input)) {
       // A JSON file part: its parser is a stream; the bytes are here, so stream them.
       const sink = new ResponseSink(ex, () => ({ status: 200, headers }));
-      await runPipeline({ ...common, source: Readable.from([body]), sink, batch: { maxRows: s.config.BATCH_MAX_ROWS, maxWaitMs: s.config.BATCH_MAX_WAIT_MS } });
+      await runPipeline({ ...common, source: Readable.from([body]), sink, batch: streamBatch(s) });
       return 200;
     }
     const r = await scoreBuffer({ ...common, body, batchRows: s.config.BATCH_MAX_ROWS });
@@ -142,22 +155,7 @@ async function handle(s: ServiceState, ex: Exchange, body: RequestBody, contentT
     }
     const sink = new ResponseSink(ex, () => ({ status: 200, headers: [['content-type', OUTPUT_TYPES[output]], ['x-request-id', requestId], ['cache-control', 'no-store']] }));
     const t0 = performance.now();
-    await runPipeline({
-      source,
-      input,
-      output,
-      sink,
-      card: s.card,
-      predictor: s.scheduler,
-      requestId,
-      batch: { maxRows: s.config.BATCH_MAX_ROWS, maxWaitMs: s.config.BATCH_MAX_WAIT_MS },
-      log: s.store,
-      window: s.monitor,
-      limits: { maxFieldBytes: s.config.MAX_FIELD_BYTES, maxColumns: s.config.MAX_COLUMNS, maxRows: s.config.MAX_ROWS_PER_REQUEST },
-      signal: ac.signal,
-      summaryExtra: () => ({ took_ms: Math.round((performance.now() - t0) * 10) / 10, ...(ignoredParts() > 0 ? { ignored_file_parts: ignoredParts() } : {}) }),
-      onBatch: (b: Batch) => s.onBatch(b, requestId),
-    });
+    await runPipeline({ ...scoring(s, requestId, t0, ignoredParts), source, input, output, sink, batch: streamBatch(s), signal: ac.signal });
     return 200;
   } catch (err) {
     return fail(s, ex, toDriftlineError(err), output, requestId, done);

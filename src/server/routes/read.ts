@@ -1,6 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { DriftlineError } from '../../errors.js';
+import { originalResult } from '../../model/index.js';
+import { originalDrift } from '../../monitor/index.js';
 import type { LoggedRow } from '../../store/index.js';
 import { exchange, send, sendError, sendJson, type Exchange } from '../http.js';
 import { streamRead } from '../stream-read.js';
@@ -32,10 +34,7 @@ function get(s: ServiceState, route: string, fn: (ex: Exchange, req: HttpRequest
 /** The last predictions, as the original dashboard showed them. */
 function resultRow(s: ServiceState, r: LoggedRow): Record<string, unknown> {
   return {
-    row: r.row,
-    probability: Math.round(r.probability * 1e4) / 1e4,
-    prediction: s.card.labels[r.prediction === 1 ? 1 : 0],
-    risk_level: r.risk_level,
+    ...originalResult(s.card, r),
     request_id: r.request_id,
     ts: new Date(r.ts).toISOString(),
     features: Object.fromEntries(s.card.features.map((f, i) => [f.name, r.features[i]])),
@@ -67,7 +66,7 @@ export function registerReadRoutes(app: { get(p: string, h: Handler): unknown },
       data: {
         n_rows: s.store.count(),
         results: s.store.recent(100).map((r) => resultRow(s, r)),
-        drift: Object.entries(snap.features).map(([column, f]) => ({ column, score: f.score })),
+        drift: originalDrift(snap),
       },
       snapshot: snap,
     });
