@@ -5,14 +5,14 @@ import type { ServiceState } from './state.js';
 /**
  * Admission for every route that reads a request body (/predict, /api/feedback): one count of
  * uploads in progress, one limit (MAX_CONCURRENT_UPLOADS), one refusal. Beyond the limit the
- * request is answered 429 with Retry-After before a byte of its body is read (so with `close`);
+ * request is answered 429 with Retry-After before a byte of its body is read (answerBeforeBody);
  * otherwise `start` runs at once (it must attach the body reader in the handler's own tick) and
  * its job holds a slot until it settles. Shutdown drains the same set.
  */
 export function admitUpload(s: ServiceState, ex: Exchange, finish: (status: number) => number, start: () => Promise<number>): void {
   if (s.uploads.size >= s.config.MAX_CONCURRENT_UPLOADS) {
     const err = new DriftlineError('DL_ERR_TOO_MANY_REQUESTS', `${s.uploads.size} uploads are in progress (MAX_CONCURRENT_UPLOADS); retry shortly`);
-    finish(sendError(ex, err, { headers: [['retry-after', '1']], close: true }));
+    finish(sendError(ex, err, { headers: [['retry-after', '1']] }));
     return;
   }
   const job = start().then(finish);

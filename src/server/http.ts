@@ -177,28 +177,26 @@ function endWith(ex: Exchange, body: string | Buffer): void {
 
 /**
  * Sends a whole response (corked, as required outside the handler's first tick). An answer
- * given while the request body is still unread goes out through answerBeforeBody; `close`
- * sends it with `Connection: close` in any case.
+ * given while the request body is still unread goes out through answerBeforeBody.
  */
-export function send(ex: Exchange, status: number, body: string | Buffer, headers: readonly (readonly [string, string])[] = [], close = false): void {
+export function send(ex: Exchange, status: number, body: string | Buffer, headers: readonly (readonly [string, string])[] = []): void {
   if (ex.aborted || ex.started) return;
-  if (close || ex.body === 'unread' || ex.body === 'reading') return answerBeforeBody(ex, status, body, headers, close);
+  if (ex.body === 'unread' || ex.body === 'reading') return answerBeforeBody(ex, status, body, headers);
   ex.res.cork(() => {
     writeHead(ex, status, headers);
     endWith(ex, body);
   });
 }
 
-export function sendJson(ex: Exchange, status: number, body: unknown, headers: readonly (readonly [string, string])[] = [], close = false): void {
-  send(ex, status, JSON.stringify(body), [['content-type', 'application/json'], ...headers], close);
+export function sendJson(ex: Exchange, status: number, body: unknown, headers: readonly (readonly [string, string])[] = []): void {
+  send(ex, status, JSON.stringify(body), [['content-type', 'application/json'], ...headers]);
 }
 
 /**
- * Error body as the original service gave it: `{"detail": …}`, plus a stable code. An answer
- * given before the body was read to its end goes out through answerBeforeBody: the Exchange
- * knows where the body stands, so `close` (which once told it) is no longer needed.
+ * Error body as the original service gave it: `{"detail": …}`, plus a stable code. Where the
+ * request body stands (unread, being read) the Exchange knows, so an early answer needs no flag.
  */
-export function sendError(ex: Exchange, err: unknown, opts: { headers?: readonly (readonly [string, string])[]; close?: boolean } = {}): number {
+export function sendError(ex: Exchange, err: unknown, opts: { headers?: readonly (readonly [string, string])[] } = {}): number {
   const e = toDriftlineError(err);
   const status = e.status === 499 ? 400 : e.status;
   send(ex, status, JSON.stringify(e.toJSON()), [['content-type', 'application/json'], ...(opts.headers ?? [])]);
@@ -227,7 +225,7 @@ const LINGER_MAX_BYTES = 8 * 1024 * 1024;
  * - otherwise the answer goes out at once with `Connection: close`, and the connection is
  *   closed after lingering (see linger).
  */
-function answerBeforeBody(ex: Exchange, status: number, body: string | Buffer, headers: readonly (readonly [string, string])[], close: boolean): void {
+function answerBeforeBody(ex: Exchange, status: number, body: string | Buffer, headers: readonly (readonly [string, string])[]): void {
   let answered = false;
   const answerNow = (): void => {
     if (answered || ex.aborted) return;
@@ -238,7 +236,7 @@ function answerBeforeBody(ex: Exchange, status: number, body: string | Buffer, h
     });
     linger(ex, true);
   };
-  if (close || ex.body === 'done') {
+  if (ex.body === 'done') {
     answerNow();
     return;
   }
@@ -253,14 +251,19 @@ function answerBeforeBody(ex: Exchange, status: number, body: string | Buffer, h
   setImmediate(answerNow);
 }
 
+/** What every body reader notes of an arriving chunk: progress, bytes, whether it was the last. */
+function received(ex: Exchange, bytes: number, isLast: boolean): void {
+  ex.active = performance.now();
+  ex.received += bytes;
+  if (isLast) ex.body = 'done';
+}
+
 /** Reads and drops the rest of the body (resuming it if we had paused it). */
 function drain(ex: Exchange, then: (isLast: boolean) => void): void {
   ex.body = 'reading';
   // Replaces the body's handler; a body we had paused must flow again to be drained.
   ex.res.onData((ab, isLast) => {
-    ex.active = performance.now();
-    ex.received += ab.byteLength;
-    if (isLast) ex.body = 'done';
+    received(ex, ab.byteLength, isLast);
     then(isLast);
   });
   if (ex.uploadPaused) {
@@ -503,9 +506,7 @@ export class RequestBody extends Readable {
       this.destroy(new DriftlineError('DL_ERR_ABORTED', 'The client went away'));
     });
     ex.res.onData((ab, isLast) => {
-      ex.active = performance.now();
-      ex.received += ab.byteLength;
-      if (isLast) ex.body = 'done';
+      received(ex, ab.byteLength, isLast);
       if (this.destroyed) return;
       this.bytes += ab.byteLength;
       if (this.bytes > opts.maxBytes) {
@@ -552,25 +553,15 @@ export function readDeclaredBody(ex: Exchange, length: number, idleMs: number): 
       reject(new DriftlineError('DL_ERR_ABORTED', 'The client went away'));
     });
     ex.res.onData((ab, isLast) => {
-      ex.active = performance.now();
-      ex.received += ab.byteLength;
+      received(ex, ab.byteLength, isLast);
       const n = Math.min(ab.byteLength, length - at);
       if (n > 0) Buffer.from(ab, 0, n).copy(buf, at);
       at += n;
       if (!isLast) return;
-      ex.body = 'done';
       stop();
       resolve(at === length ? buf : buf.subarray(0, at));
     });
   });
-}
-
-/** Reads a small body whole (feedback, subscriptions), bounded by maxBytes. */
-export async function readSmallBody(ex: Exchange, maxBytes: number, idleMs: number): Promise<Buffer> {
-  const body = new RequestBody(ex, { maxBytes, idleMs });
-  const parts: Buffer[] = [];
-  for await (const c of body) parts.push(c as Buffer);
-  return Buffer.concat(parts);
 }
 
 /** Copies what a handler needs from the stack-allocated request before any await. */
