@@ -10,12 +10,6 @@ export interface ParseJsonOptions {
   /** Deepest nesting tolerated (values nested inside rows are skipped as row errors). */
   maxDepth?: number;
   maxColumns?: number;
-  /**
-   * Each row as its own object of key → value, instead of cells aligned to the first row's
-   * keys: for bodies whose rows may take different shapes (feedback names a row by
-   * request_id and row, or by id).
-   */
-  keyed?: boolean;
 }
 
 type Token = { name: string; value?: unknown };
@@ -44,13 +38,11 @@ export class JsonRowAssembler {
   private readonly maxField: number;
   private readonly maxDepth: number;
   private readonly maxColumns: number;
-  private readonly keyed: boolean;
 
   constructor(private readonly emit: (p: Header | Cells | RowError | KeyedRow) => void, opts: ParseJsonOptions = {}) {
     this.maxField = opts.maxFieldBytes ?? 64 * 1024 * 1024;
     this.maxDepth = opts.maxDepth ?? 64;
     this.maxColumns = opts.maxColumns ?? Number.POSITIVE_INFINITY;
-    this.keyed = opts.keyed === true;
   }
 
   consume(tok: Token): void {
@@ -151,7 +143,7 @@ export class JsonRowAssembler {
       this.emit({ kind: 'error', index, column: null, code: 'DL_ERR_ROW_MALFORMED', message: problem ?? 'not a row object' });
       return;
     }
-    this.emit(this.keyed ? Object.fromEntries(row) : rowCells(this.columns!, row));
+    this.emit(rowCells(this.columns!, row));
   }
 }
 

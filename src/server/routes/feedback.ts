@@ -6,8 +6,7 @@ import { z } from 'zod';
 import { DriftlineError, toDriftlineError } from '../../errors.js';
 import { createParse } from '../../pipeline/index.js';
 import { createRequireUtf8 } from '../../stages/encoding.js';
-import { createParseJson } from '../../stages/parse-json.js';
-import { isRowError, type Cells, type Header, type Parsed } from '../../stages/types.js';
+import { isKeyedRow, isRowError, type Header, type Parsed } from '../../stages/types.js';
 import { admitUpload } from '../admission.js';
 import { RequestBody, exchange, headersOf, sendError, sendJson } from '../http.js';
 import type { ServiceState } from '../state.js';
@@ -27,8 +26,7 @@ type Item = z.infer<typeof feedbackItem>;
 function parserFor(s: ServiceState, contentType: string): Transform {
   const mime = contentType.split(';')[0]!.trim().toLowerCase();
   const limits = { maxFieldBytes: s.config.MAX_FIELD_BYTES, maxColumns: s.config.MAX_COLUMNS, maxRows: MAX_ITEMS };
-  // Rows keyed by name: one body may name some rows by (request_id, row) and others by id.
-  if (mime === 'application/json') return createParseJson({ ...limits, keyed: true });
+  if (mime === 'application/json') return createParse('json', limits);
   if (mime === 'text/csv') return createParse('csv', limits);
   throw new DriftlineError('DL_ERR_UNSUPPORTED_MEDIA_TYPE', 'Send feedback as application/json or text/csv');
 }
@@ -36,7 +34,7 @@ function parserFor(s: ServiceState, contentType: string): Transform {
 /** Collects parsed rows as feedback items, refusing the first bad one and any beyond MAX_ITEMS. */
 class FeedbackItems extends Writable {
   readonly items: Item[] = [];
-  private columns: string[] | null = null;
+  private columns: readonly string[] = [];
 
   constructor() {
     super({ objectMode: true });
@@ -53,16 +51,16 @@ class FeedbackItems extends Writable {
   }
 
   private header(h: Header): void {
-    // JSON rows come keyed by name (parserFor); a CSV row's cells are by position.
-    this.columns = h.format === 'csv' ? h.columns : null;
+    this.columns = h.columns;
   }
 
   private add(r: Parameters<typeof isRowError>[0], index: number): void {
     const bad = (why: string): DriftlineError => new DriftlineError('DL_ERR_BAD_INPUT', `Item ${index}: ${why}`);
     if (isRowError(r)) throw bad(r.message);
     if (this.items.length >= MAX_ITEMS) throw new DriftlineError('DL_ERR_TOO_MANY_ROWS', `At most ${MAX_ITEMS} feedback items per request`);
-    const cols = this.columns;
-    const obj = cols === null ? r : Object.fromEntries(cols.map((c, i) => [c, (r as Cells)[i]]));
+    // Cells follow the header's columns; a JSON row shaped unlike the first (one body may name
+    // some rows by request_id and row, others by id) comes with its own keys.
+    const obj = isKeyedRow(r) ? Object.fromEntries(r.keys.map((k, i) => [k, r.values[i]])) : Object.fromEntries(this.columns.map((c, i) => [c, r[i]]));
     const p = feedbackItem.safeParse(obj);
     if (!p.success) throw bad('expected {request_id, row, target} or {id, target} with target 0 or 1');
     this.items.push(p.data);
@@ -95,14 +93,13 @@ export function feedbackRoute(s: ServiceState): (res: HttpResponse, req: HttpReq
     const ex = exchange(res);
     const h = headersOf(req, ['content-type', 'authorization']);
     const finish = s.track('/api/feedback', 'POST', t0);
-    // An answer given before the body was read to its end goes out with `close` (sendError).
     const denied = s.authorize(h.authorization ?? '');
-    if (denied !== undefined) return void finish(sendError(ex, denied, { headers: [['www-authenticate', 'Bearer']], close: true }));
+    if (denied !== undefined) return void finish(sendError(ex, denied, { headers: [['www-authenticate', 'Bearer']] }));
     let parser: Transform;
     try {
       parser = parserFor(s, h['content-type'] ?? '');
     } catch (err) {
-      return void finish(sendError(ex, err, { close: true }));
+      return void finish(sendError(ex, err));
     }
     admitUpload(s, ex, finish, () => {
       const body = new RequestBody(ex, { maxBytes: Math.min(MAX_BODY, s.config.MAX_UPLOAD_BYTES), idleMs: s.config.REQUEST_IDLE_TIMEOUT_MS });
@@ -111,7 +108,7 @@ export function feedbackRoute(s: ServiceState): (res: HttpResponse, req: HttpReq
           sendJson(ex, 200, answer);
           return 200;
         },
-        (err: unknown) => (ex.aborted ? 499 : sendError(ex, err, { close: !body.readableEnded })),
+        (err: unknown) => (ex.aborted ? 499 : sendError(ex, err)),
       ).finally(() => {
         if (!body.destroyed) body.destroy();
       });
