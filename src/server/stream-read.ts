@@ -72,6 +72,8 @@ export async function streamRead(ex: Exchange, r: StreamedRead): Promise<number>
   try {
     for (const piece of r.body) {
       if (ex.aborted) return 499;
+      // A HEAD response ends with its head, at the first write: the rest is not worth reading.
+      if (ex.ended) break;
       text += piece;
       if (text.length >= WRITE_BYTES) {
         const more = sink.write(text);
