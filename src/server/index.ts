@@ -142,7 +142,9 @@ export async function startService(config: Config, log: Logger): Promise<Service
     send(exchange(res), 200, openapi, [['content-type', 'application/json']]);
     track('/openapi.json', 'GET', performance.now())(200);
   });
-  for (const route of ['/predict', '/api/feedback']) {
+  // Routes that take only POST: a GET (or any other method) is told so, not sent to the 404.
+  const postOnly: readonly string[] = ['/predict', '/api/feedback'];
+  for (const route of postOnly) {
     http.get(route, (res, req) => {
       sendError(exchange(res), new DriftlineError('DL_ERR_METHOD_NOT_ALLOWED', `${req.getMethod().toUpperCase()} is not allowed on ${route}; use POST`), { headers: [['allow', 'POST']] });
     });
@@ -151,7 +153,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
   http.get('/*', staticHandler(assets, (status) => metrics.requests.inc({ route: 'static', method: 'GET', status: String(status) })));
   http.any('/*', (res, req) => {
     const ex = exchange(res);
-    const known = ['/predict', '/api/feedback'].includes(req.getUrl());
+    const known = postOnly.includes(req.getUrl());
     sendError(ex, known ? new DriftlineError('DL_ERR_METHOD_NOT_ALLOWED', `${req.getMethod().toUpperCase()} is not allowed on ${req.getUrl()}`) : new DriftlineError('DL_ERR_NOT_FOUND', `No route ${req.getMethod().toUpperCase()} ${req.getUrl()}`));
   });
 
@@ -270,8 +272,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     }, Math.min(1000, config.DRIFT_HISTORY_MS)),
     // While no rows arrive no snapshot is fresh: re-read the current one so rules can resolve.
     setInterval(() => {
-      const snap = monitor.current();
-      if (!evaluatedSinceTick) evaluateRules(snap);
+      if (!evaluatedSinceTick) evaluateRules(monitor.current());
       evaluatedSinceTick = false;
     }, config.ALERT_EVAL_MS),
     setInterval(() => hub.publish('stats', stats.tick({ window_rows: monitor.window.size, ws_clients: hub.clients, uploads: s.uploads.size })), 1000),
