@@ -111,7 +111,7 @@ function driftedColumns(s: MonitorSnapshot): DriftedColumn[] {
     .map(([column, f]) => ({
       column,
       test: f.test,
-      test_display_name: f.test_display_name ?? f.test,
+      test_display_name: f.test_display_name,
       kind: hasStatTest(f.test) ? getStatTest(f.test).kind : 'distance',
       score: f.score,
       threshold: f.threshold,

@@ -58,8 +58,4 @@ export class DriftHistory {
       id = page.at(-1)!.id;
     }
   }
-
-  list(sinceMs: number, limit = 10_000): HistoryPoint[] {
-    return Array.from(this.pointsJson(sinceMs, limit), (s) => JSON.parse(s) as HistoryPoint);
-  }
 }
