@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
@@ -11,6 +10,7 @@ import { CARD_FILE, loadModel, readModelCard } from '../model/index.js';
 import { DriftMonitor, type MonitorSnapshot } from '../monitor/index.js';
 import { BatchScheduler } from '../pipeline/scheduler.js';
 import { DriftHistory, PredictionLog, StoreHealth, databaseFile, openDatabase } from '../store/index.js';
+import { checkKey } from './auth.js';
 import { exchange, routes, send, sendError, sendJson, type Handler } from './http.js';
 import { FEED_ROWS, FeedRows, LiveHub, PredictionFeed, type RecentRow } from './live.js';
 import { Metrics } from './metrics.js';
@@ -32,18 +32,6 @@ export interface Service {
   /** Every pattern registered on the router, in order. */
   routes: readonly RouteEntry[];
   shutdown(): Promise<void>;
-}
-
-function checkKey(expected: string | undefined): (authorization: string) => DriftlineError | undefined {
-  if (expected === undefined) return () => undefined;
-  const want = Buffer.from(expected);
-  return (authorization) => {
-    const m = /^Bearer\s+(.+)$/i.exec(authorization.trim());
-    const got = Buffer.from(m?.[1] ?? '');
-    // Constant-time compare; a length mismatch is compared against itself so timing stays flat.
-    const ok = got.length === want.length ? timingSafeEqual(got, want) : (timingSafeEqual(want, want), false);
-    return ok ? undefined : new DriftlineError('DL_ERR_UNAUTHORIZED', 'Send Authorization: Bearer <API_KEY>');
-  };
 }
 
 /**
