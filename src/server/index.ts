@@ -15,6 +15,7 @@ import { exchange, routes, send, sendError, sendJson, type Handler } from './htt
 import { FEED_ROWS, FeedRows, LiveHub, PredictionFeed, type RecentRow } from './live.js';
 import { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
+import { alertsRoute } from './routes/alerts.js';
 import { feedbackRoute } from './routes/feedback.js';
 import { predictRoute } from './routes/predict.js';
 import { registerReadRoutes } from './routes/read.js';
@@ -115,13 +116,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
   // request with no route would have its connection closed by uWS, unanswered).
   registerReadRoutes(gated, s);
   // engine and outbox are made once the store is open; the gate keeps this from running before.
-  gated.get('/api/alerts', (res, req) => {
-    const ex = exchange(res);
-    const n = Number(req.getQuery('limit') || 100);
-    const limit = Number.isInteger(n) && n > 0 ? Math.min(n, 10_000) : 100;
-    sendJson(ex, 200, { firing: engine.firing(), alerts: outbox.recent(limit), undelivered: outbox.undelivered() });
-    track('/api/alerts', 'GET', performance.now())(200);
-  });
+  gated.get('/api/alerts', alertsRoute(() => ({ engine, outbox }), track));
   gated.post('/predict', predictRoute(s));
   gated.post('/api/feedback', feedbackRoute(s));
   gated.get('/report.html', reportRoute(s));
