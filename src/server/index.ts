@@ -16,6 +16,7 @@ import { FEED_ROWS, FeedRows, LiveHub, PredictionFeed, type RecentRow } from './
 import { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { alertsRoute } from './routes/alerts.js';
+import { registerFallbackRoutes } from './routes/fallback.js';
 import { feedbackRoute } from './routes/feedback.js';
 import { predictRoute } from './routes/predict.js';
 import { registerReadRoutes } from './routes/read.js';
@@ -125,18 +126,8 @@ export async function startService(config: Config, log: Logger): Promise<Service
     send(exchange(res), 200, openapi, [['content-type', 'application/json']]);
     track('/openapi.json', 'GET', performance.now())(200);
   });
-  for (const route of ['/predict', '/api/feedback']) {
-    http.get(route, (res, req) => {
-      sendError(exchange(res), new DriftlineError('DL_ERR_METHOD_NOT_ALLOWED', `${req.getMethod().toUpperCase()} is not allowed on ${route}; use POST`), { headers: [['allow', 'POST']] });
-    });
-  }
   const assets = loadAssets();
-  http.get('/*', staticHandler(assets, (status) => metrics.requests.inc({ route: 'static', method: 'GET', status: String(status) })));
-  http.any('/*', (res, req) => {
-    const ex = exchange(res);
-    const known = ['/predict', '/api/feedback'].includes(req.getUrl());
-    sendError(ex, known ? new DriftlineError('DL_ERR_METHOD_NOT_ALLOWED', `${req.getMethod().toUpperCase()} is not allowed on ${req.getUrl()}`) : new DriftlineError('DL_ERR_NOT_FOUND', `No route ${req.getMethod().toUpperCase()} ${req.getUrl()}`));
-  });
+  registerFallbackRoutes(http, staticHandler(assets, (status) => metrics.requests.inc({ route: 'static', method: 'GET', status: String(status) })));
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
     app.listen(config.HOST, config.PORT, (sock) => (sock === false ? reject(new DriftlineError('DL_ERR_CONFIG', `Cannot listen on ${config.HOST}:${config.PORT}`)) : resolve(sock)));
