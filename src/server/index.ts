@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
@@ -11,10 +10,13 @@ import { CARD_FILE, loadModel, readModelCard } from '../model/index.js';
 import { DriftMonitor, type MonitorSnapshot } from '../monitor/index.js';
 import { BatchScheduler } from '../pipeline/scheduler.js';
 import { DriftHistory, PredictionLog, StoreHealth, databaseFile, openDatabase } from '../store/index.js';
+import { checkKey } from './auth.js';
 import { exchange, routes, send, sendError, sendJson, type Handler } from './http.js';
 import { FEED_ROWS, FeedRows, LiveHub, PredictionFeed, type RecentRow } from './live.js';
 import { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
+import { alertsRoute } from './routes/alerts.js';
+import { registerFallbackRoutes } from './routes/fallback.js';
 import { feedbackRoute } from './routes/feedback.js';
 import { predictRoute } from './routes/predict.js';
 import { registerReadRoutes } from './routes/read.js';
@@ -32,18 +34,6 @@ export interface Service {
   /** Every pattern registered on the router, in order. */
   routes: readonly RouteEntry[];
   shutdown(): Promise<void>;
-}
-
-function checkKey(expected: string | undefined): (authorization: string) => DriftlineError | undefined {
-  if (expected === undefined) return () => undefined;
-  const want = Buffer.from(expected);
-  return (authorization) => {
-    const m = /^Bearer\s+(.+)$/i.exec(authorization.trim());
-    const got = Buffer.from(m?.[1] ?? '');
-    // Constant-time compare; a length mismatch is compared against itself so timing stays flat.
-    const ok = got.length === want.length ? timingSafeEqual(got, want) : (timingSafeEqual(want, want), false);
-    return ok ? undefined : new DriftlineError('DL_ERR_UNAUTHORIZED', 'Send Authorization: Bearer <API_KEY>');
-  };
 }
 
 /**
@@ -127,13 +117,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
   // request with no route would have its connection closed by uWS, unanswered).
   registerReadRoutes(gated, s);
   // engine and outbox are made once the store is open; the gate keeps this from running before.
-  gated.get('/api/alerts', (res, req) => {
-    const ex = exchange(res);
-    const n = Number(req.getQuery('limit') || 100);
-    const limit = Number.isInteger(n) && n > 0 ? Math.min(n, 10_000) : 100;
-    sendJson(ex, 200, { firing: engine.firing(), alerts: outbox.recent(limit), undelivered: outbox.undelivered() });
-    track('/api/alerts', 'GET', performance.now())(200);
-  });
+  gated.get('/api/alerts', alertsRoute(() => ({ engine, outbox }), track));
   gated.post('/predict', predictRoute(s));
   gated.post('/api/feedback', feedbackRoute(s));
   gated.get('/report.html', reportRoute(s));
@@ -142,20 +126,8 @@ export async function startService(config: Config, log: Logger): Promise<Service
     send(exchange(res), 200, openapi, [['content-type', 'application/json']]);
     track('/openapi.json', 'GET', performance.now())(200);
   });
-  // Routes that take only POST: a GET (or any other method) is told so, not sent to the 404.
-  const postOnly: readonly string[] = ['/predict', '/api/feedback'];
-  for (const route of postOnly) {
-    http.get(route, (res, req) => {
-      sendError(exchange(res), new DriftlineError('DL_ERR_METHOD_NOT_ALLOWED', `${req.getMethod().toUpperCase()} is not allowed on ${route}; use POST`), { headers: [['allow', 'POST']] });
-    });
-  }
   const assets = loadAssets();
-  http.get('/*', staticHandler(assets, (status) => metrics.requests.inc({ route: 'static', method: 'GET', status: String(status) })));
-  http.any('/*', (res, req) => {
-    const ex = exchange(res);
-    const known = postOnly.includes(req.getUrl());
-    sendError(ex, known ? new DriftlineError('DL_ERR_METHOD_NOT_ALLOWED', `${req.getMethod().toUpperCase()} is not allowed on ${req.getUrl()}`) : new DriftlineError('DL_ERR_NOT_FOUND', `No route ${req.getMethod().toUpperCase()} ${req.getUrl()}`));
-  });
+  registerFallbackRoutes(http, staticHandler(assets, (status) => metrics.requests.inc({ route: 'static', method: 'GET', status: String(status) })));
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
     app.listen(config.HOST, config.PORT, (sock) => (sock === false ? reject(new DriftlineError('DL_ERR_CONFIG', `Cannot listen on ${config.HOST}:${config.PORT}`)) : resolve(sock)));
