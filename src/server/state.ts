@@ -4,12 +4,14 @@ import type { Logger } from '../log.js';
 import type { ModelCard } from '../model/card.js';
 import type { LoadedModel } from '../model/load.js';
 import type { DriftMonitor } from '../monitor/index.js';
-import type { BatchScheduler } from '../pipeline/scheduler.js';
+import type { BatchScheduler } from '../pipeline/index.js';
 import type { ReferenceProfile } from '../drift/index.js';
 import type { Batch } from '../stages/types.js';
 import type { DriftHistory, PredictionLog } from '../store/index.js';
+import type { Alerting } from './alerting.js';
 import type { LiveHub } from './live.js';
 import type { Metrics } from './metrics.js';
+import type { Track } from './stats.js';
 
 /** Everything a route handler may use; built once by startService. */
 export interface ServiceState {
@@ -24,12 +26,14 @@ export interface ServiceState {
   scheduler: BatchScheduler;
   metrics: Metrics;
   hub: LiveHub;
+  /** The alert rules, the outbox and its delivery. */
+  alerting: Alerting;
   /** True once the model and store are loaded, false again while shutting down. */
   ready(): boolean;
   /** undefined when the request may write; the error to send otherwise. */
   authorize(authorization: string): DriftlineError | undefined;
   /** Starts timing a request; call the result with the status sent. */
-  track(route: string, method: string, t0: number): (status: number) => number;
+  track: Track;
   /** Uploads in progress, /predict and /api/feedback (admission.ts: the concurrency limit; graceful shutdown). */
   uploads: Set<Promise<unknown>>;
   /** Every batch that has passed all stages (metrics and the live predictions feed). */

@@ -1,3 +1,6 @@
+import { performance } from 'node:perf_hooks';
+import type { Metrics } from './metrics.js';
+
 /**
  * Once-a-second service stats for the `stats` topic: rows/s and requests/s over the last
  * second, and latency quantiles over the last requests (a ring, so cost is flat under load).
@@ -45,4 +48,18 @@ export class StatsTracker {
     const q = (p: number): number => Math.round(sorted[Math.min(k - 1, Math.floor(p * k))]! * 100) / 100;
     return { p50: q(0.5), p95: q(0.95), p99: q(0.99) };
   }
+}
+
+/** Starts timing a request; the result, called with the status sent, records it. */
+export type Track = (route: string, method: string, t0: number) => (status: number) => number;
+
+/** Request metrics for every route; /predict's latency also feeds the live stats. */
+export function requestTracker(metrics: Metrics, stats: StatsTracker): Track {
+  return (route, method, t0) => (status) => {
+    const seconds = (performance.now() - t0) / 1000;
+    metrics.requests.inc({ route, method, status: String(status) });
+    metrics.requestSeconds.observe({ route }, seconds);
+    if (route === '/predict') stats.request(seconds * 1000);
+    return status;
+  };
 }

@@ -6,6 +6,7 @@ import { originalDrift } from '../../monitor/index.js';
 import type { LoggedRow } from '../../store/index.js';
 import { exchange, send, sendError, sendJson, type Exchange } from '../http.js';
 import { streamRead } from '../stream-read.js';
+import type { StateRoute } from '../start/gate.js';
 import type { ServiceState } from '../state.js';
 import { csvCell } from '../../csv-cell.js';
 
@@ -58,8 +59,9 @@ function sinceParam(req: HttpRequest): number {
   return n;
 }
 
-export function registerReadRoutes(app: { get(p: string, h: Handler): unknown }, s: ServiceState): void {
-  app.get('/dashboard/data', get(s, '/dashboard/data', (ex) => {
+/** The GET routes that read the state: the window, the history, the log, the card, the metrics. */
+export function registerReadRoutes(app: { get(p: string, make: StateRoute): unknown }): void {
+  app.get('/dashboard/data', (s) => get(s, '/dashboard/data', (ex) => {
     const snap = s.monitor.current();
     sendJson(ex, 200, {
       status: 'ok',
@@ -73,12 +75,12 @@ export function registerReadRoutes(app: { get(p: string, h: Handler): unknown },
     return 200;
   }));
 
-  app.get('/api/drift', get(s, '/api/drift', (ex) => {
+  app.get('/api/drift', (s) => get(s, '/api/drift', (ex) => {
     sendJson(ex, 200, s.monitor.current());
     return 200;
   }));
 
-  app.get('/api/drift/history', get(s, '/api/drift/history', (ex, req) => {
+  app.get('/api/drift/history', (s) => get(s, '/api/drift/history', (ex, req) => {
     const since = sinceParam(req);
     const limit = intParam(req, 'limit', 1000, 100_000);
     function* body(): Generator<string> {
@@ -94,7 +96,7 @@ export function registerReadRoutes(app: { get(p: string, h: Handler): unknown },
     return streamRead(ex, { format: 'json', headers: [['content-type', 'application/json'], ['cache-control', 'no-store']], body: body(), route: '/api/drift/history', log: s.log });
   }));
 
-  app.get('/api/drift/trend', get(s, '/api/drift/trend', (ex, req) => {
+  app.get('/api/drift/trend', (s) => get(s, '/api/drift/trend', (ex, req) => {
     const column = req.getQuery('column') ?? '';
     const names = [...s.profile.features.map((f) => f.name), 'prediction'];
     if (!names.includes(column)) throw new DriftlineError('DL_ERR_BAD_INPUT', `Query parameter column must be one of ${names.join(', ')}`);
@@ -102,17 +104,17 @@ export function registerReadRoutes(app: { get(p: string, h: Handler): unknown },
     return 200;
   }));
 
-  app.get('/api/model', get(s, '/api/model', (ex) => {
+  app.get('/api/model', (s) => get(s, '/api/model', (ex) => {
     sendJson(ex, 200, s.card);
     return 200;
   }));
 
-  app.get('/api/reference', get(s, '/api/reference', (ex) => {
+  app.get('/api/reference', (s) => get(s, '/api/reference', (ex) => {
     sendJson(ex, 200, s.profile);
     return 200;
   }));
 
-  app.get('/api/predictions', get(s, '/api/predictions', async (ex, req) => {
+  app.get('/api/predictions', (s) => get(s, '/api/predictions', async (ex, req) => {
     const limit = intParam(req, 'limit', 100, s.config.LOG_RETENTION_ROWS);
     const format = req.getQuery('format') || 'ndjson';
     if (format !== 'ndjson' && format !== 'csv') throw new DriftlineError('DL_ERR_BAD_INPUT', 'Query parameter format must be ndjson or csv');
@@ -145,7 +147,7 @@ export function registerReadRoutes(app: { get(p: string, h: Handler): unknown },
     });
   }));
 
-  app.get('/metrics', get(s, '/metrics', async (ex) => {
+  app.get('/metrics', (s) => get(s, '/metrics', async (ex) => {
     const text = await s.metrics.registry.metrics();
     send(ex, 200, text, [['content-type', s.metrics.registry.contentType]]);
     return 200;

@@ -1,0 +1,129 @@
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Config } from '../../config.js';
+import type { Logger } from '../../log.js';
+import { loadModel, type LoadedModel } from '../../model/index.js';
+import { DriftMonitor } from '../../monitor/index.js';
+import { BatchScheduler } from '../../pipeline/index.js';
+import { DriftHistory, PredictionLog, databaseFile, openDatabase, type Db, type StoreHealth } from '../../store/index.js';
+import { Alerting } from '../alerting.js';
+import { checkKey } from '../auth.js';
+import { PredictionFeed, type FeedRows, type LiveHub } from '../live.js';
+import type { Metrics } from '../metrics.js';
+import type { ServiceState } from '../state.js';
+import type { StatsTracker, Track } from '../stats.js';
+import type { CheckedSettings } from './settings.js';
+
+/** What the routes need from outside the state: made before the socket listens. */
+export interface FrontParts {
+  metrics: Metrics;
+  stats: StatsTracker;
+  health: StoreHealth;
+  hub: LiveHub;
+  feedRows: FeedRows;
+  track: Track;
+  ready: () => boolean;
+}
+
+export interface OpenedState {
+  state: ServiceState;
+  /** Publishes the rows still waiting for the live feed and stops it. */
+  flushFeed(): void;
+  /** Stops alert delivery, persists the last drift snapshot, closes the store and the model. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens what the routes serve: the model (its worker threads), the prediction log, the drift
+ * window rebuilt from the log, the alert rules and outbox, and the batch scheduler. On a
+ * failure, whatever was opened is closed again before the error goes on.
+ */
+export async function openState(config: Config, log: Logger, checked: CheckedSettings, front: FrontParts): Promise<OpenedState> {
+  const model = await loadModel(config.MODEL_DIR, { threads: config.INFERENCE_THREADS });
+  const { store, historyDb } = await openStores(config, checked, front.health).catch(async (err: unknown) => {
+    await model.engine.close();
+    throw err;
+  });
+  const history = new DriftHistory(historyDb, config.DRIFT_HISTORY_RETENTION, front.health);
+  const monitor = openMonitor(config, log, checked, store, history);
+  const alerting = new Alerting({ config, log, card: checked.card, rules: checked.rules, db: historyDb }, { log, hub: front.hub, metrics: front.metrics });
+  monitor.on('snapshot', (snap) => {
+    front.metrics.observeSnapshot(snap);
+    alerting.evaluate(snap);
+  });
+  const scheduler = openScheduler(config, model, front.metrics);
+  const feed = new PredictionFeed(front.hub, front.feedRows.fromBatch);
+  const state: ServiceState = {
+    config, log, card: checked.card, model, profile: checked.profile, store, history, monitor, scheduler, alerting,
+    metrics: front.metrics,
+    hub: front.hub,
+    ready: front.ready,
+    authorize: checkKey(config.API_KEY),
+    track: front.track,
+    uploads: new Set<Promise<unknown>>(),
+    onBatch: (b, requestId) => {
+      front.metrics.rowsPredicted.inc(b.rows);
+      if (b.count > b.rows) front.metrics.rowsRejected.inc(b.count - b.rows);
+      front.stats.rows(b.rows);
+      feed.add(b, requestId);
+    },
+  };
+  return {
+    state,
+    flushFeed() {
+      feed.flush();
+      feed.stop();
+    },
+    async close() {
+      await alerting.stop();
+      try {
+        monitor.maybePersist(Date.now(), true);
+      } catch (err) {
+        log.error({ err }, 'could not persist the final drift snapshot');
+      }
+      await store.close();
+      historyDb.close();
+      await model.engine.close();
+    },
+  };
+}
+
+async function openStores(config: Config, checked: CheckedSettings, health: StoreHealth): Promise<{ store: PredictionLog; historyDb: Db }> {
+  const file = databaseFile(config.DATA_DIR);
+  const { card } = checked;
+  const store = await PredictionLog.open({ file, retentionRows: config.LOG_RETENTION_ROWS, decisionThreshold: card.decision_threshold, risk: card.risk_levels, health });
+  try {
+    return { store, historyDb: openDatabase(file) };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+function openMonitor(config: Config, log: Logger, checked: CheckedSettings, store: PredictionLog, history: DriftHistory): DriftMonitor {
+  const monitor = new DriftMonitor({
+    profile: checked.profile,
+    capacity: config.WINDOW_ROWS,
+    overrides: checked.overrides,
+    driftShareThreshold: config.DRIFT_SHARE_THRESHOLD,
+    history,
+    historyMs: config.DRIFT_HISTORY_MS,
+    reportFile: path.join(config.REPORTS_DIR, 'drift_report.json'),
+    recent: (n) => store.recent(n),
+    card: checked.card,
+  });
+  const t0 = performance.now();
+  monitor.rebuild(store.tail(config.WINDOW_ROWS));
+  log.info({ rows: monitor.window.size, ms: Math.round(performance.now() - t0) }, 'drift window rebuilt from the prediction log');
+  return monitor;
+}
+
+function openScheduler(config: Config, model: LoadedModel, metrics: Metrics): BatchScheduler {
+  return new BatchScheduler(model.engine, { maxRows: config.DYNAMIC_BATCHING ? config.BATCH_MAX_ROWS : 0, maxWaitMs: 0, maxInflight: 1 }, (run) => {
+    metrics.modelRuns.inc();
+    metrics.batchRows.observe(run.rows);
+    metrics.batchSubmissions.observe(run.submissions);
+    metrics.queueSeconds.observe(run.queueMs / 1000);
+    metrics.computeSeconds.observe(run.computeMs / 1000);
+  });
+}

@@ -1,0 +1,35 @@
+import type { Logger } from '../../log.js';
+import type { StoreHealth } from '../../store/index.js';
+import type { ServiceState } from '../state.js';
+import type { StatsTracker } from '../stats.js';
+
+/**
+ * The service's clocks. Live topics: drift when the window changed (at most every
+ * DRIFT_PUSH_MS), stats every second; clients get the start-up state in their hello, so only
+ * changes are pushed. Also the drift history's persistence and the idle alert evaluation.
+ * Returns the function that stops them.
+ */
+export function startTimers(s: ServiceState, parts: { log: Logger; health: StoreHealth; stats: StatsTracker }): () => void {
+  const { config, monitor, hub } = s;
+  let pushedVersion = monitor.version;
+  const timers = [
+    setInterval(() => {
+      if (monitor.version === pushedVersion) return;
+      pushedVersion = monitor.version;
+      hub.publish('drift', monitor.current());
+    }, config.DRIFT_PUSH_MS),
+    setInterval(() => {
+      try {
+        monitor.maybePersist();
+      } catch (err) {
+        parts.log.error({ err: parts.health.check(err) }, 'could not persist the drift snapshot');
+      }
+    }, Math.min(1000, config.DRIFT_HISTORY_MS)),
+    setInterval(() => s.alerting.evaluateIfIdle(() => monitor.current()), config.ALERT_EVAL_MS),
+    setInterval(() => hub.publish('stats', parts.stats.tick({ window_rows: monitor.window.size, ws_clients: hub.clients, uploads: s.uploads.size })), 1000),
+  ];
+  for (const t of timers) t.unref();
+  return () => {
+    for (const t of timers) clearInterval(t);
+  };
+}
