@@ -7,9 +7,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config.js';
 import { DriftlineError } from '../errors.js';
 import { loadModel, type InferenceEngine } from '../model/index.js';
-import { BatchScheduler, runPipeline } from '../pipeline/index.js';
-import type { OutputFormat } from '../stages/format.js';
-import type { Batch, InputFormat } from '../stages/types.js';
+import { BatchScheduler, runPipeline, type Batch, type InputFormat, type OutputFormat } from '../pipeline/index.js';
 import { PredictionLog } from '../store/index.js';
 import { databaseFile } from '../store/paths.js';
 

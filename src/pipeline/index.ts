@@ -44,6 +44,16 @@ export type { Limits } from './limits.js';
 export { scoreBuffer, BUFFERED_INPUTS } from './buffer.js';
 export type { BufferOptions } from './buffer.js';
 export type { SchedulerOptions, RunInfo } from './scheduler.js';
+// What the server and the CLI need of the stages, so that they never import a stage file: the
+// formats a request names, the batch a live feed reads, the parsed records the feedback route
+// reads with the same parsers, the trailer a failed stream ends with, and the row schema the
+// OpenAPI document shows.
+export type { Batch, Header, InputFormat, Parsed } from '../stages/types.js';
+export { isKeyedRow, isRowError } from '../stages/types.js';
+export type { OutputFormat } from '../stages/format.js';
+export { failureTrailer } from '../stages/format.js';
+export { createRequireUtf8 } from '../stages/encoding.js';
+export { rowSchema } from '../stages/validate.js';
 
 export interface PipelineOptions {
   source: Readable;

@@ -207,7 +207,7 @@ export function sendError(ex: Exchange, err: unknown, opts: { headers?: readonly
 // long, or for this long or this many bytes at most (nginx's lingering_timeout /
 // lingering_time, scaled down; the bytes bound what a fast client can make us read for nothing).
 // Quiet counts from the client's last byte, before the answer or after: one still sending must
-// pause longer than a trickle's gaps (a byte every 200 ms in test/hardening-corpus.test.ts).
+// pause longer than a trickle's gaps (a byte every 200 ms in test/slow-client-receive.test.ts).
 const LINGER_QUIET_MS = 500;
 const LINGER_CHECK_MS = 50;
 const LINGER_MAX_MS = 2000;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { decision, decisionLabel, riskLevel, roundProbability, type ModelCard } from '../model/index.js';
-import type { Batch } from '../stages/types.js';
+import type { Batch } from '../pipeline/index.js';
 import type { LoggedRow } from '../store/index.js';
 
 export const TOPICS = ['drift', 'predictions', 'alerts', 'stats'] as const;

@@ -2,7 +2,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { DriftlineError } from '../errors.js';
-import type { InputFormat } from '../stages/types.js';
+import type { InputFormat } from '../pipeline/index.js';
 import { fileFormat } from './negotiate.js';
 
 export interface FilePart {

@@ -1,6 +1,5 @@
 import { DriftlineError } from '../errors.js';
-import type { OutputFormat } from '../stages/format.js';
-import type { InputFormat } from '../stages/types.js';
+import type { InputFormat, OutputFormat } from '../pipeline/index.js';
 
 export const OUTPUT_TYPES: Record<OutputFormat, string> = {
   json: 'application/json',

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ERROR_CODES, ROW_ERROR_CODES } from '../errors.js';
 import type { ModelCard } from '../model/card.js';
-import { rowSchema } from '../stages/validate.js';
+import { rowSchema } from '../pipeline/index.js';
 import { TOPICS } from './live.js';
 
 // Response shapes as zod schemas: the OpenAPI document is generated from them (and from the

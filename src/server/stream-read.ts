@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { toDriftlineError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { failureTrailer, type OutputFormat } from '../stages/format.js';
+import { failureTrailer, type OutputFormat } from '../pipeline/index.js';
 import { ResponseSink, type Exchange } from './http.js';
 
 // Work one streamed read does in one turn of the event loop. A fast client takes every write

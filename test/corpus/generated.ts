@@ -1,6 +1,6 @@
 // Hostile inputs too large to keep as files: each body is generated as it is sent, so a
 // "100 MB string" or a "never-ending body" costs the test no memory. Run, with the small cases
-// of cases.json, by test/hardening-corpus.test.ts.
+// of cases.json, by test/hostile-upload-corpus.test.ts.
 import { FEATURE_HEADER, VALID_OBJECT, VALID_ROW, type Expect } from '../helpers/hostile.js';
 
 export interface GeneratedCase {
@@ -19,7 +19,7 @@ export interface GeneratedCase {
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-/** The limits the corpus servers run with (see hardening-corpus.test.ts). */
+/** The limits the corpus servers run with (every hostile-input test file starts one: helpers/corpus-server.ts). */
 export const CORPUS_ENV = {
   MAX_UPLOAD_BYTES: String(4 * MiB),
   MAX_ROWS_PER_REQUEST: '5000',

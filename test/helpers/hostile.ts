@@ -1,6 +1,7 @@
 // Clients for hostile-input tests: an HTTP client that streams a body from a generator and
 // counts what it got out before the server answered, a raw-socket exchange for requests no
-// well-behaved client sends, and the checks every corpus case shares.
+// well-behaved client sends (with its head and answer readers), and the checks every corpus
+// case shares.
 import http, { type IncomingHttpHeaders } from 'node:http';
 import net from 'node:net';
 import type { Test } from 'tap';
@@ -155,6 +156,22 @@ export function unchunk(body: string): string {
     at = eol + 2 + size + 2;
   }
 }
+
+/** A raw `POST /predict` head declaring `cl` as its Content-Length, whatever body follows. */
+export const rawPostHead = (cl: number | string, extra = ''): string =>
+  `POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\nContent-Length: ${cl}\r\n${extra}\r\n`;
+/** The status of a raw HTTP/1.1 answer; 0 when there is none. */
+export const statusOf = (text: string): number => Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+/** The body of a raw HTTP/1.1 answer, unchunked when it came chunked. */
+export const bodyOf = (text: string): string => {
+  const at = text.indexOf('\r\n\r\n');
+  const head = text.slice(0, at);
+  const rest = text.slice(at + 4);
+  return /transfer-encoding: chunked/i.test(head) ? unchunk(rest) : rest;
+};
+/** A CSV upload of the feature header and one or two valid rows. */
+export const CSV_ONE_ROW = `${FEATURE_HEADER}\n${VALID_ROW}\n`;
+export const CSV_TWO_ROWS = `${FEATURE_HEADER}\n${VALID_ROW}\n${VALID_ROW}\n`;
 
 /** RFC 4180 records (quotes, doubled quotes, line breaks inside quotes). */
 export function parseCsvText(text: string): string[][] {

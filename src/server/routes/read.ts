@@ -59,97 +59,126 @@ function sinceParam(req: HttpRequest): number {
   return n;
 }
 
+type Read = (s: ServiceState, ex: Exchange, req: HttpRequest) => number | Promise<number>;
+
+/** The original dashboard's JSON: row count, the last 100 results, drift per column, and the snapshot. */
+const dashboardData: Read = (s, ex) => {
+  const snap = s.monitor.current();
+  sendJson(ex, 200, {
+    status: 'ok',
+    data: {
+      n_rows: s.store.count(),
+      results: s.store.recent(100).map((r) => resultRow(s, r)),
+      drift: originalDrift(snap),
+    },
+    snapshot: snap,
+  });
+  return 200;
+};
+
+const driftSnapshot: Read = (s, ex) => {
+  sendJson(ex, 200, s.monitor.current());
+  return 200;
+};
+
+const driftHistory: Read = (s, ex, req) => {
+  const since = sinceParam(req);
+  const limit = intParam(req, 'limit', 1000, 100_000);
+  function* body(): Generator<string> {
+    yield `{"since":${since},"points":[`;
+    let first = true;
+    for (const point of s.history.pointsJson(since, limit)) {
+      yield first ? point : `,${point}`;
+      first = false;
+    }
+    yield ']}';
+  }
+  // Streamed like an export: up to 100,000 points is tens of MB of JSON.
+  return streamRead(ex, { format: 'json', headers: [['content-type', 'application/json'], ['cache-control', 'no-store']], body: body(), route: '/api/drift/history', log: s.log });
+};
+
+const driftTrend: Read = (s, ex, req) => {
+  const column = req.getQuery('column') ?? '';
+  const names = [...s.profile.features.map((f) => f.name), 'prediction'];
+  if (!names.includes(column)) throw new DriftlineError('DL_ERR_BAD_INPUT', `Query parameter column must be one of ${names.join(', ')}`);
+  sendJson(ex, 200, s.monitor.window.quantileTrend(column));
+  return 200;
+};
+
+const modelCard: Read = (s, ex) => {
+  sendJson(ex, 200, s.card);
+  return 200;
+};
+
+const referenceProfile: Read = (s, ex) => {
+  sendJson(ex, 200, s.profile);
+  return 200;
+};
+
+function exportFormat(req: HttpRequest): 'ndjson' | 'csv' {
+  const format = req.getQuery('format') || 'ndjson';
+  if (format !== 'ndjson' && format !== 'csv') throw new DriftlineError('DL_ERR_BAD_INPUT', 'Query parameter format must be ndjson or csv');
+  return format;
+}
+
+/** One logged prediction as a line of the export. */
+function predictionLine(format: 'ndjson' | 'csv', names: string[], r: LoggedRow): string {
+  return format === 'csv'
+    ? `${[r.id, new Date(r.ts).toISOString(), csvCell(r.request_id), r.row, csvCell(r.model_version), ...r.features, r.probability, r.prediction, r.risk_level, r.target ?? '', csvCell(r.ext_id)].join(',')}\n`
+    : `${JSON.stringify({ ...r, features: Object.fromEntries(names.map((n, i) => [n, r.features[i]])) })}\n`;
+}
+
+/** The logged rows after `after` up to `newest` (the newest when the export began), in id order. */
+function* loggedRows(s: ServiceState, after: number, newest: number): Generator<LoggedRow> {
+  // Page by page as the response is pulled: memory stays flat however many rows are asked for.
+  while (after < newest) {
+    const page = s.store.page(after, EXPORT_PAGE_ROWS);
+    if (page.length === 0) return;
+    for (const r of page) {
+      if (r.id > newest) return;
+      yield r;
+    }
+    after = page.at(-1)!.id;
+  }
+}
+
+const predictionsExport: Read = (s, ex, req) => {
+  const limit = intParam(req, 'limit', 100, s.config.LOG_RETENTION_ROWS);
+  const format = exportFormat(req);
+  const names = s.card.features.map((f) => f.name);
+  const newest = s.store.recent(1)[0]?.id ?? 0;
+  function* body(): Generator<string> {
+    if (format === 'csv') yield `id,ts,request_id,row,model_version,${names.join(',')},probability,prediction,risk_level,target,ext_id\n`;
+    for (const r of loggedRows(s, Math.max(0, newest - limit), newest)) yield predictionLine(format, names, r);
+  }
+  return streamRead(ex, {
+    format,
+    headers: [['content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson'], ['cache-control', 'no-store']],
+    body: body(),
+    route: '/api/predictions',
+    log: s.log,
+  });
+};
+
+const prometheusMetrics: Read = async (s, ex) => {
+  const text = await s.metrics.registry.metrics();
+  send(ex, 200, text, [['content-type', s.metrics.registry.contentType]]);
+  return 200;
+};
+
+// In registration order; the path is also the route's name in the metrics.
+const READS: [route: string, read: Read][] = [
+  ['/dashboard/data', dashboardData],
+  ['/api/drift', driftSnapshot],
+  ['/api/drift/history', driftHistory],
+  ['/api/drift/trend', driftTrend],
+  ['/api/model', modelCard],
+  ['/api/reference', referenceProfile],
+  ['/api/predictions', predictionsExport],
+  ['/metrics', prometheusMetrics],
+];
+
 /** The GET routes that read the state: the window, the history, the log, the card, the metrics. */
 export function registerReadRoutes(app: { get(p: string, make: StateRoute): unknown }): void {
-  app.get('/dashboard/data', (s) => get(s, '/dashboard/data', (ex) => {
-    const snap = s.monitor.current();
-    sendJson(ex, 200, {
-      status: 'ok',
-      data: {
-        n_rows: s.store.count(),
-        results: s.store.recent(100).map((r) => resultRow(s, r)),
-        drift: originalDrift(snap),
-      },
-      snapshot: snap,
-    });
-    return 200;
-  }));
-
-  app.get('/api/drift', (s) => get(s, '/api/drift', (ex) => {
-    sendJson(ex, 200, s.monitor.current());
-    return 200;
-  }));
-
-  app.get('/api/drift/history', (s) => get(s, '/api/drift/history', (ex, req) => {
-    const since = sinceParam(req);
-    const limit = intParam(req, 'limit', 1000, 100_000);
-    function* body(): Generator<string> {
-      yield `{"since":${since},"points":[`;
-      let first = true;
-      for (const point of s.history.pointsJson(since, limit)) {
-        yield first ? point : `,${point}`;
-        first = false;
-      }
-      yield ']}';
-    }
-    // Streamed like an export: up to 100,000 points is tens of MB of JSON.
-    return streamRead(ex, { format: 'json', headers: [['content-type', 'application/json'], ['cache-control', 'no-store']], body: body(), route: '/api/drift/history', log: s.log });
-  }));
-
-  app.get('/api/drift/trend', (s) => get(s, '/api/drift/trend', (ex, req) => {
-    const column = req.getQuery('column') ?? '';
-    const names = [...s.profile.features.map((f) => f.name), 'prediction'];
-    if (!names.includes(column)) throw new DriftlineError('DL_ERR_BAD_INPUT', `Query parameter column must be one of ${names.join(', ')}`);
-    sendJson(ex, 200, s.monitor.window.quantileTrend(column));
-    return 200;
-  }));
-
-  app.get('/api/model', (s) => get(s, '/api/model', (ex) => {
-    sendJson(ex, 200, s.card);
-    return 200;
-  }));
-
-  app.get('/api/reference', (s) => get(s, '/api/reference', (ex) => {
-    sendJson(ex, 200, s.profile);
-    return 200;
-  }));
-
-  app.get('/api/predictions', (s) => get(s, '/api/predictions', async (ex, req) => {
-    const limit = intParam(req, 'limit', 100, s.config.LOG_RETENTION_ROWS);
-    const format = req.getQuery('format') || 'ndjson';
-    if (format !== 'ndjson' && format !== 'csv') throw new DriftlineError('DL_ERR_BAD_INPUT', 'Query parameter format must be ndjson or csv');
-    const names = s.card.features.map((f) => f.name);
-    const newest = s.store.recent(1)[0]?.id ?? 0;
-    const line = (r: LoggedRow): string =>
-      format === 'csv'
-        ? `${[r.id, new Date(r.ts).toISOString(), csvCell(r.request_id), r.row, csvCell(r.model_version), ...r.features, r.probability, r.prediction, r.risk_level, r.target ?? '', csvCell(r.ext_id)].join(',')}\n`
-        : `${JSON.stringify({ ...r, features: Object.fromEntries(names.map((n, i) => [n, r.features[i]])) })}\n`;
-    // Page by page as the response is pulled: memory stays flat however many rows are asked for.
-    function* body(): Generator<string> {
-      if (format === 'csv') yield `id,ts,request_id,row,model_version,${names.join(',')},probability,prediction,risk_level,target,ext_id\n`;
-      let after = Math.max(0, newest - limit);
-      while (after < newest) {
-        const page = s.store.page(after, EXPORT_PAGE_ROWS);
-        if (page.length === 0) return;
-        for (const r of page) {
-          if (r.id > newest) return;
-          yield line(r);
-        }
-        after = page.at(-1)!.id;
-      }
-    }
-    return streamRead(ex, {
-      format,
-      headers: [['content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson'], ['cache-control', 'no-store']],
-      body: body(),
-      route: '/api/predictions',
-      log: s.log,
-    });
-  }));
-
-  app.get('/metrics', (s) => get(s, '/metrics', async (ex) => {
-    const text = await s.metrics.registry.metrics();
-    send(ex, 200, text, [['content-type', s.metrics.registry.contentType]]);
-    return 200;
-  }));
+  for (const [route, read] of READS) app.get(route, (s) => get(s, route, (ex, req) => read(s, ex, req)));
 }
