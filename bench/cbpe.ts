@@ -11,7 +11,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { featureRequests, predictColumns } from '../src/cli/profile.js';
 import { readCsvColumns } from '../src/csv-columns.js';
-import { fitCalibration, type Calibration } from '../src/model/calibration.js';
+import { fitCalibration, type Calibration } from '../src/drift/index.js';
 import { CARD_FILE, loadModel, readModelCard } from '../src/model/index.js';
 import { RollingPerformance } from '../src/monitor/performance.js';
 import { EstimatedPerformance } from '../src/monitor/estimated-performance.js';

@@ -9,7 +9,7 @@ import { section } from './helpers/docs.js';
 import { BUNDLED_MODEL } from './helpers/server.js';
 
 /** A snapshot with only what the rules read. */
-function snap(o: { share?: number; drifted?: string[]; rows?: number; predDrift?: boolean; f1?: number | null; accuracy?: number | null; labelled?: number; detectedAt?: string | null; since?: number | null }): MonitorSnapshot {
+function snap(o: { share?: number; drifted?: string[]; rows?: number; predDrift?: boolean; f1?: number | null; accuracy?: number | null; labelled?: number; detectedAt?: string | null; since?: number | null; estF1?: number | null; estAuc?: number | null }): MonitorSnapshot {
   const names = ['a', 'b', 'c', 'd', 'e'];
   const drifted = o.drifted ?? [];
   const feature = (n: string) => ({ test: 'wasserstein', score: drifted.includes(n) ? 0.3 : 0.01, threshold: 0.1, drift: drifted.includes(n) });
@@ -21,6 +21,10 @@ function snap(o: { share?: number; drifted?: string[]; rows?: number; predDrift?
     prediction: { test: 'wasserstein', score: o.predDrift === true ? 0.4 : 0.02, threshold: 0.1, drift: o.predDrift === true },
     target: null,
     performance: { n_labelled: o.labelled ?? 0, accuracy: o.accuracy ?? null, precision: null, recall: null, f1: o.f1 ?? null, roc_auc: null },
+    performance_estimate:
+      o.estF1 === undefined && o.estAuc === undefined
+        ? null
+        : { n_rows: o.rows ?? 1000, accuracy: null, precision: null, recall: null, f1: o.estF1 ?? null, roc_auc: o.estAuc ?? null, bands: { accuracy: null, precision: null, recall: null, f1: o.estF1 == null ? null : [o.estF1 - 0.03, o.estF1 + 0.03], roc_auc: o.estAuc == null ? null : [o.estAuc - 0.02, o.estAuc + 0.02] } },
     concept: { detector: 'page_hinkley', statistic: 0, threshold: 50, samples: 0, detected_at: o.detectedAt ?? null, since_detection: o.since ?? null },
   } as unknown as MonitorSnapshot;
 }
@@ -30,12 +34,31 @@ const only = (kind: string, extra: Record<string, unknown> = {}) => rulesSchema(
 let n = 0;
 const engine = (cfg = only('dataset_drift_share'), cooldownMs = 0, baseline: Baseline = { accuracy: 0.82, f1: 0.45 }) => new RuleEngine(cfg, { cooldownMs, model, baseline, newId: () => `a${++n}` });
 
-t.test('the defaults: the original service\'s drift checks, quality against the model card, concept drift', async (t) => {
+t.test('the defaults: the original service\'s drift checks, quality against the model card, estimated quality, concept drift', async (t) => {
   const cfg = loadRules({ WINDOW_ROWS: 5000 });
-  t.same(cfg.rules.map((r) => r.kind), ['dataset_drift_share', 'feature_drift', 'prediction_drift', 'f1_drop', 'accuracy_drop', 'concept_drift']);
+  t.same(cfg.rules.map((r) => r.kind), ['dataset_drift_share', 'feature_drift', 'prediction_drift', 'f1_drop', 'accuracy_drop', 'estimated_f1_drop', 'estimated_roc_auc_drop', 'concept_drift']);
   t.match(cfg.rules[0], { threshold: 0.2, min_rows: 1000 });
   t.match(cfg.rules[3], { threshold: 0.1 });
   t.match(cfg.rules[4], { threshold: 0.05 });
+  t.match(cfg.rules[5], { threshold: 0.1, min_rows: 1000, severity: 'warning' });
+  t.match(cfg.rules[6], { threshold: 0.05, min_rows: 1000, severity: 'warning' });
+});
+
+t.test('estimated quality drops fire before any label, against the card, once the window holds min_rows', async (t) => {
+  const base: Baseline = { accuracy: 0.82, f1: 0.45, roc_auc: 0.77 };
+  const f1 = engine(only('estimated_f1_drop'), 0, base);
+  t.same(f1.evaluate(snap({ rows: 999, estF1: 0.2 })), [], 'below min_rows: not judged');
+  t.same(f1.evaluate(snap({ rows: 1000, estF1: 0.36 })), [], 'a drop of 0.09: within the threshold');
+  const [a] = f1.evaluate(snap({ rows: 1000, estF1: 0.3 }));
+  t.match(a, { rule: 'estimated_f1_drop', status: 'firing', severity: 'warning', threshold: 0.1 });
+  t.ok(Math.abs(a!.value! - 0.15) < 1e-12, 'the value is the drop');
+  t.match(a!.values, { estimated_f1: 0.3, validation_f1: 0.45 });
+  t.same((a!.values.band as number[]).map((v) => Math.round(v * 100) / 100), [0.27, 0.33], 'with the estimate\'s band');
+  t.match(a!.message, /estimated F1 0\.3.*before labels/);
+  const auc = engine(only('estimated_roc_auc_drop'), 0, base);
+  t.same(auc.evaluate(snap({ rows: 5000 })), [], 'no estimate (no calibration map): not judged');
+  t.match(auc.evaluate(snap({ rows: 5000, estAuc: 0.7 })), [{ rule: 'estimated_roc_auc_drop', status: 'firing' }]);
+  t.match(auc.evaluate(snap({ rows: 5000, estAuc: 0.76 })), [{ rule: 'estimated_roc_auc_drop', status: 'resolved' }]);
 });
 
 t.test('rules from a JSON string or file; a bad one stops start-up listing the problem', async (t) => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import t from 'tap';
 import { featureRequests, predictColumns } from '../src/cli/profile.js';
 import { readCsvColumns } from '../src/csv-columns.js';
-import { calibrate, fitCalibration, type Calibration } from '../src/model/calibration.js';
+import { calibrate, fitCalibration, type Calibration } from '../src/drift/index.js';
 import { CARD_FILE, loadModel, readModelCard } from '../src/model/index.js';
 import { EstimatedPerformance, type PerformanceEstimate } from '../src/monitor/estimated-performance.js';
 import { RollingPerformance } from '../src/monitor/performance.js';

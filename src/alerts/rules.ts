@@ -35,6 +35,8 @@ export function rulesSchema(windowRows: number) {
     z.object({ kind: z.literal('f1_drop'), threshold: z.number().min(0).max(1).default(0.1), severity: severity.default('critical'), min_labels: minLabels, ...common }),
     z.object({ kind: z.literal('accuracy_drop'), threshold: z.number().min(0).max(1).default(0.05), severity: severity.default('critical'), min_labels: minLabels, ...common }),
     z.object({ kind: z.literal('f1_below'), threshold: z.number().min(0).max(1).default(0.7), severity: severity.default('critical'), min_labels: minLabels, ...common }),
+    z.object({ kind: z.literal('estimated_f1_drop'), threshold: z.number().min(0).max(1).default(0.1), severity: severity.default('warning'), min_rows: minRows, ...common }),
+    z.object({ kind: z.literal('estimated_roc_auc_drop'), threshold: z.number().min(0).max(1).default(0.05), severity: severity.default('warning'), min_rows: minRows, ...common }),
     z.object({ kind: z.literal('concept_drift'), severity: severity.default('critical'), clear_after: z.number().int().min(1).default(100), ...common }),
   ]);
   return z.object({
@@ -54,6 +56,8 @@ export const DEFAULT_RULES = [
   { kind: 'prediction_drift' },
   { kind: 'f1_drop' },
   { kind: 'accuracy_drop' },
+  { kind: 'estimated_f1_drop' },
+  { kind: 'estimated_roc_auc_drop' },
   { kind: 'concept_drift' },
 ] as const;
 
@@ -98,6 +102,7 @@ const num = (v: number | null): string => (v === null ? 'n/a' : formatNumber(v))
 export interface Baseline {
   accuracy: number | null;
   f1: number | null;
+  roc_auc?: number | null;
 }
 
 export interface ReadContext {
@@ -132,6 +137,28 @@ function qualityDrop(rule: { threshold: number; min_labels: number }, s: Monitor
     values: { [metric]: current, [`validation_${metric}`]: base, drop, n_labelled: n },
     title: `${label} dropped below the model card's`,
     message: `${label} ${num(current)} on ${n} labelled rows vs ${num(base)} at validation (model card): a drop of ${num(drop)}, threshold ${rule.threshold}`,
+  };
+}
+
+/**
+ * An estimated metric (CBPE, no labels needed) against the card's: violated when the estimate
+ * fell more than `threshold` below it. Not judged before `min_rows` rows, nor without a
+ * calibration map in the reference profile.
+ */
+function estimatedDrop(rule: { threshold: number; min_rows: number }, s: MonitorSnapshot, h: number, metric: 'f1' | 'roc_auc', label: string, base: number | null): Reading {
+  const e = s.performance_estimate;
+  const current = e?.[metric] ?? null;
+  const drop = current === null || base === null ? null : base - current;
+  const band = e?.bands[metric] ?? null;
+  return {
+    applicable: drop !== null && s.window_rows >= rule.min_rows,
+    value: drop,
+    threshold: rule.threshold,
+    violated: drop !== null && drop > rule.threshold,
+    clear: drop !== null && drop <= rule.threshold * (1 - h),
+    values: { [`estimated_${metric}`]: current, band, [`validation_${metric}`]: base, drop, window_rows: s.window_rows },
+    title: `Estimated ${label} dropped below the model card's`,
+    message: `estimated ${label} ${num(current)} (band ${band === null ? 'n/a' : `${num(band[0])}–${num(band[1])}`}) over ${s.window_rows} rows, before labels, vs ${num(base)} at validation (model card): a drop of ${num(drop)}, threshold ${rule.threshold}`,
   };
 }
 
@@ -183,6 +210,10 @@ export function read(rule: RuleConfig, s: MonitorSnapshot, ctx: ReadContext): Re
       return qualityDrop(rule, s, h, 'f1', 'F1', ctx.baseline.f1);
     case 'accuracy_drop':
       return qualityDrop(rule, s, h, 'accuracy', 'Accuracy', ctx.baseline.accuracy);
+    case 'estimated_f1_drop':
+      return estimatedDrop(rule, s, h, 'f1', 'F1', ctx.baseline.f1);
+    case 'estimated_roc_auc_drop':
+      return estimatedDrop(rule, s, h, 'roc_auc', 'ROC-AUC', ctx.baseline.roc_auc ?? null);
     case 'f1_below': {
       const { f1, n_labelled } = s.performance;
       return {

@@ -2,6 +2,8 @@
 // and written here.
 export { buildProfile, buildColumnProfile, PREDICTION_COLUMN, VALUES_MODE_MAX_DISTINCT, QUANTILE_BINS } from './reference/profile.js';
 export type { BuildProfileInput, ProfileColumnInput } from './reference/profile.js';
+export { fitCalibration, calibrate, calibrationSchema, CALIBRATION_BINS } from './reference/calibration.js';
+export type { Calibration } from './reference/calibration.js';
 export { readProfile, writeProfile, parseProfile, referenceProfileSchema } from './reference/profile-io.js';
 export { DriftWindow } from './window/window.js';
 export type { DriftWindowOptions, QuantileTrend } from './window/window.js';

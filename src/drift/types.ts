@@ -50,6 +50,21 @@ export interface ReferenceProfile {
   /** The model's P(class 1) on the reference rows. */
   prediction: ColumnProfile | null;
   target: ColumnProfile | null;
+  /** How the model's probabilities map to observed default rates; present when the rows had labels. */
+  calibration?: CalibrationMap | undefined;
+}
+
+/**
+ * The model's P(class 1) → the share of positives among rows so scored, learned from the
+ * labelled reference rows (reference/calibration.ts): linear between knots, clipped outside.
+ */
+export interface CalibrationMap {
+  method: 'binned';
+  x: number[];
+  y: number[];
+  /** Labelled rows the map was fitted on. */
+  rows: number;
+  source?: string | undefined;
 }
 
 export interface Quantiles {

@@ -5,6 +5,7 @@ import { DriftWindow, snapshot, type DriftOverrides, type DriftSnapshot, type Re
 import { decision, originalResult, type ModelCard } from '../model/card.js';
 import type { DriftHistory, HistoryPoint, LoggedRow, WindowRow } from '../store/index.js';
 import { PAGE_HINKLEY_DEFAULTS, PageHinkley, type PageHinkleyOptions } from './page-hinkley.js';
+import { EstimatedPerformance, type PerformanceEstimate } from './estimated-performance.js';
 import { RollingPerformance, type Performance } from './performance.js';
 
 /** Concept drift: Page-Hinkley over the per-row errors of labelled rows, in label order. */
@@ -19,8 +20,17 @@ export interface ConceptDrift {
   since_detection: number | null;
 }
 
-/** What the service publishes: the drift snapshot plus model quality on labelled rows. */
-export type MonitorSnapshot = DriftSnapshot & { performance: Performance; concept: ConceptDrift };
+/** The card's validation metrics, beside the estimate for comparison. */
+export type ValidationMetrics = Record<'accuracy' | 'precision' | 'recall' | 'f1' | 'roc_auc', number | null>;
+
+/**
+ * Quality estimated from the window's probabilities before any label arrives (CBPE); null when
+ * the reference profile has no calibration map (it was built without labels).
+ */
+export type EstimateSnapshot = (PerformanceEstimate & { validation: ValidationMetrics }) | null;
+
+/** What the service publishes: the drift snapshot plus model quality, realized on labelled rows and estimated on all. */
+export type MonitorSnapshot = DriftSnapshot & { performance: Performance; performance_estimate: EstimateSnapshot; concept: ConceptDrift };
 
 export interface MonitorOptions {
   profile: ReferenceProfile;
@@ -38,7 +48,7 @@ export interface MonitorOptions {
    * labels spell the report's predictions. Required, so that no default threshold can stand in
    * for the card's.
    */
-  card: Pick<ModelCard, 'decision_threshold' | 'labels'>;
+  card: Pick<ModelCard, 'decision_threshold' | 'labels' | 'metrics'>;
   pageHinkley?: PageHinkleyOptions;
 }
 
@@ -52,7 +62,18 @@ export function historyPoint(s: MonitorSnapshot): HistoryPoint {
     features: Object.fromEntries(Object.entries(s.features).map(([k, v]) => [k, brief(v)])),
     prediction: s.prediction === null ? null : brief(s.prediction),
     performance: s.performance,
+    ...(s.performance_estimate === null ? {} : { performance_estimate: briefEstimate(s.performance_estimate) }),
   };
+}
+
+function briefEstimate(e: NonNullable<EstimateSnapshot>): NonNullable<HistoryPoint['performance_estimate']> {
+  return { n_rows: e.n_rows, accuracy: e.accuracy, f1: e.f1, roc_auc: e.roc_auc, f1_band: e.bands.f1, roc_auc_band: e.bands.roc_auc };
+}
+
+function validationMetrics(card: Pick<ModelCard, 'metrics'>): ValidationMetrics {
+  const v = card.metrics?.validation;
+  const pick = (k: string): number | null => (typeof v?.[k] === 'number' ? (v[k] as number) : null);
+  return { accuracy: pick('accuracy'), precision: pick('precision'), recall: pick('recall'), f1: pick('f1'), roc_auc: pick('roc_auc') };
 }
 
 /**
@@ -67,6 +88,7 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [MonitorSnapshot] }> 
   private readonly probs: Float64Array;
   private readonly targets: Float64Array;
   private readonly performance: RollingPerformance;
+  private readonly estimate: EstimatedPerformance | null;
   private readonly concept: PageHinkley;
   private detectedAt: number | null = null;
   private sinceDetection: number | null = null;
@@ -82,6 +104,8 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [MonitorSnapshot] }> 
     this.probs = new Float64Array(opts.capacity).fill(Number.NaN);
     this.targets = new Float64Array(opts.capacity).fill(Number.NaN);
     this.performance = new RollingPerformance(opts.card.decision_threshold);
+    const calibration = opts.profile.calibration;
+    this.estimate = calibration === undefined ? null : new EstimatedPerformance(calibration, opts.card.decision_threshold);
     this.concept = new PageHinkley(opts.pageHinkley ?? PAGE_HINKLEY_DEFAULTS);
   }
 
@@ -90,7 +114,11 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [MonitorSnapshot] }> 
     const full = this.window.size === this.opts.capacity;
     const seq = this.window.push(features, offset, probability, target, at);
     const slot = seq % this.opts.capacity;
-    if (full) this.performance.remove(this.probs[slot]!, this.targets[slot]!);
+    if (full) {
+      this.performance.remove(this.probs[slot]!, this.targets[slot]!);
+      this.estimate?.remove(this.probs[slot]!);
+    }
+    this.estimate?.add(probability);
     this.logIds[slot] = logId;
     this.probs[slot] = probability;
     this.targets[slot] = target;
@@ -116,6 +144,7 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [MonitorSnapshot] }> 
     this.probs.fill(Number.NaN);
     this.targets.fill(Number.NaN);
     this.performance.clear();
+    this.estimate?.clear();
     for (const r of rows) this.push(r.features, 0, r.probability, r.target, r.ts, r.id);
   }
 
@@ -158,7 +187,8 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [MonitorSnapshot] }> 
         detected_at: this.detectedAt === null ? null : new Date(this.detectedAt).toISOString(),
         since_detection: this.sinceDetection,
       };
-      const snap: MonitorSnapshot = { ...drift, performance: this.performance.metrics(), concept };
+      const estimate = this.estimate === null ? null : { ...this.estimate.estimate(), validation: validationMetrics(this.opts.card) };
+      const snap: MonitorSnapshot = { ...drift, performance: this.performance.metrics(), performance_estimate: estimate, concept };
       this.cached = { version, snap };
       this.emit('snapshot', snap);
     }

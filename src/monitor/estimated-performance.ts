@@ -1,4 +1,4 @@
-import { calibrate, type Calibration } from '../model/calibration.js';
+import { calibrate, type Calibration } from '../drift/index.js';
 import { decision } from '../model/card.js';
 
 /** A metric's sampling-error band: the estimate ± 3 standard errors, clipped to [0, 1]. */

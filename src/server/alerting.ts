@@ -26,7 +26,7 @@ export class Alerting {
     this.engine = new RuleEngine(opts.rules, {
       cooldownMs: config.ALERT_COOLDOWN_S * 1000,
       model: { name: card.name, version: card.version },
-      baseline: { accuracy: card.metrics?.validation.accuracy ?? null, f1: card.metrics?.validation.f1 ?? null },
+      baseline: { accuracy: card.metrics?.validation.accuracy ?? null, f1: card.metrics?.validation.f1 ?? null, roc_auc: card.metrics?.validation.roc_auc ?? null },
     });
     this.outbox = new AlertOutbox(opts.db);
     this.engine.restore(this.outbox.lastByRule());

@@ -23,6 +23,7 @@ export class Metrics {
   readonly alertsFiring: Gauge;
   readonly quality: Gauge<'metric'>;
   readonly labelled: Gauge;
+  readonly estimated: Gauge<'metric' | 'bound'>;
 
   constructor() {
     const registers = [this.registry];
@@ -49,6 +50,10 @@ export class Metrics {
     this.uploadsInFlight = new Gauge({ name: 'driftline_uploads_in_flight', help: 'POST /predict requests in progress', registers });
     this.alertsFiring = new Gauge({ name: 'driftline_alerts_firing', help: 'Alert rules currently in violation', registers });
     this.quality = new Gauge({ name: 'driftline_model_quality', help: 'Rolling accuracy, precision, recall, f1 and roc_auc over the labelled rows of the window', labelNames: ['metric'], registers });
+    this.estimated = new Gauge({
+      name: 'driftline_model_quality_estimated', help: 'Quality estimated before labels (CBPE) over the window: accuracy, precision, recall, f1, roc_auc; bound is estimate, lower or upper (±3 standard errors)',
+      labelNames: ['metric', 'bound'], registers,
+    });
     this.labelled = new Gauge({ name: 'driftline_labelled_rows', help: 'Labelled rows in the window', registers });
   }
 
@@ -57,6 +62,18 @@ export class Metrics {
     for (const m of ['accuracy', 'precision', 'recall', 'f1', 'roc_auc'] as const) {
       const v = s.performance[m];
       if (v !== null) this.quality.set({ metric: m }, v);
+    }
+    const e = s.performance_estimate;
+    if (e !== null) {
+      for (const m of ['accuracy', 'precision', 'recall', 'f1', 'roc_auc'] as const) {
+        const v = e[m];
+        const band = e.bands[m];
+        if (v !== null) this.estimated.set({ metric: m, bound: 'estimate' }, v);
+        if (band !== null) {
+          this.estimated.set({ metric: m, bound: 'lower' }, band[0]);
+          this.estimated.set({ metric: m, bound: 'upper' }, band[1]);
+        }
+      }
     }
     this.driftShare.set(s.dataset.share_drifted);
     this.datasetDrift.set(s.dataset.drift ? 1 : 0);

@@ -10,6 +10,15 @@ export interface HistoryPoint {
   features: Record<string, { test: string; score: number | null; threshold: number; drift: boolean }>;
   prediction: { test: string; score: number | null; threshold: number; drift: boolean } | null;
   performance?: { n_labelled: number; accuracy: number | null; f1: number | null; roc_auc: number | null };
+  /** Estimated before labels (CBPE), with the ±3 SE bands of F1 and ROC-AUC. */
+  performance_estimate?: {
+    n_rows: number;
+    accuracy: number | null;
+    f1: number | null;
+    roc_auc: number | null;
+    f1_band: [number, number] | null;
+    roc_auc_band: [number, number] | null;
+  };
 }
 
 // Points read per statement while a history is streamed: each page is decoded in one go, so it

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DriftlineError } from '../../errors.js';
 import { checkWith, readJsonFile, type Checked } from '../../json-file.js';
 import type { ReferenceProfile } from '../types.js';
+import { calibrationSchema } from './calibration.js';
 
 const finite = z.number().finite();
 
@@ -64,6 +65,7 @@ export const referenceProfileSchema = z.object({
   features: z.array(columnSchema).min(1),
   prediction: columnSchema.nullable(),
   target: columnSchema.nullable(),
+  calibration: calibrationSchema.optional(),
 });
 
 // A broken profile can hold thousands of problems: the message lists the first 20.

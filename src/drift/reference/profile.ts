@@ -1,6 +1,7 @@
 // The reference profile: built once from the reference rows, then frozen. Bins are fixed
 // here, because a streaming window cannot re-bin on the current data (docs: STYLE, "Drift
 // tests"). They are fine enough that the stat tests come out (near-)exact from them.
+import { fitCalibration } from './calibration.js';
 import { createHash } from 'node:crypto';
 import { DriftlineError } from '../../errors.js';
 import { TDigest } from '../math/tdigest.js';
@@ -168,6 +169,9 @@ export function buildProfile(input: BuildProfileInput): ReferenceProfile {
   const prediction = input.prediction === undefined ? null : buildColumnProfile(PREDICTION_COLUMN, input.prediction, 'num');
   // Evidently treats the target of a classifier as categorical.
   const target = input.target === undefined ? null : buildColumnProfile(input.targetName ?? 'target', input.target, 'cat');
+  // With probabilities and labels, the map that lets the window estimate quality before labels arrive.
+  const labelled = input.target !== undefined && Array.prototype.some.call(input.target, (v: number) => v === 0 || v === 1);
+  const calibration = input.prediction !== undefined && labelled ? fitCalibration(input.prediction, input.target!) : undefined;
   return {
     format: 'driftline-reference-profile',
     version: 1,
@@ -178,5 +182,6 @@ export function buildProfile(input: BuildProfileInput): ReferenceProfile {
     features,
     prediction,
     target,
+    ...(calibration === undefined ? {} : { calibration }),
   };
 }

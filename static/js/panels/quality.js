@@ -1,5 +1,6 @@
-// Model quality on the labelled rows of the window, next to the card's validation numbers, and
-// the concept-drift detector (Page-Hinkley on the error stream).
+// Model quality on the labelled rows of the window and estimated on all of them before labels
+// (CBPE, with its ±3 SE band), next to the card's validation numbers, and the concept-drift
+// detector (Page-Hinkley on the error stream).
 import { bus } from '../bus.js';
 import { DASH, clock, int, isNum, score } from '../format.js';
 
@@ -16,6 +17,7 @@ const fmt = (v) => (isNum(v) ? v.toFixed(3) : DASH);
 export function modelQuality() {
   let validation = {};
   let perf = null;
+  let est = null;
 
   return {
     labelled: 0,
@@ -33,6 +35,7 @@ export function modelQuality() {
       });
       bus.on('snapshot', (s) => {
         perf = s.performance ?? null;
+        est = s.performance_estimate ?? null;
         this.build();
         const c = s.concept;
         if (c === undefined || c === null) return;
@@ -58,12 +61,15 @@ export function modelQuality() {
       this.metrics = METRICS.map(([key, label]) => {
         const now = perf?.[key];
         const base = validation[key];
+        const guess = est?.[key];
+        const band = est?.bands?.[key];
         const delta = isNum(now) && isNum(base) ? now - base : null;
         return {
           key,
           label,
           value: fmt(now),
           validation: isNum(base) ? `validation ${fmt(base)}` : '',
+          estimated: isNum(guess) ? `estimated ${fmt(guess)}${Array.isArray(band) ? ` (${fmt(band[0])}–${fmt(band[1])})` : ''}` : '',
           delta: delta === null ? '' : `${delta >= 0 ? '+' : '−'}${Math.abs(delta).toFixed(3)}`,
           deltaCls: delta === null ? 'delta' : delta < -0.05 ? 'delta worse' : delta > 0.05 ? 'delta better' : 'delta',
         };

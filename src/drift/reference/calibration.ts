@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { CalibrationMap } from '../types.js';
 
 // A calibration map turns the model's P(class 1) into the probability that the row is really
 // positive, learned from labelled rows. Confidence-based performance estimation (NannyML's CBPE)
@@ -19,7 +20,7 @@ import { z } from 'zod';
 export const CALIBRATION_BINS = 20;
 const MIN_BIN_ROWS = 50;
 
-export const calibrationSchema = z.object({
+export const calibrationSchema: z.ZodType<CalibrationMap> = z.object({
   method: z.literal('binned'),
   /** Increasing model probabilities; between two knots the map is linear, outside it is clipped. */
   x: z.array(z.number().min(0).max(1)).min(1),
@@ -30,7 +31,7 @@ export const calibrationSchema = z.object({
   source: z.string().optional(),
 });
 
-export type Calibration = z.infer<typeof calibrationSchema>;
+export type Calibration = CalibrationMap;
 
 /** Fits the map from `probability` to `label` (0/1); rows with another label are left out. */
 export function fitCalibration(probability: ArrayLike<number>, label: ArrayLike<number>, source?: string): Calibration {
