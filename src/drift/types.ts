@@ -36,6 +36,12 @@ export interface ColumnProfile {
   n_unique: number;
   bins: ColumnBins;
   tdigest: TDigestJSON;
+  /**
+   * A column of strings: its categories, sorted, each seen in the reference. A category's code
+   * is its index here; the bins, the summary and the t-digest are over the codes (bins per
+   * value, edges 0 … k−1). Absent for numeric columns, numeric-coded categorical ones included.
+   */
+  categories?: string[];
 }
 
 export interface ReferenceProfile {
@@ -68,6 +74,8 @@ export interface DisplayHistogram {
   x: number[];
   /** Share of the column's rows per bin or value. */
   shares: number[];
+  /** A column of strings shown per value: the category at each x (x holds its code). */
+  labels?: string[];
 }
 
 export interface ColumnDrift {

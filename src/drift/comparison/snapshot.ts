@@ -16,6 +16,7 @@ import { psi } from '../stattests/psi.js';
 import { wasserstein } from '../stattests/wasserstein.js';
 import type { ColumnDrift, ColumnProfile, DriftOverride, DriftOverrides, DriftSnapshot, Quantiles, ReferenceProfile } from '../types.js';
 import { DriftWindow } from '../window/window.js';
+import { CategoryState, OTHER_UNSEEN_LABEL } from '../window/categories.js';
 
 export interface SnapshotOptions {
   overrides?: DriftOverrides;
@@ -53,6 +54,13 @@ export function columnDrift(ref: ColumnProfile, cur: ColumnView | null, override
   const score = empty ? null : finiteOrNull(test.score(cmp));
   const num = ref.type === 'num' && !empty;
   const hists = displayHistograms(pieces, ref.type === 'num' && ref.n_unique > 20 ? cmp.binned : NO_BINS);
+  const categories = ref.categories;
+  if (categories !== undefined && hists.reference.kind === 'values') {
+    const label = (x: number): string => (cur instanceof CategoryState ? cur.labelOf(x) : (categories[x] ?? OTHER_UNSEEN_LABEL));
+    const labels = hists.reference.x.map(label);
+    hists.reference.labels = labels;
+    hists.current.labels = labels;
+  }
   return {
     column_type: ref.type,
     test: test.name,
