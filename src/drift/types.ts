@@ -74,7 +74,7 @@ export interface DisplayHistogram {
   x: number[];
   /** Share of the column's rows per bin or value. */
   shares: number[];
-  /** A column of strings shown per value: the category at each x (x holds its code). */
+  /** A column of strings: the category at each x (x is then 0 … k−1). */
   labels?: string[];
 }
 
@@ -96,6 +96,7 @@ export interface ColumnDrift {
   };
   reference_hist: DisplayHistogram;
   current_hist: DisplayHistogram;
+  /** A column of strings: reference quantiles of the category codes, current null. */
   quantiles: { reference: Quantiles; current: Quantiles | null };
 }
 
