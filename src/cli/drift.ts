@@ -131,6 +131,7 @@ export async function runDrift(o: DriftCommandOptions): Promise<DriftSnapshot> {
       source: o.reference,
     });
   }
+  for (const c of categorical) if (!specs.some((s) => s.name === c)) process.stderr.write(`driftline drift: --categorical names "${c}", not a feature here; ignored\n`);
   const names = profile.features.map((f) => f.name);
   // Only the selected features are read; the others stay missing in the window.
   const probabilities = predict !== null && profile.prediction !== null ? await predict(o.current) : null;
