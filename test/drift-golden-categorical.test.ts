@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { ColumnDrift, DriftSnapshot } from '../src/drift/index.js';
+import { buildProfile, DriftWindow, snapshot, type ColumnDrift, type DriftSnapshot } from '../src/drift/index.js';
 import { readCsvColumns } from '../src/csv-columns.js';
 import { runDrift } from '../src/cli/drift.js';
 import { relErr } from './helpers/drift.js';
@@ -88,6 +88,28 @@ t.test('driftline drift --json matches Evidently on every public categorical sce
         );
         t.equal(s.window_rows, sc.n_current);
       });
+    }
+  }
+});
+
+t.test('every categorical test, forced by DRIFT_OVERRIDES, matches Evidently\'s forced StatTest', { skip: golden.skip }, async (t) => {
+  type Forced = Record<string, { evidently_score: number; threshold: number; drift: boolean }>;
+  const scenarios = (JSON.parse(readFileSync(golden.path, 'utf8')) as { scenarios: Record<string, Scenario & { features: Record<string, { all_tests?: Forced }> }> }).scenarios;
+  for (const [id, sc] of Object.entries(scenarios)) {
+    const ref = await readStrings(path.join(GOLDEN_DIR, sc.reference_csv));
+    const cur = await readStrings(path.join(GOLDEN_DIR, sc.current_csv));
+    const profile = buildProfile({ features: CATEGORICAL.map((name) => ({ name, strings: ref.get(name)! })) });
+    const window = new DriftWindow(profile, { capacity: cur.get('SEX')!.length });
+    const none = new Float64Array(CATEGORICAL.length);
+    for (let i = 0; i < window.capacity; i++) window.push(none, 0, Number.NaN, Number.NaN, 0, CATEGORICAL.map((c) => cur.get(c)![i]));
+    for (const c of CATEGORICAL) {
+      // z only where Evidently allows it: two values.
+      for (const [test, e] of Object.entries(sc.features[c]!.all_tests!)) {
+        const o = snapshot(profile, window, { overrides: { [c]: { test } }, at: 0, columns: [c] }).features[c]!;
+        t.ok(relErr(o.score!, e.evidently_score) < 1e-9 || o.score === e.evidently_score, `${id} ${c} ${test}: ${o.score} vs ${e.evidently_score}`);
+        t.equal(o.threshold, e.threshold, `${id} ${c} ${test}: threshold`);
+        t.equal(o.drift, e.drift, `${id} ${c} ${test}: drift`);
+      }
     }
   }
 });
