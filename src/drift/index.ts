@@ -8,8 +8,10 @@
 //   offset, probability, target, at, strings, stringOffset)` reads the s-th one from
 //   `strings[stringOffset + s]` (its slot in `features` is ignored). null, undefined and '' are
 //   missing. Categories the reference lacks are counted one by one and leave with their rows.
-// - Snapshot: Evidently's categorical tests on the codes; display histograms per value carry
-//   the category names in `labels`.
+// - Snapshot: Evidently's categorical tests on the codes; display histograms list categories
+//   by name in `labels` (x is 0 … m−1; the 30 largest when there are more), and a string
+//   column has no current quantiles.
+// - Sketch: unseen categories travel by name (`ColumnSketch.unseen`) and merge by name.
 export {
   buildProfile,
   buildColumnProfile,
