@@ -12,10 +12,14 @@ export interface ColumnRequest {
   aliases?: readonly string[];
   /** Absent optional columns are simply not returned. Default: required. */
   optional?: boolean;
+  /** Return the cells as strings (in `text`), unchecked: for categorical columns. */
+  text?: boolean;
 }
 
 export interface CsvColumns {
   columns: Map<string, Float64Array>;
+  /** The columns requested as text. */
+  text: Map<string, string[]>;
   rows: number;
   header: string[];
 }
@@ -47,6 +51,7 @@ export async function readCsvColumns(
   const limit = opts.limit ?? Number.POSITIVE_INFINITY;
   let header: string[] = [];
   let sources: { name: string; key: string }[] = [];
+  let texts: { name: string; key: string; cells: string[] }[] = [];
   let cap = 4096;
   let bufs: Float64Array[] = [];
   let rows = 0;
@@ -58,13 +63,15 @@ export async function readCsvColumns(
     header = h;
     const missing: string[] = [];
     sources = [];
+    texts = [];
     for (const w of wanted) {
       const key = [w.name, ...(w.aliases ?? [])].find((n) => h.includes(n));
       if (key === undefined) {
         if (w.optional !== true) missing.push(w.name);
         continue;
       }
-      sources.push({ name: w.name, key });
+      if (w.text === true) texts.push({ name: w.name, key, cells: [] });
+      else sources.push({ name: w.name, key });
     }
     if (missing.length > 0) {
       parser.destroy(new DriftlineError('DL_ERR_SCHEMA_MISSING_COLUMNS', `Invalid schema. Missing required columns: [${missing.join(', ')}] in ${file}`, { details: { missing } }));
@@ -93,6 +100,7 @@ export async function readCsvColumns(
         }
         bufs[j]![rows] = v;
       }
+      for (const t of texts) t.cells.push(rec[t.key] ?? '');
       rows++;
       cb();
     },
@@ -106,5 +114,5 @@ export async function readCsvColumns(
   }
   const columns = new Map<string, Float64Array>();
   sources.forEach((s, j) => columns.set(s.name, bufs[j]!.slice(0, rows)));
-  return { columns, rows, header };
+  return { columns, text: new Map(texts.map((t) => [t.name, t.cells])), rows, header };
 }

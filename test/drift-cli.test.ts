@@ -103,3 +103,26 @@ t.test('no card and nothing in common: a clear error', async (t) => {
   t.equal(r.code, 1);
   t.match(r.stderr, /DL_ERR_SCHEMA_MISSING_COLUMNS: No model card .* pass --columns/);
 });
+
+t.test('columns of words are categorical with no card; --categorical makes a column of numbers one', async (t) => {
+  const words = ['north', 'south', 'east'];
+  const header = ['ID', 'limit', 'age', 'region', 'target'];
+  const named = (rs: number[][], extra: number): string[][] => rs.map((r) => [...r.slice(0, 3), r[3]! < extra ? words[r[3]!]! : 'west', r[4]!].map(String));
+  const write = (file: string, rs: string[][]): string => {
+    const p = path.join(dir, file);
+    writeFileSync(p, [header.join(','), ...rs.map((r) => r.join(','))].join('\n') + '\n');
+    return p;
+  };
+  // The current gains a region the reference never had.
+  const refWords = write('ref-words.csv', named(ref, 3));
+  const curWords = write('cur-words.csv', named(cur, 2));
+  const r = await cli(['--reference', refWords, '--current', curWords, '--categorical', 'age,nope', '--json']);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, /--categorical names "nope", not a feature here; ignored/);
+  const s = JSON.parse(r.stdout) as DriftSnapshot;
+  t.match(s.features.region, { column_type: 'cat', test: 'jensenshannon', drift: true });
+  t.same(s.features.region!.current_hist.labels, ['east', 'north', 'south', 'west'], 'categories by name, the new one included');
+  t.equal(s.features.region!.current_hist.shares[0], 0, 'no east in the current');
+  t.match(s.features.age, { column_type: 'cat', test: 'jensenshannon' }, 'numbers, named categorical');
+  t.match(s.features.limit, { column_type: 'num', test: 'wasserstein' });
+});

@@ -16,6 +16,8 @@ export interface DriftCommandOptions {
   /** Model directory; its card names the features, its model gives prediction drift. */
   model: string;
   columns?: readonly string[];
+  /** Categorical columns (strings, or numbers taken as codes); other non-numeric ones are too. */
+  categorical?: readonly string[];
   overrides?: DriftOverrides;
   driftShareThreshold?: number;
 }
@@ -25,14 +27,16 @@ const NOT_FEATURES = /^(id|index|target|label|y|default\.payment\.next\.month|un
 
 interface FeatureSpec extends ColumnRequest {
   categorical: boolean;
+  /** Read as text: a string column, or one whose type the data decide (no card says). */
+  text?: boolean;
 }
 
-function featureSpecs(card: ModelCard | null, columns: readonly string[] | undefined, refFile: string, curFile: string): FeatureSpec[] {
+function featureSpecs(card: ModelCard | null, columns: readonly string[] | undefined, categorical: ReadonlySet<string>, refFile: string, curFile: string): FeatureSpec[] {
   const fromCard = (c: string): FeatureSpec | undefined => {
     const f = card?.features.find((x) => x.name === c || x.aliases.includes(c));
     return f === undefined ? undefined : { name: f.name, aliases: f.aliases, categorical: f.categorical };
   };
-  if (columns !== undefined) return columns.map((c) => fromCard(c) ?? { name: c, categorical: false });
+  if (columns !== undefined) return columns.map((c) => fromCard(c) ?? { name: c, categorical: categorical.has(c), text: true });
   if (card !== null) return card.features.map((f) => ({ name: f.name, aliases: f.aliases, categorical: f.categorical }));
   const target = targetRequest(null);
   const skip = new Set([target.name, ...(target.aliases ?? [])]);
@@ -41,7 +45,37 @@ function featureSpecs(card: ModelCard | null, columns: readonly string[] | undef
   if (common.length === 0) {
     throw new DriftlineError('DL_ERR_SCHEMA_MISSING_COLUMNS', `No model card in the model directory and no feature column common to ${refFile} and ${curFile}; pass --columns a,b,… or --model <dir>`);
   }
-  return common.map((name) => ({ name, categorical: false }));
+  return common.map((name) => ({ name, categorical: categorical.has(name), text: true }));
+}
+
+/** A column's cells as numbers, or null when a non-empty cell is not one. */
+function numbersOf(cells: readonly string[]): Float64Array | null {
+  const out = new Float64Array(cells.length);
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells[i]!;
+    const v = cell.trim() === '' ? Number.NaN : Number(cell);
+    if (!Number.isFinite(v) && cell.trim() !== '') return null;
+    out[i] = v;
+  }
+  return out;
+}
+
+/**
+ * Columns read as text become numbers when every file holds only numbers in them (pandas would
+ * give them a numeric dtype); otherwise they stay strings, and categorical, as Evidently makes
+ * a column of non-numeric dtype.
+ */
+function settleTypes(specs: FeatureSpec[], files: CsvColumns[]): void {
+  for (const s of specs) {
+    if (s.text !== true || files.some((f) => !f.text.has(s.name))) continue;
+    const numbers = files.map((f) => numbersOf(f.text.get(s.name)!));
+    if (numbers.some((n) => n === null)) {
+      s.categorical = true;
+      continue;
+    }
+    s.text = false;
+    files.forEach((f, i) => f.columns.set(s.name, numbers[i]!));
+  }
 }
 
 /** The card's model, when its file is there and the data hold every card feature. */
@@ -67,37 +101,50 @@ export async function runDrift(o: DriftCommandOptions): Promise<DriftSnapshot> {
   const fromJson = /\.json$/i.test(o.reference);
   const predict = await maybePredict(card, o.model, fromJson ? [o.current] : [o.reference, o.current]);
   const target = targetRequest(card);
+  const categorical = new Set(o.categorical ?? []);
   let profile: ReferenceProfile;
   let specs: FeatureSpec[];
+  let cur: CsvColumns;
   if (fromJson) {
     profile = readProfile(o.reference);
     // The profile's features (through the card, for their aliases), or the --columns subset.
-    specs = featureSpecs(card, o.columns ?? profile.features.map((f) => f.name), o.reference, o.current);
+    specs = featureSpecs(card, o.columns ?? profile.features.map((f) => f.name), categorical, o.reference, o.current);
+    // The profile knows which columns hold strings.
+    const strings = new Set(profile.features.flatMap((f) => (f.categories === undefined ? [] : [f.name])));
+    for (const s of specs) s.text = strings.has(s.name);
     if (profile.target !== null) target.name = profile.target.name;
+    cur = await readCsvColumns(o.current, [...specs, target]);
   } else {
-    specs = featureSpecs(card, o.columns, o.reference, o.current);
+    specs = featureSpecs(card, o.columns, categorical, o.reference, o.current);
     const ref = await readCsvColumns(o.reference, [...specs, target]);
+    cur = await readCsvColumns(o.current, [...specs, target]);
+    settleTypes(specs, [ref, cur]);
     const refTarget = ref.columns.get(target.name);
     const curHeader = new Set(readCsvHeader(o.current));
     const curHasTarget = [target.name, ...(target.aliases ?? [])].some((n) => curHeader.has(n));
     profile = buildProfile({
-      features: specs.map((s) => ({ name: s.name, values: ref.columns.get(s.name)!, categorical: s.categorical })),
+      features: specs.map((s) =>
+        s.text === true ? { name: s.name, strings: ref.text.get(s.name)! } : { name: s.name, values: ref.columns.get(s.name)!, categorical: s.categorical },
+      ),
       ...(predict === null ? {} : { prediction: await predict(o.reference) }),
       ...(refTarget === undefined || !curHasTarget ? {} : { target: refTarget, targetName: target.name }),
       source: o.reference,
     });
   }
+  for (const c of categorical) if (!specs.some((s) => s.name === c)) process.stderr.write(`driftline drift: --categorical names "${c}", not a feature here; ignored\n`);
   const names = profile.features.map((f) => f.name);
-  // Only the selected features are read; the others stay missing (NaN) in the window.
-  const cur: CsvColumns = await readCsvColumns(o.current, [...specs, target]);
+  // Only the selected features are read; the others stay missing in the window.
   const probabilities = predict !== null && profile.prediction !== null ? await predict(o.current) : null;
   const window = new DriftWindow(profile, { capacity: Math.max(1, cur.rows) });
   const cols = names.map((n) => cur.columns.get(n));
   const labels = cur.columns.get(target.name);
+  const texts = window.stringColumns.map((n) => cur.text.get(n));
   const row = new Float64Array(names.length);
+  const strings: (string | undefined)[] = new Array(texts.length);
   for (let i = 0; i < cur.rows; i++) {
     for (let j = 0; j < cols.length; j++) row[j] = cols[j]?.[i] ?? Number.NaN;
-    window.push(row, 0, probabilities?.[i] ?? Number.NaN, labels?.[i] ?? Number.NaN);
+    for (let j = 0; j < texts.length; j++) strings[j] = texts[j]?.[i];
+    window.push(row, 0, probabilities?.[i] ?? Number.NaN, labels?.[i] ?? Number.NaN, Date.now(), strings);
   }
   const known = new Set([...names, profile.prediction?.name, profile.target?.name]);
   const overrides = Object.fromEntries(Object.entries(o.overrides ?? {}).filter(([k]) => known.has(k)));
@@ -133,15 +180,19 @@ export function registerDrift(program: Command): void {
     .requiredOption('--current <csv>', 'current data')
     .option('--model <dir>', 'model directory: its card names the features; default: MODEL_DIR')
     .option('--columns <list>', 'comma-separated feature columns (default: the card\'s, else those common to both files)')
+    .option('--categorical <list>', 'comma-separated categorical columns, when no card says (columns holding non-numbers are categorical anyway)')
     .option('--json', 'print the snapshot as JSON')
-    .action(async (opts: { reference: string; current: string; model?: string; columns?: string; json?: boolean }) => {
+    .action(async (opts: { reference: string; current: string; model?: string; columns?: string; categorical?: string; json?: boolean }) => {
       const config = loadConfig();
-      const columns = opts.columns?.split(',').map((c) => c.trim()).filter((c) => c !== '');
+      const list = (v: string | undefined): string[] | undefined => v?.split(',').map((c) => c.trim()).filter((c) => c !== '');
+      const columns = list(opts.columns);
+      const categorical = list(opts.categorical);
       const snap = await runDrift({
         reference: opts.reference,
         current: opts.current,
         model: opts.model ?? config.MODEL_DIR,
         ...(columns === undefined ? {} : { columns }),
+        ...(categorical === undefined ? {} : { categorical }),
         overrides: parseDriftOverrides(config.DRIFT_OVERRIDES),
         driftShareThreshold: config.DRIFT_SHARE_THRESHOLD,
       });

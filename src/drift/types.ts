@@ -36,6 +36,12 @@ export interface ColumnProfile {
   n_unique: number;
   bins: ColumnBins;
   tdigest: TDigestJSON;
+  /**
+   * A column of strings: its categories, sorted, each seen in the reference. A category's code
+   * is its index here; the bins, the summary and the t-digest are over the codes (bins per
+   * value, edges 0 … k−1). Absent for numeric columns, numeric-coded categorical ones included.
+   */
+  categories?: string[];
 }
 
 export interface ReferenceProfile {
@@ -83,6 +89,8 @@ export interface DisplayHistogram {
   x: number[];
   /** Share of the column's rows per bin or value. */
   shares: number[];
+  /** A column of strings: the category at each x (x is then 0 … k−1). */
+  labels?: string[];
 }
 
 export interface ColumnDrift {
@@ -103,6 +111,7 @@ export interface ColumnDrift {
   };
   reference_hist: DisplayHistogram;
   current_hist: DisplayHistogram;
+  /** A column of strings: reference quantiles of the category codes, current null. */
   quantiles: { reference: Quantiles; current: Quantiles | null };
 }
 

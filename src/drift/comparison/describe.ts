@@ -91,3 +91,27 @@ export function quantiles(p: Pieces, side: 'ref' | 'cur'): Quantiles | null {
   };
   return { mean: total / n, p5: at(0), p25: at(1), p50: at(2), p75: at(3), p95: at(4) };
 }
+
+/**
+ * A string column per category, named in `labels`; x is 0 … m−1 (codes of unseen categories
+ * are local to a window, so they are not shown). Past DISPLAY_BINS categories, those with the
+ * largest share on either side; ordered by name, so a window and its sketch show the same.
+ */
+export function categoryHistograms(p: Pieces, label: (code: number) => string): { reference: DisplayHistogram; current: DisplayHistogram } {
+  const n1 = Math.max(p.n1, 1);
+  const n2 = Math.max(p.n2, 1);
+  let cells: { name: string; r: number; c: number }[] = [];
+  for (let i = 0; i < p.len; i++) if (p.r[i]! + p.c[i]! > 0) cells.push({ name: label(p.pos[i]!), r: p.r[i]! / n1, c: p.c[i]! / n2 });
+  if (cells.length > DISPLAY_BINS) {
+    cells = cells
+      .sort((a, b) => Math.max(b.r, b.c) - Math.max(a.r, a.c) || (a.name < b.name ? -1 : 1))
+      .slice(0, DISPLAY_BINS);
+  }
+  cells.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const x = cells.map((_, i) => i);
+  const labels = cells.map((c) => c.name);
+  return {
+    reference: { kind: 'values', x, shares: cells.map((c) => c.r), labels },
+    current: { kind: 'values', x, shares: cells.map((c) => c.c), labels },
+  };
+}

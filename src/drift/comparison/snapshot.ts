@@ -6,7 +6,7 @@ import type { ColumnView } from '../window/column-state.js';
 import type { BinnedShares } from './binning.js';
 import { Comparison } from './comparison.js';
 import { defaultTest } from '../stattests/defaults.js';
-import { displayHistograms, quantiles } from './describe.js';
+import { categoryHistograms, displayHistograms, quantiles } from './describe.js';
 import { checkOverrides } from '../stattests/overrides.js';
 import { buildPieces, referencePieces, type Pieces } from './pieces.js';
 import { viewsFromSketch, type WindowSketch } from '../window/sketch.js';
@@ -16,6 +16,7 @@ import { psi } from '../stattests/psi.js';
 import { wasserstein } from '../stattests/wasserstein.js';
 import type { ColumnDrift, ColumnProfile, DriftOverride, DriftOverrides, DriftSnapshot, Quantiles, ReferenceProfile } from '../types.js';
 import { DriftWindow } from '../window/window.js';
+import { CategoryState, OTHER_UNSEEN_LABEL } from '../window/categories.js';
 
 export interface SnapshotOptions {
   overrides?: DriftOverrides;
@@ -52,7 +53,11 @@ export function columnDrift(ref: ColumnProfile, cur: ColumnView | null, override
   const threshold = override?.threshold ?? test.defaultThreshold;
   const score = empty ? null : finiteOrNull(test.score(cmp));
   const num = ref.type === 'num' && !empty;
-  const hists = displayHistograms(pieces, ref.type === 'num' && ref.n_unique > 20 ? cmp.binned : NO_BINS);
+  const categories = ref.categories;
+  const hists =
+    categories === undefined
+      ? displayHistograms(pieces, ref.type === 'num' && ref.n_unique > 20 ? cmp.binned : NO_BINS)
+      : categoryHistograms(pieces, (x) => (cur instanceof CategoryState ? cur.labelOf(x) : (categories[x] ?? OTHER_UNSEEN_LABEL)));
   return {
     column_type: ref.type,
     test: test.name,
@@ -70,7 +75,8 @@ export function columnDrift(ref: ColumnProfile, cur: ColumnView | null, override
     },
     reference_hist: hists.reference,
     current_hist: hists.current,
-    quantiles: { reference: referenceQuantiles(ref, pieces), current: quantiles(pieces, 'cur') },
+    // Codes of unseen categories are local to a window: no current quantiles of a string column.
+    quantiles: { reference: referenceQuantiles(ref, pieces), current: categories === undefined ? quantiles(pieces, 'cur') : null },
   };
 }
 

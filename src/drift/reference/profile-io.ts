@@ -41,19 +41,38 @@ const binsSchema = z
     }
   });
 
-const columnSchema = z.object({
-  name: z.string().min(1),
-  type: z.enum(['num', 'cat']),
-  count: z.number().int().positive(),
-  missing: z.number().int().nonnegative(),
-  mean: finite,
-  std: z.number().nonnegative(),
-  min: finite,
-  max: finite,
-  n_unique: z.number().int().positive(),
-  bins: binsSchema,
-  tdigest: digestSchema,
-});
+const columnSchema = z
+  .object({
+    name: z.string().min(1),
+    type: z.enum(['num', 'cat']),
+    count: z.number().int().positive(),
+    missing: z.number().int().nonnegative(),
+    mean: finite,
+    std: z.number().nonnegative(),
+    min: finite,
+    max: finite,
+    n_unique: z.number().int().positive(),
+    bins: binsSchema,
+    tdigest: digestSchema,
+    // Optional: profiles written before string columns existed load unchanged.
+    categories: z.array(z.string().min(1)).min(1).optional(),
+  })
+  .superRefine((c, ctx) => {
+    const cats = c.categories;
+    if (cats === undefined) return;
+    // The window codes strings through this list: bins must be one per code, 0 … k−1.
+    if (c.type !== 'cat') ctx.addIssue({ code: 'custom', path: ['type'], message: 'a column with categories is categorical' });
+    const k = cats.length;
+    if (c.bins.mode !== 'values' || c.bins.edges.length !== k || c.bins.edges.some((e, i) => e !== i)) {
+      ctx.addIssue({ code: 'custom', path: ['bins'], message: `a column of ${k} categories needs one bin per code, edges 0 … ${k - 1}` });
+    }
+    for (let i = 1; i < k; i++) {
+      if (!(cats[i]! > cats[i - 1]!)) {
+        ctx.addIssue({ code: 'custom', path: ['categories', i], message: 'categories must be sorted and distinct' });
+        break;
+      }
+    }
+  });
 
 export const referenceProfileSchema = z.object({
   format: z.literal('driftline-reference-profile'),

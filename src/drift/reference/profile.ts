@@ -24,11 +24,20 @@ export const VALUES_MODE_MAX_DISTINCT = 2048;
 export const QUANTILE_BINS = 1024;
 export const MAX_BIN_WIDTH_DIVISOR = 2048;
 
-export interface ProfileColumnInput {
+/** A numeric column; `categorical` makes it a numeric-coded categorical one. */
+export interface NumericColumnInput {
   name: string;
   values: ArrayLike<number>;
   categorical?: boolean;
 }
+
+/** A column of strings, always categorical; null, undefined and '' are missing. */
+export interface StringColumnInput {
+  name: string;
+  strings: ArrayLike<string | null | undefined>;
+}
+
+export type ProfileColumnInput = NumericColumnInput | StringColumnInput;
 
 export interface BuildProfileInput {
   features: readonly ProfileColumnInput[];
@@ -139,23 +148,52 @@ export function buildColumnProfile(name: string, values: ArrayLike<number>, type
   };
 }
 
+/** A cell of a string column that counts as missing (pandas reads an empty cell as NaN). */
+export const isMissingCategory = (s: string | null | undefined): s is null | undefined | '' => s === null || s === undefined || s === '';
+
+/**
+ * The profile of a string column: its sorted categories, and the numeric profile of their
+ * codes, so that every statistic runs unchanged on the codes.
+ */
+export function buildCategoricalProfile(name: string, strings: ArrayLike<string | null | undefined>): ColumnProfile {
+  const seen = new Set<string>();
+  for (let i = 0; i < strings.length; i++) {
+    const s = strings[i];
+    if (!isMissingCategory(s)) seen.add(s);
+  }
+  // Code-unit order; Evidently's z-test takes the first category of the sorted union, but the
+  // test is symmetric, so the order changes no score.
+  const categories = [...seen].sort();
+  const index = new Map(categories.map((c, i) => [c, i]));
+  const codes = new Float64Array(strings.length);
+  for (let i = 0; i < strings.length; i++) {
+    const s = strings[i];
+    codes[i] = isMissingCategory(s) ? Number.NaN : index.get(s)!;
+  }
+  return { ...buildColumnProfile(name, codes, 'cat'), categories };
+}
+
+const rowsOf = (f: ProfileColumnInput): number => ('strings' in f ? f.strings.length : f.values.length);
+
 /** Fingerprint of everything a window sketch depends on: names, types and bin edges. */
 export function profileId(cols: readonly (ColumnProfile | null)[]): string {
   const h = createHash('sha256');
   for (const c of cols) {
     if (c === null) h.update('-;');
     else h.update(`${c.name}|${c.type}|${c.bins.mode}|${c.bins.edges.join(',')};`);
+    // Only string columns add to the hash, so the ids of numeric profiles stay as they were.
+    if (c?.categories !== undefined) h.update(`categories:${JSON.stringify(c.categories)};`);
   }
   return h.digest('hex').slice(0, 16);
 }
 
 export function buildProfile(input: BuildProfileInput): ReferenceProfile {
   if (input.features.length === 0) throw new DriftlineError('DL_ERR_REFERENCE', 'A reference profile needs at least one feature');
-  const rows = input.features[0]!.values.length;
+  const rows = rowsOf(input.features[0]!);
   const names = new Set<string>();
   for (const f of input.features) {
-    if (f.values.length !== rows) {
-      throw new DriftlineError('DL_ERR_REFERENCE', `Reference column ${f.name} has ${f.values.length} rows, expected ${rows}`);
+    if (rowsOf(f) !== rows) {
+      throw new DriftlineError('DL_ERR_REFERENCE', `Reference column ${f.name} has ${rowsOf(f)} rows, expected ${rows}`);
     }
     if (names.has(f.name)) throw new DriftlineError('DL_ERR_REFERENCE', `Reference column ${f.name} is given twice`);
     names.add(f.name);
@@ -165,7 +203,9 @@ export function buildProfile(input: BuildProfileInput): ReferenceProfile {
       throw new DriftlineError('DL_ERR_REFERENCE', `Reference ${what} has ${col.length} rows, expected ${rows}`);
     }
   }
-  const features = input.features.map((f) => buildColumnProfile(f.name, f.values, f.categorical === true ? 'cat' : 'num'));
+  const features = input.features.map((f) =>
+    'strings' in f ? buildCategoricalProfile(f.name, f.strings) : buildColumnProfile(f.name, f.values, f.categorical === true ? 'cat' : 'num'),
+  );
   const prediction = input.prediction === undefined ? null : buildColumnProfile(PREDICTION_COLUMN, input.prediction, 'num');
   // Evidently treats the target of a classifier as categorical.
   const target = input.target === undefined ? null : buildColumnProfile(input.targetName ?? 'target', input.target, 'cat');

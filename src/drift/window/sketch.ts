@@ -3,6 +3,7 @@
 // windows (up to float rounding of the sums, and the cap on exactly counted new values).
 import { z } from 'zod';
 import { DriftlineError } from '../../errors.js';
+import { CategoryState, columnState, UNSEEN_CATEGORIES_CAP } from './categories.js';
 import { ColumnState, EXTRA_VALUES_CAP, type ColumnView } from './column-state.js';
 import type { ColumnProfile, ReferenceProfile } from '../types.js';
 
@@ -21,6 +22,12 @@ export interface ColumnSketch {
   /** Lowest value below the reference minimum (a bound when untracked > 0), or null. */
   lo: number | null;
   hi: number | null;
+  /**
+   * A string column: rows per category the reference lacks, by name (null: the rows past the
+   * cap on distinct unseen categories). Their window-local codes are not shipped, so `extras`
+   * and `over` stay empty; `bins` hold the reference categories.
+   */
+  unseen?: [string | null, number][];
 }
 
 export interface WindowSketch {
@@ -52,6 +59,7 @@ const columnSketchSchema = z.object({
   untracked: z.number().int().nonnegative(),
   lo: num.nullable(),
   hi: num.nullable(),
+  unseen: z.array(z.tuple([z.string().min(1).nullable(), z.number().int().positive()])).optional(),
 });
 const sketchSchema = z.object({
   format: z.literal('driftline-window-sketch'),
@@ -77,6 +85,9 @@ export function columnSketch(s: ColumnView): ColumnSketch {
   for (let i = 0; i < s.point.length; i++) {
     if (s.point[i] !== 0 || s.inner[i] !== 0) bins.push([i, s.point[i]!, s.inner[i]!, s.innerSum[i]!]);
   }
+  if (s instanceof CategoryState) {
+    return { n: s.n, bins, under: [0, 0], over: [0, 0], extras: [], untracked: 0, lo: null, hi: null, unseen: s.unseenRows() };
+  }
   const extras = [...s.extras].sort((a, b) => a[0] - b[0]);
   // With every new value counted, the extremes are exact; otherwise keep the running bound.
   let lo: number | null = s.underN > 0 ? s.lo : null;
@@ -91,7 +102,7 @@ export function columnSketch(s: ColumnView): ColumnSketch {
 }
 
 export function stateFromSketch(profile: ColumnProfile, j: ColumnSketch): ColumnState {
-  const s = new ColumnState(profile);
+  const s = columnState(profile);
   const k = s.point.length;
   for (const [i, point, inner, sum] of j.bins) {
     if (i >= k) throw new DriftlineError('DL_ERR_REFERENCE', `Sketch of ${profile.name} has bin ${i}; the profile has ${k}`);
@@ -106,6 +117,13 @@ export function stateFromSketch(profile: ColumnProfile, j: ColumnSketch): Column
   s.untracked = j.untracked + j.extras.slice(EXTRA_VALUES_CAP).reduce((a, [, c]) => a + c, 0);
   s.lo = j.lo ?? Number.POSITIVE_INFINITY;
   s.hi = j.hi ?? Number.NEGATIVE_INFINITY;
+  if (s instanceof CategoryState && j.unseen !== undefined) {
+    // addRows counts the rows into n again.
+    for (const [name, rows] of j.unseen) {
+      s.n -= rows;
+      s.addRows(name, rows);
+    }
+  }
   return s;
 }
 
@@ -116,10 +134,21 @@ export function viewsFromSketch(profile: ReferenceProfile, sketch: WindowSketch)
   const col = (p: ColumnProfile, j: ColumnSketch | null | undefined): ColumnState | null => (j == null ? null : stateFromSketch(p, j));
   return {
     rows: sketch.rows,
-    features: profile.features.map((f) => col(f, sketch.features[f.name]) ?? new ColumnState(f)),
+    features: profile.features.map((f) => col(f, sketch.features[f.name]) ?? columnState(f)),
     prediction: profile.prediction === null ? null : col(profile.prediction, sketch.prediction),
     target: profile.target === null ? null : col(profile.target, sketch.target),
   };
+}
+
+/** Unseen categories of two sketches by name; past the cap (by name order) they share null. */
+function mergeUnseen(a: readonly [string | null, number][], b: readonly [string | null, number][]): [string | null, number][] {
+  const rows = new Map<string | null, number>();
+  for (const [name, n] of [...a, ...b]) rows.set(name, (rows.get(name) ?? 0) + n);
+  const named = [...rows].filter((e): e is [string, number] => e[0] !== null).sort((x, y) => (x[0] < y[0] ? -1 : 1));
+  const other = (rows.get(null) ?? 0) + named.slice(UNSEEN_CATEGORIES_CAP).reduce((s, [, n]) => s + n, 0);
+  const out: [string | null, number][] = named.slice(0, UNSEEN_CATEGORIES_CAP);
+  if (other > 0) out.push([null, other]);
+  return out;
 }
 
 function mergeColumns(a: ColumnSketch, b: ColumnSketch): ColumnSketch {
@@ -136,6 +165,7 @@ function mergeColumns(a: ColumnSketch, b: ColumnSketch): ColumnSketch {
   const pick = (x: number | null, y: number | null, f: (p: number, q: number) => number): number | null =>
     x === null ? y : y === null ? x : f(x, y);
   return {
+    ...(a.unseen === undefined && b.unseen === undefined ? {} : { unseen: mergeUnseen(a.unseen ?? [], b.unseen ?? []) }),
     n: a.n + b.n,
     bins: [...bins.values()].sort((x, y) => x[0] - y[0]),
     under: [a.under[0] + b.under[0], a.under[1] + b.under[1]],

@@ -2,7 +2,11 @@
 // the frozen bins (a guided search over the edges); once the window is full, the oldest row
 // is still in the ring with the bin each of its values went to, and leaves those bins in O(1).
 // The window is never re-scanned. Quantile trends live beside it in per-minute t-digests.
+//
+// String columns (a profile column with `categories`) are coded on the way in (see
+// categories.ts): the ring holds the code, which is all eviction needs.
 import { DriftlineError } from '../../errors.js';
+import { CategoryState, columnState } from './categories.js';
 import { ColumnState, SKIPPED } from './column-state.js';
 import { columnSketch, type WindowSketch, type WindowViews } from './sketch.js';
 import { TDigest } from '../math/tdigest.js';
@@ -37,6 +41,10 @@ export class DriftWindow {
   private readonly prediction: ColumnState | null;
   private readonly target: ColumnState | null;
   private readonly trends: TrendRing[];
+  /** Per string column, in profile order: its feature index and state. */
+  private readonly text: { j: number; state: CategoryState }[];
+  /** Names of the string columns, in the order `push` takes their values. */
+  readonly stringColumns: readonly string[];
   private nextSeq = 0;
   private count = 0;
   private changes = 0;
@@ -51,9 +59,11 @@ export class DriftWindow {
     this.stride = this.nf + 2;
     this.ring = new Float64Array(this.capacity * this.stride).fill(Number.NaN);
     this.codes = new Int32Array(this.capacity * this.stride).fill(SKIPPED);
-    this.features = profile.features.map((f) => new ColumnState(f));
-    this.prediction = profile.prediction === null ? null : new ColumnState(profile.prediction);
-    this.target = profile.target === null ? null : new ColumnState(profile.target);
+    this.features = profile.features.map(columnState);
+    this.text = this.features.flatMap((state, j) => (state instanceof CategoryState ? [{ j, state }] : []));
+    this.stringColumns = this.text.map(({ j }) => profile.features[j]!.name);
+    this.prediction = profile.prediction === null ? null : columnState(profile.prediction);
+    this.target = profile.target === null ? null : columnState(profile.target);
     const bucketMs = opts.bucketMs ?? 60_000;
     const buckets = opts.buckets ?? 60;
     this.trends = Array.from({ length: this.nf + 1 }, () => new TrendRing(bucketMs, buckets));
@@ -72,8 +82,21 @@ export class DriftWindow {
    * Adds one row: `features[offset + j]` is feature j in profile order (a pipeline passes its
    * Float32Array batch and row·nFeatures). `probability` and `target` are NaN when absent.
    * Returns the row's sequence number, for `label`. Evicts the oldest row when full.
+   *
+   * String columns take their value from `strings[stringOffset + s]` instead, for the s-th name
+   * of `stringColumns` (their slot in `features` is ignored): null, undefined or '' is missing;
+   * a category the reference lacks is counted as itself (chi-square then gives p = 0, as
+   * Evidently does).
    */
-  push(features: ArrayLike<number>, offset: number, probability: number, target: number, at: number = Date.now()): number {
+  push(
+    features: ArrayLike<number>,
+    offset: number,
+    probability: number,
+    target: number,
+    at: number = Date.now(),
+    strings?: ArrayLike<string | null | undefined>,
+    stringOffset = 0,
+  ): number {
     const seq = this.nextSeq++;
     const base = (seq % this.capacity) * this.stride;
     const ring = this.ring;
@@ -86,8 +109,18 @@ export class DriftWindow {
       pred?.removeCode(ring[base + nf]!, codes[base + nf]!);
       tgt?.removeCode(ring[base + nf + 1]!, codes[base + nf + 1]!);
     } else this.count++;
+    let t = 0;
     for (let j = 0; j < nf; j++) {
-      const x = features[offset + j]!;
+      const text = this.text[t];
+      let x: number;
+      if (text?.j === j) {
+        // A category code has no quantiles: no trend.
+        x = text.state.encode(strings?.[stringOffset + t++]);
+        ring[base + j] = x;
+        codes[base + j] = text.state.add(x);
+        continue;
+      }
+      x = features[offset + j]!;
       ring[base + j] = x;
       const code = this.features[j]!.add(x);
       codes[base + j] = code;
@@ -155,6 +188,7 @@ export class DriftWindow {
       ref = this.profile.prediction;
     }
     if (ref === undefined) throw new DriftlineError('DL_ERR_REFERENCE', `No column "${column}" in the reference profile`);
+    if (ref.categories !== undefined) throw new DriftlineError('DL_ERR_REFERENCE', `Column "${column}" holds categories: it has no quantiles`);
     const digest = TDigest.fromJSON(ref.tdigest);
     const trend = this.trends[j]!;
     return {
