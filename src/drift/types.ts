@@ -113,6 +113,8 @@ export interface ColumnDrift {
   current_hist: DisplayHistogram;
   /** A column of strings: reference quantiles of the category codes, current null. */
   quantiles: { reference: Quantiles; current: Quantiles | null };
+  /** The model's permutation importance of the feature (the card's), when it has one. */
+  importance?: number;
 }
 
 export interface DatasetDrift {
@@ -121,6 +123,8 @@ export interface DatasetDrift {
   share_drifted: number;
   drift_share_threshold: number;
   drift: boolean;
+  /** Share of the features' summed importance that is on drifted features; with importances only. */
+  importance_weighted_share?: number | null;
 }
 
 export interface DriftSnapshot {

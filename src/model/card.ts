@@ -16,6 +16,8 @@ const featureSchema = z
     aliases: z.array(z.string().min(1)).default([]),
     /** Drift: treat as categorical rather than numerical. */
     categorical: z.boolean().default(false),
+    /** Permutation importance on the held-out rows (fall in ROC-AUC when shuffled): weighs its drift. */
+    importance: z.number().finite().optional(),
     description: z.string().optional(),
   })
   .refine((f) => f.min === undefined || f.max === undefined || f.min <= f.max, {

@@ -48,7 +48,7 @@ export interface MonitorOptions {
    * labels spell the report's predictions. Required, so that no default threshold can stand in
    * for the card's.
    */
-  card: Pick<ModelCard, 'decision_threshold' | 'labels' | 'metrics'>;
+  card: Pick<ModelCard, 'decision_threshold' | 'labels' | 'metrics'> & { features?: ModelCard['features'] };
   pageHinkley?: PageHinkleyOptions;
 }
 
@@ -89,6 +89,8 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [MonitorSnapshot] }> 
   private readonly targets: Float64Array;
   private readonly performance: RollingPerformance;
   private readonly estimate: EstimatedPerformance | null;
+  /** The card's feature importances, when it has them, for the snapshot. */
+  private readonly importance: { importance?: Record<string, number> };
   private readonly concept: PageHinkley;
   private detectedAt: number | null = null;
   private sinceDetection: number | null = null;
@@ -104,6 +106,8 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [MonitorSnapshot] }> 
     this.probs = new Float64Array(opts.capacity).fill(Number.NaN);
     this.targets = new Float64Array(opts.capacity).fill(Number.NaN);
     this.performance = new RollingPerformance(opts.card.decision_threshold);
+    const weighted = (opts.card.features ?? []).filter((f) => f.importance !== undefined);
+    this.importance = weighted.length === 0 ? {} : { importance: Object.fromEntries(weighted.map((f) => [f.name, f.importance!])) };
     const calibration = opts.profile.calibration;
     this.estimate = calibration === undefined ? null : new EstimatedPerformance(calibration, opts.card.decision_threshold);
     this.concept = new PageHinkley(opts.pageHinkley ?? PAGE_HINKLEY_DEFAULTS);
@@ -177,7 +181,7 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [MonitorSnapshot] }> 
   current(now: number = Date.now()): MonitorSnapshot {
     const version = this.window.version;
     if (this.cached?.version !== version) {
-      const drift = snapshot(this.opts.profile, this.window, { overrides: this.opts.overrides, driftShareThreshold: this.opts.driftShareThreshold, at: now });
+      const drift = snapshot(this.opts.profile, this.window, { overrides: this.opts.overrides, driftShareThreshold: this.opts.driftShareThreshold, at: now, ...this.importance });
       const ph = this.opts.pageHinkley ?? PAGE_HINKLEY_DEFAULTS;
       const concept: ConceptDrift = {
         detector: 'page_hinkley',

@@ -26,6 +26,11 @@ export interface SnapshotOptions {
   at?: number | Date;
   /** Features to test, by name. Default: every feature of the profile. */
   columns?: readonly string[];
+  /**
+   * How much the model leans on each feature (the card's permutation importance). Given, each
+   * feature's drift carries its importance and the dataset an importance-weighted share.
+   */
+  importance?: Readonly<Record<string, number>>;
 }
 
 export const DEFAULT_DRIFT_SHARE = 0.5;
@@ -98,7 +103,8 @@ export function snapshot(profile: ReferenceProfile, source: DriftWindow | Window
   for (const name of wanted) {
     const j = names.indexOf(name);
     const d = columnDrift(profile.features[j]!, views.features[j] ?? null, overrides[name]);
-    features[name] = d;
+    const weight = opts.importance?.[name];
+    features[name] = weight === undefined ? d : { ...d, importance: weight };
     if (d.drift) drifted++;
   }
   const threshold = opts.driftShareThreshold ?? DEFAULT_DRIFT_SHARE;
@@ -109,9 +115,31 @@ export function snapshot(profile: ReferenceProfile, source: DriftWindow | Window
   return {
     at: at.toISOString(),
     window_rows: views.rows,
-    dataset: { n_columns: wanted.length, n_drifted: drifted, share_drifted: share, drift_share_threshold: threshold, drift: share >= threshold },
+    dataset: {
+      n_columns: wanted.length,
+      n_drifted: drifted,
+      share_drifted: share,
+      drift_share_threshold: threshold,
+      drift: share >= threshold,
+      ...(opts.importance === undefined ? {} : { importance_weighted_share: weightedShare(features, opts.importance) }),
+    },
     features,
     prediction: pred === null || views.prediction === null ? null : columnDrift(pred, views.prediction, overrides[pred.name]),
     target: target === null || views.target === null || views.target.n === 0 ? null : columnDrift(target, views.target, overrides[target.name]),
   };
+}
+
+/**
+ * The share of the model's reliance that sits on drifted features: Σ importance of the drifted
+ * ones / Σ importance, negative importances (noise) counted as 0. Null when no feature has any.
+ */
+export function weightedShare(features: Readonly<Record<string, ColumnDrift>>, importance: Readonly<Record<string, number>>): number | null {
+  let total = 0;
+  let drifted = 0;
+  for (const [name, f] of Object.entries(features)) {
+    const w = Math.max(0, importance[name] ?? 0);
+    total += w;
+    if (f.drift) drifted += w;
+  }
+  return total > 0 ? drifted / total : null;
 }
