@@ -1,7 +1,8 @@
-// Per-feature drift: test, score, threshold, verdict and a sparkline of drift strength over
+// Per-feature drift: test, score, threshold, verdict, the model's importance of the feature (from
+// the card, when it has one) and a sparkline of drift strength over
 // time. Clicking a row (or Enter on it) selects the feature for the distribution panel.
 import { bus } from '../bus.js';
-import { score, strength, strengthText } from '../format.js';
+import { isNum, score, strength, strengthText } from '../format.js';
 import { featureSeries, sparkline } from '../history.js';
 
 export const SPARK_W = 120;
@@ -52,6 +53,7 @@ export function driftTable() {
           score: score(f.score),
           threshold: score(f.threshold),
           strength: strengthText(s),
+          importance: isNum(f.importance) ? score(f.importance) : '',
           state,
           badge: empty ? 'no data' : f.drift ? 'drifted' : 'ok',
           badgeCls: `badge-${state}`,
