@@ -37,6 +37,9 @@ export function describeGraph(session: ort.InferenceSession, file: string): Grap
   return { file, inputs: session.inputMetadata.map(valueInfo), outputs: session.outputMetadata.map(valueInfo) };
 }
 
+/** A shape for messages: a dynamic dimension reads as its symbol, or N when it has none. */
+export const shapeText = (dims: Dims): string => `[${dims.map((d) => (typeof d === 'number' && d > 0 ? String(d) : d === '' || typeof d === 'number' ? 'N' : d)).join(', ')}]`;
+
 /** A size fixed by the graph, or undefined for a dynamic one. */
 export const fixedDim = (d: number | string | undefined): number | undefined => (typeof d === 'number' && d > 0 ? d : undefined);
 
@@ -61,7 +64,7 @@ function twoClasses(g: GraphInfo, o: ValueInfo, cols: number | undefined): void 
   if (cols !== undefined && cols > 2) {
     throw new DriftlineError(
       'DL_ERR_MODEL_OUTPUT',
-      `Model ${g.file}: output "${o.name}" has shape [${o.dims.join(', ')}], ${cols} classes; only binary classifiers (two classes) are served. Train on a 0/1 target.`,
+      `Model ${g.file}: output "${o.name}" has shape ${shapeText(o.dims)}, ${cols} classes; only binary classifiers (two classes) are served. Train on a 0/1 target.`,
       { details: { output: o.name, classes: cols } },
     );
   }
@@ -96,7 +99,7 @@ export function probabilityOutput(g: GraphInfo, want?: { name: string; index?: n
     if (o.dims.length > 2 || (cols !== undefined && idx >= cols) || (want.index === undefined && cols !== undefined && cols !== 1)) {
       throw new DriftlineError(
         'DL_ERR_MODEL_OUTPUT',
-        `Model output "${want.name}" has shape [${o.dims.join(', ')}], which does not hold P(class 1) at index ${want.index ?? '(none)'}`,
+        `Model output "${want.name}" has shape ${shapeText(o.dims)}, which does not hold P(class 1) at index ${want.index ?? '(none)'}`,
       );
     }
     return { name: o.name, index: want.index };
@@ -112,7 +115,7 @@ export function probabilityOutput(g: GraphInfo, want?: { name: string; index?: n
   throw new DriftlineError(
     'DL_ERR_MODEL_OUTPUT',
     `Model ${g.file} has no probability output: expected a float32 [N, 2] tensor of class probabilities ` +
-      `(outputs: ${g.outputs.map((o) => `${o.name} ${o.type ?? 'non-tensor'} [${o.dims.join(', ')}]`).join('; ')}). ` +
+      `(outputs: ${g.outputs.map((o) => `${o.name} ${o.type ?? 'non-tensor'} ${shapeText(o.dims)}`).join('; ')}). ` +
       'Export the classifier with its probabilities (skl2onnx does by default; for a regressor or a raw score, add a sigmoid).',
   );
 }
@@ -136,7 +139,7 @@ export function servedInputType(g: GraphInfo, input: ValueInfo): InputType {
     throw new DriftlineError('DL_ERR_MODEL_INPUT', `Model ${g.file}: input "${input.name}" has element type ${input.type}; the service feeds ${INPUT_TYPES.join(', ')}`);
   }
   if (input.dims.length !== 2) {
-    throw new DriftlineError('DL_ERR_MODEL_INPUT', `Model ${g.file}: input "${input.name}" has shape [${input.dims.join(', ')}]; the service feeds [N, k] inputs`);
+    throw new DriftlineError('DL_ERR_MODEL_INPUT', `Model ${g.file}: input "${input.name}" has shape ${shapeText(input.dims)}; the service feeds [N, k] inputs`);
   }
   return type;
 }
@@ -158,7 +161,7 @@ export function checkInputs(g: GraphInfo, inputs: readonly CardInput[]): void {
     if (width !== undefined && width !== want.columns.length) {
       throw new DriftlineError(
         'DL_ERR_MODEL_LOAD',
-        `Model input "${want.name}" has shape [${input.dims.join(', ')}] but the card lists ${want.columns.length} features (expected [N, ${want.columns.length}])`,
+        `Model input "${want.name}" has shape ${shapeText(input.dims)} but the card lists ${want.columns.length} features (expected [N, ${want.columns.length}])`,
         { details: { shape: input.dims, features: want.columns.length } },
       );
     }

@@ -3,7 +3,7 @@
 // skl2onnx emits for a DataFrame). The plan becomes the card's `inputs`.
 import { DriftlineError } from '../errors.js';
 import type { CardInput } from '../model/card.js';
-import { fixedDim, servedInputType, type GraphInfo, type ValueInfo } from '../model/graph.js';
+import { fixedDim, servedInputType, shapeText, type GraphInfo, type ValueInfo } from '../model/graph.js';
 
 export interface PlanOptions {
   target: string;
@@ -36,7 +36,7 @@ function perColumn(g: GraphInfo, header: readonly string[], opts: PlanOptions): 
     const type = servedInputType(g, input);
     const width = fixedDim(input.dims[1]);
     if (width !== undefined && width !== 1) {
-      throw new DriftlineError('DL_ERR_INIT_COLUMNS', `Model ${g.file} has ${g.inputs.length} inputs, and "${input.name}" is [${input.dims.join(', ')}]; with several inputs each must be one column ([N, 1])`);
+      throw new DriftlineError('DL_ERR_INIT_COLUMNS', `Model ${g.file} has ${g.inputs.length} inputs, and "${input.name}" is ${shapeText(input.dims)}; with several inputs each must be one column ([N, 1])`);
     }
     return { name: input.name, columns: [input.name], type };
   });
@@ -60,7 +60,7 @@ function single(g: GraphInfo, input: ValueInfo, header: readonly string[], opts:
   if (width !== undefined && width !== features.length) {
     throw new DriftlineError(
       'DL_ERR_INIT_COLUMNS',
-      `Model input "${input.name}" is [${input.dims.join(', ')}], ${width} features, but ${features.length} columns were chosen (${features.join(', ')})` +
+      `Model input "${input.name}" is ${shapeText(input.dims)}, ${width} features, but ${features.length} columns were chosen (${features.join(', ')})` +
         (opts.features === undefined ? '; name the model\'s columns in order with --features' : ''),
       { details: { width, features } },
     );
