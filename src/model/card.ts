@@ -187,3 +187,13 @@ export interface OriginalResult {
 export function originalResult(card: Pick<ModelCard, 'labels'>, r: { row: number; probability: number; prediction: number; risk_level: string }): OriginalResult {
   return { row: r.row, probability: roundProbability(r.probability), prediction: decisionLabel(card, r.prediction), risk_level: r.risk_level };
 }
+
+/**
+ * The card's JSON Schema, generated from the zod schema (what a card may hold as written, so
+ * defaulted fields are optional). docs/models.md carries it; test/docs-models.test.ts keeps the
+ * two equal. Cross-field rules (no name used twice, inputs feeding every feature once) are not
+ * expressible there and are listed in the document instead.
+ */
+export function modelCardJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(modelCardSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}
