@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import ort from 'onnxruntime-node';
 import { readProfile } from '../src/drift/index.js';
-import { readModelCard, type ModelCard } from '../src/model/index.js';
+import { loadModel, readModelCard, type ModelCard } from '../src/model/index.js';
 import { initModel, type InitOptions } from '../src/onboard/index.js';
 import { columnGraph } from './helpers/onnx-graphs.js';
 import { startTestServer } from './helpers/server.js';
@@ -129,6 +129,8 @@ for (const name of ['sklearn_hgb', 'sklearn_logreg']) {
     const worst = Math.max(...served.map((v, i) => Math.abs(v - exp.check_rows.proba_1[i]!)));
     t.ok(worst < 1e-5, `max |served − sklearn| = ${worst.toExponential(2)} over the 200 check rows`);
     t.same(await (await fetch(`${srv.url}/api/model`)).json(), JSON.parse(readFileSync(path.join(out, 'card.json'), 'utf8')), 'GET /api/model returns the card');
+    const api = (await (await fetch(`${srv.url}/openapi.json`)).json()) as { paths: Record<string, { get: { responses: Record<string, { content?: Record<string, { schema: { properties?: object } }> }> } }> };
+    t.ok(api.paths['/api/model']!.get.responses['200']!.content?.['application/json']?.schema.properties, '/openapi.json describes the card');
   });
 }
 
@@ -229,4 +231,21 @@ t.test('the command prints what it inferred and refuses with the code on stderr'
   const again = await run(['--onnx', onnx, '--data', csv, '--target', 'y', '--out', out]);
   t.equal(again.code, 1);
   t.match(again.stderr, /DL_ERR_INIT_OUT_EXISTS: .*already holds a model/);
+});
+
+const zipmapFixture = sharedFile('models/sklearn_logreg_zipmap.onnx');
+t.test('init and the service\'s loader refuse a ZipMap model by one check, in the same words', { skip: zipmapFixture.skip || uci.skip, timeout: 30_000 }, async (t) => {
+  const dir = tmp();
+  const csv = trainingCsv(dir, 200);
+  const byInit = await initModel({ onnx: zipmapFixture.path, data: csv, target: 'default', out: path.join(dir, 'out') }).then(() => null, (e: Error) => e);
+  // The loader, given a card naming the ZipMap output, as a hand-written card would.
+  const modelDir = path.join(dir, 'hand');
+  mkdirSync(modelDir);
+  writeFileSync(path.join(modelDir, 'model.onnx'), readFileSync(zipmapFixture.path));
+  writeFileSync(path.join(modelDir, 'card.json'), JSON.stringify({ name: 'z', version: '1', input_name: 'input', features: FEATURES.map((name) => ({ name })), output: { name: 'output_probability' } }));
+  const byLoader = await loadModel(modelDir).then(async (m) => { await m.engine.close(); return null; }, (e: Error) => e);
+  t.match(byInit, { code: 'DL_ERR_MODEL_OUTPUT', message: /zipmap=False/ });
+  t.match(byLoader, { code: 'DL_ERR_MODEL_OUTPUT' });
+  const words = (e: Error | null) => e?.message.replace(/^Model \S+ /, 'Model ');
+  t.equal(words(byLoader), words(byInit), 'the same message, but for the file path');
 });
