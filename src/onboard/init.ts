@@ -2,7 +2,7 @@
 // service can serve out (model.onnx, card.json, reference.json). Everything is written into a
 // temporary directory beside the destination and renamed into place at the end, so a refusal
 // at any step leaves nothing behind.
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeProfile, type ReferenceProfile } from '../drift/index.js';
 import { readCsvColumns, readCsvHeader } from '../csv-columns.js';
@@ -65,6 +65,7 @@ function checkOptions(o: InitOptions): void {
 /** A directory that already holds a model is only replaced with --force. */
 function checkOut(out: string, force: boolean): void {
   if (!existsSync(out)) return;
+  if (!statSync(out).isDirectory()) throw new DriftlineError('DL_ERR_INIT_OUT_EXISTS', `${out} exists and is not a directory; choose another --out`);
   const held = readdirSync(out).filter((f) => f === MODEL_FILE || f === CARD_FILE || f === REFERENCE_FILE);
   if (held.length > 0 && !force) {
     throw new DriftlineError('DL_ERR_INIT_OUT_EXISTS', `${out} already holds a model (${held.join(', ')}); pass --force to replace it, or choose another --out`, { details: { files: held } });
@@ -161,8 +162,16 @@ export async function initModel(o: InitOptions): Promise<InitResult> {
       source: `${path.basename(o.data)}, ${split.train.length} training rows, model ${name} ${version}`,
     });
     writeProfile(path.join(tmp, REFERENCE_FILE), profile);
-    if (existsSync(outDir)) rmSync(outDir, { recursive: true });
-    renameSync(tmp, outDir);
+    // A replaced model is moved aside, not deleted, until the new one is in place.
+    const old = existsSync(outDir) ? `${outDir}.replaced-${process.pid}-${Date.now()}` : undefined;
+    if (old !== undefined) renameSync(outDir, old);
+    try {
+      renameSync(tmp, outDir);
+    } catch (err) {
+      if (old !== undefined) renameSync(old, outDir);
+      throw err;
+    }
+    if (old !== undefined) rmSync(old, { recursive: true, force: true });
     return { outDir, card, profile, plan, split, ...summary(o, card, plan, split, header) };
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
