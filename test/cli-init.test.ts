@@ -158,6 +158,14 @@ t.test('a model with one input per column (float, double, int64) is fed each col
   const served = await predictNdjson(srv.url, ['c', 'a', 'b'], sample.map((r) => [r[3]!, r[2]!, r[1]!]));
   const worst = Math.max(...served.map((v, i) => Math.abs(v - 1 / (1 + Math.exp(-(-0.5 * sample[i]![1]! + 0.25 * sample[i]![2]! + sample[i]![3]!))))));
   t.ok(worst < 1e-6, `served P = σ(Σ wⱼxⱼ) with each input fed its own column (max error ${worst.toExponential(2)})`);
+  // The window, the dashboard's data and the report speak of this model's columns.
+  const drift = (await (await fetch(`${srv.url}/api/drift`)).json()) as { window_rows: number; features: Record<string, unknown> };
+  t.equal(drift.window_rows, 20, 'the rows reached the drift window');
+  t.same(Object.keys(drift.features).sort(), ['a', 'b', 'c'], 'the snapshot has the model\'s own features');
+  t.equal((await fetch(`${srv.url}/dashboard/data`)).status, 200);
+  const report = await fetch(`${srv.url}/report.html`);
+  t.equal(report.status, 200, 'the report renders');
+  await report.text();
 });
 
 t.test('refusals: a clear typed error and nothing written', { timeout: 60_000 }, async (t) => {
