@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Transform, Writable } from 'node:stream';
 import csv from 'csv-parser';
@@ -115,4 +115,45 @@ export async function readCsvColumns(
   const columns = new Map<string, Float64Array>();
   sources.forEach((s, j) => columns.set(s.name, bufs[j]!.slice(0, rows)));
   return { columns, text: new Map(texts.map((t) => [t.name, t.cells])), rows, header };
+}
+
+function splitCsvLine(line: string): string[] {
+  const out: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (quoted) {
+      if (ch !== '"') cell += ch;
+      else if (line[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else quoted = false;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      out.push(cell.trim());
+      cell = '';
+    } else cell += ch;
+  }
+  out.push(cell.trim());
+  return out;
+}
+
+/** The header of a CSV file (first line; quoted names allowed). */
+export function readCsvHeader(file: string): string[] {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    throw new DriftlineError('DL_ERR_BAD_INPUT', `Cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const line = buf.toString('utf8', 0, n).replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0] ?? '';
+    if (line.trim() === '') throw new DriftlineError('DL_ERR_EMPTY_BODY', `${file} has no header`);
+    return splitCsvLine(line);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -29,8 +29,30 @@ const metricsSchema = z
     roc_auc: z.number().min(0).max(1),
     accuracy: z.number().min(0).max(1),
     f1: z.number().min(0).max(1),
+    precision: z.number().min(0).max(1).optional(),
+    recall: z.number().min(0).max(1).optional(),
+    /** Mean squared error of P(class 1) against the 0/1 label (sklearn's brier_score_loss). */
+    brier: z.number().min(0).max(1).optional(),
+    rows: z.number().int().min(0).optional(),
+    positives: z.number().int().min(0).optional(),
+    /** The threshold accuracy, precision, recall and F1 were taken at. */
+    decision_threshold: z.number().min(0).max(1).optional(),
   })
   .catchall(z.unknown());
+
+/** Element types of the ONNX input tensors the service can feed, as onnxruntime names them. */
+export const INPUT_TYPES = ['float32', 'float64', 'int64'] as const;
+export type InputType = (typeof INPUT_TYPES)[number];
+
+// One entry per ONNX graph input: which card features fill its last dimension, in order. A
+// list rather than one name because exporters emit one input per DataFrame column; a later
+// element type (string, for categorical columns) is a new `type` value, not a new shape.
+const inputSchema = z.object({
+  name: z.string().min(1),
+  /** Card feature names, in the order of the input's last dimension ([N, columns.length]). */
+  columns: z.array(z.string().min(1)).min(1),
+  type: z.enum(INPUT_TYPES).default('float32'),
+});
 
 export const modelCardSchema = z
   .object({
@@ -40,7 +62,10 @@ export const modelCardSchema = z
     task: z.literal('binary-classification').default('binary-classification'),
     /** File name of the ONNX graph, relative to the card. */
     model_file: z.string().min(1).default('model.onnx'),
-    input_name: z.string().min(1),
+    /** The single [N, features] float32 input; the short form of `inputs`. */
+    input_name: z.string().min(1).optional(),
+    /** How card features feed the graph's inputs; when absent, all of them go to `input_name`. */
+    inputs: z.array(inputSchema).min(1).optional(),
     features: z.array(featureSchema).min(1),
     target: z
       .object({ name: z.string().min(1), aliases: z.array(z.string().min(1)).default([]) })
@@ -61,8 +86,31 @@ export const modelCardSchema = z
       .default({ high: 0.75, medium: 0.5 }),
     metrics: z.object({ validation: metricsSchema }).catchall(z.unknown()).optional(),
     training: z.record(z.string(), z.unknown()).optional(),
+    /** The ONNX file the card was made for: its SHA-256 (hex) and file name. */
+    source: z.object({ file: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).optional(),
   })
   .superRefine((card, ctx) => {
+    if ((card.input_name === undefined) === (card.inputs === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['input_name'], message: 'give either input_name (one [N, features] input) or inputs, not both or neither' });
+    }
+    if (card.inputs !== undefined) {
+      const fed = card.inputs.flatMap((i) => i.columns);
+      const names = card.features.map((f) => f.name);
+      const unknown = fed.filter((c) => !names.includes(c));
+      const unfed = names.filter((n) => !fed.includes(n));
+      const twice = fed.filter((c, i) => fed.indexOf(c) !== i);
+      if (unknown.length + unfed.length + twice.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['inputs'],
+          message: `inputs must feed every feature exactly once (${[
+            unknown.length > 0 ? `not features: ${unknown.join(', ')}` : '',
+            unfed.length > 0 ? `not fed: ${unfed.join(', ')}` : '',
+            twice.length > 0 ? `fed twice: ${twice.join(', ')}` : '',
+          ].filter((x) => x !== '').join('; ')})`,
+        });
+      }
+    }
     const seen = new Map<string, string>();
     for (const f of card.features) {
       for (const n of [f.name, ...f.aliases]) {
@@ -80,6 +128,12 @@ export const modelCardSchema = z
 
 export type ModelCard = z.infer<typeof modelCardSchema>;
 export type FeatureSpec = ModelCard['features'][number];
+export type CardInput = z.infer<typeof inputSchema>;
+
+/** The card's input mapping, with the `input_name` short form spelled out. */
+export function cardInputs(card: Pick<ModelCard, 'input_name' | 'inputs' | 'features'>): CardInput[] {
+  return card.inputs ?? [{ name: card.input_name!, columns: card.features.map((f) => f.name), type: 'float32' }];
+}
 export type RiskLevel = 'Low' | 'Medium' | 'High';
 
 const CARD: Checked = { code: 'DL_ERR_MODEL_CARD', what: 'model card' };
@@ -134,4 +188,14 @@ export interface OriginalResult {
  */
 export function originalResult(card: Pick<ModelCard, 'labels'>, r: { row: number; probability: number; prediction: number; risk_level: string }): OriginalResult {
   return { row: r.row, probability: roundProbability(r.probability), prediction: decisionLabel(card, r.prediction), risk_level: r.risk_level };
+}
+
+/**
+ * The card's JSON Schema, generated from the zod schema (what a card may hold as written, so
+ * defaulted fields are optional). docs/models.md carries it; test/docs-models.test.ts keeps the
+ * two equal. Cross-field rules (no name used twice, inputs feeding every feature once) are not
+ * expressible there and are listed in the document instead.
+ */
+export function modelCardJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(modelCardSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
 }

@@ -99,6 +99,17 @@ export function threshold(scores: ArrayLike<number>, at: number): Uint8Array {
   return Uint8Array.from({ length: scores.length }, (_, i) => decision(rule, scores[i]!));
 }
 
+/** Mean squared error of P(class 1) against the 0/1 labels (sklearn's brier_score_loss); NaN for no rows. */
+export function brier(labels: Labels, scores: ArrayLike<number>): number {
+  sameLength(labels, scores, 'brier');
+  let sum = 0;
+  for (let i = 0; i < labels.length; i++) {
+    const d = scores[i]! - (isPositive(labels[i]!, i) ? 1 : 0);
+    sum += d * d;
+  }
+  return labels.length === 0 ? Number.NaN : sum / labels.length;
+}
+
 export interface BinaryMetrics {
   roc_auc: number;
   accuracy: number;

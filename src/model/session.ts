@@ -1,11 +1,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import ort from 'onnxruntime-node';
 import { DriftlineError } from '../errors.js';
-import type { ModelCard } from './card.js';
+import { cardInputs, type InputType, type ModelCard } from './card.js';
+import { checkInputs, describeGraph, probabilityOutput } from './graph.js';
+
+/** One ONNX input: its name, element type, and the feature indices (card order) that fill it. */
+export interface InputFeed {
+  name: string;
+  type: InputType;
+  features: number[];
+}
 
 export interface SessionSpec {
   modelPath: string;
-  inputName: string;
+  inputs: InputFeed[];
   nFeatures: number;
   outputName: string;
   /** Column of P(class 1) in a [N, k] output; undefined for [N] or [N, 1]. */
@@ -14,24 +22,16 @@ export interface SessionSpec {
 }
 
 export function sessionSpec(card: ModelCard, modelPath: string, threads: number): SessionSpec {
+  const at = new Map(card.features.map((f, i) => [f.name, i]));
   return {
     modelPath,
-    inputName: card.input_name,
+    inputs: cardInputs(card).map((i) => ({ name: i.name, type: i.type, features: i.columns.map((c) => at.get(c)!) })),
     nFeatures: card.features.length,
     outputName: card.output.name,
     outputIndex: card.output.index,
     threads,
   };
 }
-
-/** Dimension sizes as declared by the graph; symbolic (dynamic) ones come back as strings. */
-type Dims = readonly (number | string)[];
-
-function dimsOf(meta: ort.InferenceSession.ValueMetadata): Dims | undefined {
-  return meta.isTensor ? (meta.shape as Dims) : undefined;
-}
-
-const fixed = (d: number | string | undefined): number | undefined => (typeof d === 'number' && d > 0 ? d : undefined);
 
 /**
  * Opens the ONNX graph and checks it against the card before any row reaches it, so that a
@@ -65,57 +65,28 @@ export async function openSession(spec: SessionSpec): Promise<ort.InferenceSessi
 }
 
 function checkSession(session: ort.InferenceSession, spec: SessionSpec): void {
-  const nonTensor = session.outputMetadata.filter((m) => !m.isTensor).map((m) => m.name);
-  if (nonTensor.length > 0) {
-    throw new DriftlineError(
-      'DL_ERR_MODEL_OUTPUT',
-      `Model ${spec.modelPath} has non-tensor output(s) ${nonTensor.map((n) => `"${n}"`).join(', ')} ` +
-        '(e.g. a skl2onnx ZipMap); onnxruntime-node cannot return them. Re-export with zipmap=False ' +
-        '(skl2onnx: options={id(model): {"zipmap": False}}).',
-      { details: { outputs: nonTensor } },
-    );
+  const g = describeGraph(session, spec.modelPath);
+  probabilityOutput(g, { name: spec.outputName, index: spec.outputIndex });
+  checkInputs(g, spec.inputs.map((i) => ({ name: i.name, type: i.type, columns: i.features.map(String) })));
+}
+
+/** The columns of `data` ([rows × nFeatures], row-major) that feed one input, as its tensor. */
+function inputTensor(feed: InputFeed, data: Float32Array, rows: number, nFeatures: number): ort.Tensor {
+  const k = feed.features.length;
+  const dims = [rows, k];
+  // The common case, one float32 input taking every feature in order, is the batch itself.
+  if (feed.type === 'float32' && k === nFeatures && feed.features.every((f, j) => f === j)) {
+    return new ort.Tensor('float32', data.length === rows * k ? data : data.subarray(0, rows * k), dims);
   }
-  const input = session.inputMetadata.find((m) => m.name === spec.inputName);
-  if (input === undefined) {
-    throw new DriftlineError(
-      'DL_ERR_MODEL_LOAD',
-      `Model ${spec.modelPath} has no input "${spec.inputName}" (inputs: ${session.inputNames.join(', ')})`,
-    );
+  const n = rows * k;
+  if (feed.type === 'int64') {
+    const out = new BigInt64Array(n);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < k; j++) out[i * k + j] = BigInt(Math.round(data[i * nFeatures + feed.features[j]!]!));
+    return new ort.Tensor('int64', out, dims);
   }
-  if (session.inputNames.length !== 1) {
-    throw new DriftlineError('DL_ERR_MODEL_LOAD', `Model ${spec.modelPath} has ${session.inputNames.length} inputs; one [N, features] input is supported`);
-  }
-  if (!input.isTensor || input.type !== 'float32') {
-    throw new DriftlineError('DL_ERR_MODEL_LOAD', `Model input "${spec.inputName}" must be a float32 tensor`);
-  }
-  const inDims = dimsOf(input) ?? [];
-  const width = fixed(inDims[1]);
-  if (inDims.length !== 2 || (width !== undefined && width !== spec.nFeatures)) {
-    throw new DriftlineError(
-      'DL_ERR_MODEL_LOAD',
-      `Model input "${spec.inputName}" has shape [${inDims.join(', ')}] but the card lists ${spec.nFeatures} features (expected [N, ${spec.nFeatures}])`,
-      { details: { shape: inDims, features: spec.nFeatures } },
-    );
-  }
-  const output = session.outputMetadata.find((m) => m.name === spec.outputName);
-  if (output === undefined) {
-    throw new DriftlineError(
-      'DL_ERR_MODEL_OUTPUT',
-      `Model ${spec.modelPath} has no output "${spec.outputName}" (outputs: ${session.outputNames.join(', ')})`,
-    );
-  }
-  if (!output.isTensor || output.type !== 'float32') {
-    throw new DriftlineError('DL_ERR_MODEL_OUTPUT', `Model output "${spec.outputName}" must be a float32 tensor`);
-  }
-  const outDims = dimsOf(output) ?? [];
-  const cols = outDims.length === 1 ? 1 : fixed(outDims[1]);
-  const idx = spec.outputIndex ?? 0;
-  if (outDims.length > 2 || (cols !== undefined && idx >= cols) || (spec.outputIndex === undefined && cols !== undefined && cols !== 1)) {
-    throw new DriftlineError(
-      'DL_ERR_MODEL_OUTPUT',
-      `Model output "${spec.outputName}" has shape [${outDims.join(', ')}], which does not hold P(class 1) at index ${spec.outputIndex ?? '(none)'}`,
-    );
-  }
+  const out = feed.type === 'float64' ? new Float64Array(n) : new Float32Array(n);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < k; j++) out[i * k + j] = data[i * nFeatures + feed.features[j]!]!;
+  return feed.type === 'float64' ? new ort.Tensor('float64', out, dims) : new ort.Tensor('float32', out, dims);
 }
 
 /** Runs one batch; the caller owns `data` ([rows × nFeatures], row-major). */
@@ -125,13 +96,15 @@ export async function runSession(
   data: Float32Array,
   rows: number,
 ): Promise<Float32Array> {
-  const feeds = { [spec.inputName]: new ort.Tensor('float32', data, [rows, spec.nFeatures]) };
+  const feeds = Object.fromEntries(spec.inputs.map((f) => [f.name, inputTensor(f, data, rows, spec.nFeatures)]));
   const out = await session.run(feeds, [spec.outputName]);
   const t = out[spec.outputName];
   if (t === undefined || !(t.data instanceof Float32Array)) {
     throw new DriftlineError('DL_ERR_INFERENCE', `Model returned no float32 "${spec.outputName}"`);
   }
   const cols = t.dims.length === 2 ? Number(t.dims[1]) : 1;
+  // A dynamic class dimension passes the load-time check; the first batch tells.
+  if (cols > 2) throw new DriftlineError('DL_ERR_MODEL_OUTPUT', `Model output "${spec.outputName}" holds ${cols} classes; only binary classifiers are served`);
   if (cols === 1) return t.data.slice(0, rows);
   const idx = spec.outputIndex ?? 0;
   const p = new Float32Array(rows);

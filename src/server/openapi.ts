@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ERROR_CODES, ROW_ERROR_CODES } from '../errors.js';
-import type { ModelCard } from '../model/card.js';
+import { modelCardSchema, type ModelCard } from '../model/card.js';
 import { rowSchema } from '../pipeline/index.js';
 import { TOPICS } from './live.js';
 
@@ -87,7 +87,7 @@ export function openApiDocument(card: ModelCard, version: string): Record<string
       '/api/drift/trend': { get: { summary: 'Per-minute quantiles of a column', parameters: [{ name: 'column', in: 'query', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'OK' }, ...errors(400) } } },
       '/api/predictions': { get: { summary: 'The prediction log, streamed', parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer' } }, { name: 'format', in: 'query', schema: { enum: ['ndjson', 'csv'] } }], responses: { 200: { description: 'OK' }, ...errors(400) } } },
       '/api/alerts': read('Recent alerts'),
-      '/api/model': read('The model card'),
+      '/api/model': read('The model card (fields: docs/models.md)', modelCardSchema),
       '/api/reference': read('The reference profile'),
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text/plain; version=0.0.4' } } } },
       '/openapi.json': read('This document'),
