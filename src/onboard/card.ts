@@ -39,6 +39,8 @@ export interface CardParts {
   risk?: { high: number; medium: number };
   /** Held-out metrics at the decision threshold; brier when the caller computed it. */
   validation?: (BinaryMetrics & { brier?: number }) | undefined;
+  /** Permutation importance per feature, in `features` order, on the held-out rows. */
+  importance?: readonly number[] | undefined;
   training?: Record<string, unknown>;
   source?: { file: string; sha256: string };
 }
@@ -74,13 +76,14 @@ export function composeCard(p: CardParts): ModelCard {
       task: 'binary-classification',
       model_file: 'model.onnx',
       ...('inputs' in p.input ? { inputs: p.input.inputs } : { input_name: p.input.name }),
-      features: p.features.map((f) => ({
+      features: p.features.map((f, j) => ({
         name: f.name,
         type: f.type,
         min: f.min,
         max: f.max,
         aliases: f.aliases ?? [],
         categorical: false,
+        ...(p.importance === undefined ? {} : { importance: round(p.importance[j]!) }),
         description: f.description,
       })),
       target: { name: p.target.name, aliases: p.target.aliases ?? [] },

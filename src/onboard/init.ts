@@ -10,6 +10,7 @@ import { DriftlineError } from '../errors.js';
 import { CARD_FILE, loadModel, probabilityOutput, readGraph, type ModelCard } from '../model/index.js';
 import { binaryMetrics, brier } from '../model/metrics.js';
 import { readSplitIds } from '../train/dataset.js';
+import { permutationImportance } from '../model/importance.js';
 import { composeCard, DEFAULT_RISK, DEFAULT_THRESHOLD, sha256File } from './card.js';
 import { planInputs, type InputPlan } from './plan.js';
 import { predictColumns, profileOfRows, REFERENCE_FILE } from './profile.js';
@@ -145,14 +146,17 @@ export async function initModel(o: InitOptions): Promise<InitResult> {
     writeFileSync(path.join(tmp, CARD_FILE), `${JSON.stringify(draft, null, 2)}\n`);
     const model = await loadModel(tmp);
     let p: Float64Array;
+    let importance: number[];
+    const yVal = take(y, split.validation);
     try {
       p = await predictColumns(model.engine, columns, data.rows);
+      const held = columns.map((c) => take(c, split.validation));
+      importance = await permutationImportance((cols) => predictColumns(model.engine, cols, split.validation.length), held, yVal);
     } finally {
       await model.engine.close();
     }
-    const yVal = take(y, split.validation);
     const pVal = take(p, split.validation);
-    const card = composeCard({ ...parts, validation: { ...binaryMetrics(yVal, pVal, threshold), brier: brier(yVal, pVal) } });
+    const card = composeCard({ ...parts, validation: { ...binaryMetrics(yVal, pVal, threshold), brier: brier(yVal, pVal) }, importance });
     writeFileSync(path.join(tmp, CARD_FILE), `${JSON.stringify(card, null, 2)}\n`);
     const profile = profileOfRows({
       card,

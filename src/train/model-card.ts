@@ -15,6 +15,8 @@ export interface CardInput {
   validation: BinaryMetrics;
   training: Record<string, unknown>;
   features?: readonly FeatureDef[];
+  /** Permutation importance per feature on the validation rows. */
+  importance?: readonly number[];
 }
 
 /** Builds the card by the same path as `driftline init` (src/onboard/card.ts). */
@@ -32,6 +34,7 @@ export function buildCard(input: CardInput): ModelCard {
     output: { name: 'probabilities', index: 1 },
     labels: ['No Default', 'Default'],
     validation: input.validation,
+    importance: input.importance,
     training: input.training,
   });
 }

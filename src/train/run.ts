@@ -9,6 +9,7 @@ import type { BoostParams } from './gbdt.js';
 import { buildCard, INPUT_NAME, MODEL_NAME, round } from './model-card.js';
 import { exportOnnx } from './onnx-export.js';
 import { predictProba } from './predict.js';
+import { permutationImportance } from '../model/importance.js';
 import { decisionsPerRow, leafCount, nodeCount } from './tree.js';
 import { expandGrid, gridSearch, type CvResult, type Grid } from './tune.js';
 import { onnxMaxAbsDiff } from './verify.js';
@@ -104,6 +105,10 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const xVal = toRowMajor(validation);
   const pVal = predictProba(fit.model, xVal, validation.rows);
   const metrics = binaryMetrics(validation.y, pVal);
+  // Scored by the trainer itself (the ONNX graph agrees with it, checked below).
+  const scoreColumns = async (cols: readonly Float64Array[]): Promise<Float64Array> =>
+    Float64Array.from(predictProba(fit.model, toRowMajor({ columns: cols.map((c) => Float32Array.from(c)), rows: validation.rows }), validation.rows));
+  const importance = await permutationImportance(scoreColumns, validation.columns.map((c) => Float64Array.from(c)), validation.y);
   emit({ type: 'step', message: `validation ROC-AUC ${metrics.roc_auc.toFixed(4)}, accuracy ${metrics.accuracy.toFixed(4)}, F1 ${metrics.f1.toFixed(4)}` });
   // Reported, never used to choose anything: what the copy cost against the model it copies.
   const teacherAuc = student === undefined ? undefined : binaryMetrics(validation.y, predictProba(fit.average, xVal, validation.rows)).roc_auc;
@@ -179,7 +184,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   let card: ModelCard;
   try {
     // The card without the check's result tells the session what input and output to expect.
-    card = buildCard({ version: opts.version, validation: metrics, training });
+    card = buildCard({ version: opts.version, validation: metrics, importance, training });
     emit({ type: 'step', message: 'checking the graph in onnxruntime' });
     diff = await onnxMaxAbsDiff(tmpModel, card, xVal, validation.rows, pVal);
     // 1e-6: a float32 P differs by one ulp at ~6e-8; one thread sums in the trainer's order, so
@@ -187,7 +192,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     if (!(diff <= 1e-6)) {
       throw new DriftlineError('DL_ERR_MODEL_LOAD', `The exported graph disagrees with the trainer: max |ΔP| = ${diff} over ${validation.rows} validation rows`);
     }
-    card = buildCard({ version: opts.version, validation: metrics, training: { ...training, onnx_check: { rows: validation.rows, max_abs_diff: diff } } });
+    card = buildCard({ version: opts.version, validation: metrics, importance, training: { ...training, onnx_check: { rows: validation.rows, max_abs_diff: diff } } });
     renameSync(tmpModel, modelPath);
   } catch (err) {
     rmSync(tmpModel, { force: true });
