@@ -37,6 +37,9 @@ export function findBinaries(): { bindir: string } | { missing: string } {
   } catch {
     // pg_config comes with libpq-dev, not with the server: look where Debian puts the server.
   }
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir !== '' && existsSync(path.join(dir, 'initdb'))) candidates.push(dir);
+  }
   const root = '/usr/lib/postgresql';
   if (existsSync(root)) {
     // Newest major version first.
@@ -45,7 +48,7 @@ export function findBinaries(): { bindir: string } | { missing: string } {
   for (const dir of candidates) {
     if (existsSync(path.join(dir, 'initdb')) && existsSync(path.join(dir, 'pg_ctl'))) return { bindir: dir };
   }
-  return { missing: `PostgreSQL's initdb and pg_ctl were not found (pg_config --bindir, /usr/lib/postgresql/*/bin): install the postgresql package (.ci/run does)` };
+  return { missing: `PostgreSQL's initdb and pg_ctl were not found (PG_BINDIR, pg_config --bindir, PATH, /usr/lib/postgresql/*/bin): install the postgresql package (.ci/run does)` };
 }
 
 /** A port nobody listens on right now (the server binds it a moment later; start() retries on a clash). */
