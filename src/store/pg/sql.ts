@@ -17,8 +17,9 @@
 // longest open transaction and leaves gaps that followers cannot tell from loss.
 // Measured (bench/pg-log-order.ts, 2-core machine under other load, fsync off): 3 writers
 // committing groups of 8 × 64 rows flat out reach 0.53 of the sequence scheme's rows/s
-// (88k against 166k rows/s); with 1 writer, 0.76 (noise: nothing to wait for). A writer that
-// holds its transaction open stalls every other; test/store-pg-log.test.ts shows it.
+// (88k against 166k rows/s); with 1 writer, 0.76 (no one to wait for: the head row update,
+// and noise). A writer that holds its transaction open stalls every other (the ordering test
+// in test/store-pg-log.test.ts prints by how much).
 
 /** Claims positions and row ids for a group: $1 batches, $2 rows. Locks log_head to the commit. */
 export const CLAIM = `UPDATE log_head SET position = position + $1, next_id = next_id + $2
