@@ -3,7 +3,7 @@ import t from 'tap';
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppendItem } from '../src/store/log-protocol.js';
-import { FOLLOWER_APP, PgPredictionLog, SCHEMA_VERSION, schemaVersion, writeBatches, type CommittedBatch } from '../src/store/pg/index.js';
+import { FOLLOWER_APP, PgPredictionLog, WRITER_APP, SCHEMA_VERSION, schemaVersion, writeBatches, type CommittedBatch } from '../src/store/pg/index.js';
 import { startPostgres } from './helpers/postgres.js';
 
 const cluster = await startPostgres(t);
@@ -126,7 +126,7 @@ async function race(t: Teardown, url: string, scheme: 'log' | 'sequence'): Promi
     let last = 0;
     for (;;) {
       const finished = done;
-      const r = await reader.query<{ position: string }>(`SELECT position::text FROM ${table} WHERE position > $1 ORDER BY position`, [last]);
+      const r = await reader.query<{ position: string }>(`SELECT position FROM ${table} WHERE position > $1 ORDER BY position`, [last]);
       for (const row of r.rows) {
         seen.push(Number(row.position));
         last = Number(row.position);
@@ -143,13 +143,15 @@ async function race(t: Teardown, url: string, scheme: 'log' | 'sequence'): Promi
         await c.query('BEGIN');
         let position: number;
         if (scheme === 'log') position = (await writeBatches(c, [batch(w * 100 + k)], RULES))[0]!.position!;
-        else position = Number((await c.query<{ position: string }>('INSERT INTO naive_batches (payload) VALUES ($1) RETURNING position::text', [Buffer.alloc(16)])).rows[0]!.position);
+        else position = Number((await c.query<{ position: string }>('INSERT INTO naive_batches (payload) VALUES ($1) RETURNING position', [Buffer.alloc(16)])).rows[0]!.position);
         // Writer 0 holds every transaction open a while after drawing its position (a slow
         // client, a GC pause); the others commit at once or nearly.
         if (w === 0) await c.query('SELECT pg_sleep(0.03)');
         else if (k % 3 === 0) await sleep(2);
         await c.query('COMMIT');
         committed.push(position);
+        // Paced so that the quick writers keep committing all through writer 0's run.
+        if (w !== 0) await sleep(20);
       }
     }),
   );
@@ -237,6 +239,28 @@ t.test('follow: polling alone delivers everything when NOTIFY is not heard — n
   await until(() => heard.length === 5, 10_000, 'the follower to reconnect and catch up');
   t.same(heard, [6, 7, 8, 9, 10], 'caught up after the connection came back, in order, none twice');
   t.ok(errors.length > 0, 'the lost connection was reported');
+});
+
+t.test('append: the writer connection killed — the next append opens a new one; every acknowledged batch is in the log, in order', { skip, timeout: 20_000 }, async (t) => {
+  const url = await freshDb();
+  const log = await openLog(t, url);
+  const admin = await client(t, url);
+  const acked: number[] = [];
+  let rejected = 0;
+  for (let round = 0; round < 3; round++) {
+    await log.append(batch(round * 10)).then((r) => acked.push(r.position!));
+    const killed = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [WRITER_APP]);
+    t.equal(killed.rowCount, 1, `round ${round}: the writer's connection terminated`);
+    // The first append after may still meet the dead connection (it is rejected, never
+    // acknowledged); the writer must then come back on its own.
+    for (let k = 1; k <= 3; k++) {
+      await log.append(batch(round * 10 + k)).then((r) => void acked.push(r.position!), () => void rejected++);
+    }
+  }
+  t.ok(rejected <= 3, `${rejected} append(s) rejected, at most one per kill`);
+  t.equal(acked.length, 12 - rejected);
+  const inLog = await admin.query<{ position: string }>('SELECT position FROM prediction_batches ORDER BY position');
+  t.same(inLog.rows.map((r) => Number(r.position)), acked, 'exactly the acknowledged batches, in acknowledgement order, no gaps');
 });
 
 t.test('tail(n) gives the newest rows oldest first, labels applied, and the position to follow from; label() ignores ids not in the log', { skip, timeout: 20_000 }, async (t) => {

@@ -2,7 +2,7 @@
 // port with its socket in that dir, stopped and removed when the file's tests end (also when
 // they fail, and on process exit). The server refuses to run as root, so as root the cluster
 // belongs to the `postgres` user (Debian's package creates it) and runs under runuser.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -102,9 +102,18 @@ export async function startPostgres(t: Teardown): Promise<PgCluster | PgSkip> {
     rmSync(dir, { recursive: true, force: true });
   };
   // t.teardown runs when the file's tests end, failed or not; 'exit' covers a test process
-  // that ends without it (an uncaught error), so no postgres outlives its test.
+  // that ends without it (an uncaught error). A process killed by a signal (tap's timeout)
+  // runs neither, so a detached watchdog shell stops the server and removes the dir once this
+  // process is gone: no postgres outlives its test.
   const onExit = (): void => stop();
   process.once('exit', onExit);
+  const pgCtl = path.join(found.bindir, 'pg_ctl');
+  const q = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
+  const asOwner = asRoot ? `runuser -u postgres -- ${q(pgCtl)}` : q(pgCtl);
+  spawn('sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; [ -d ${q(data)} ] && ${asOwner} -D ${q(data)} -m immediate -w stop; rm -rf ${q(dir)}`], {
+    detached: true,
+    stdio: 'ignore',
+  }).unref();
   t.teardown(() => {
     process.removeListener('exit', onExit);
     stop();

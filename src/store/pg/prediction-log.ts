@@ -24,6 +24,9 @@ export interface Appended {
   count: number;
 }
 
+/** How the writer connection shows in pg_stat_activity. */
+export const WRITER_APP = 'driftline-writer';
+
 const bytes = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 /**
@@ -118,7 +121,7 @@ export class PgPredictionLog {
 
   private async connectWriter(): Promise<pg.Client> {
     if (this.writer !== undefined) return this.writer;
-    const c = new pg.Client({ connectionString: this.opts.connectionString, types });
+    const c = new pg.Client({ connectionString: this.opts.connectionString, types, application_name: WRITER_APP });
     c.on('error', () => {
       if (this.writer === c) this.writer = undefined;
     });
