@@ -176,7 +176,7 @@ t.test('ordering: concurrent writers with transactions held open; a follower rea
   t.comment(`held-open load (one writer sleeping 30 ms in each transaction): ordered ${ordered.ms.toFixed(0)} ms, sequence ${naive.ms.toFixed(0)} ms — a held-open append transaction stalls every writer in the cluster`);
 });
 
-t.test('follow: the log delivers every batch once, in order, own appends included; a follower started late catches up, then goes on', { skip, timeout: 20_000 }, async (t) => {
+t.test('follow: the log delivers every batch once, in order, own appends included; a follower started late catches up, then goes on; removed batches are reported as gaps', { skip, timeout: 20_000 }, async (t) => {
   const url = await freshDb();
   const log = await openLog(t, url);
   for (let i = 1; i <= 30; i++) await log.append(batch(i));
@@ -194,6 +194,15 @@ t.test('follow: the log delivers every batch once, in order, own appends include
   t.same(late.map((b) => b.position), Array.from({ length: 30 }, (_, i) => i + 11));
   t.same(early.map((b) => b.position), Array.from({ length: 40 }, (_, i) => i + 1));
   t.equal(f.position, 40);
+
+  // Removed batches (as retention will remove them) are told, never passed over in silence.
+  const admin = await client(t, url);
+  await admin.query('DELETE FROM prediction_batches WHERE position <= 5 OR position = 20');
+  const gaps: [number, number][] = [];
+  const after: number[] = [];
+  await log.follow(0, (b) => void after.push(b.position), { pollMs: 50, onGap: (last, next) => void gaps.push([last, next]) });
+  t.same(gaps, [[0, 6], [19, 21]], 'each gap reported with the last position delivered and the next one');
+  t.equal(after.length, 34, 'delivery goes on after a gap');
 });
 
 t.test('follow: NOTIFY wakes a follower (polling off); wake-up latency measured', { skip, timeout: 20_000 }, async (t) => {

@@ -14,6 +14,12 @@ export interface FollowOptions {
   pageBatches?: number;
   /** A failed read or a lost connection (the follower retries at the next poll). */
   onError?: (err: Error) => void;
+  /**
+   * Positions are handed out without gaps (see sql.ts), so a batch that is not the one after
+   * the last delivered means batches were removed before this follower read them (retention,
+   * or a follower that started below the oldest kept position). Told here, then delivery goes on.
+   */
+  onGap?: (last: number, next: number) => void;
 }
 
 export const FOLLOWER_APP = 'driftline-follower';
@@ -116,6 +122,7 @@ export class Follower {
       const r = await c.query<BatchRow>(sql.AFTER, [this.last, this.pageBatches]);
       for (const row of r.rows) {
         if (this.stopped) return;
+        if (row.position !== this.last + 1) this.opts.onGap?.(this.last, row.position);
         await this.onBatch(decode(row));
         this.last = row.position;
       }
