@@ -57,11 +57,17 @@ export class Follower {
 
   /** Connects (and listens), then catches up with what is committed now. */
   async start(): Promise<void> {
-    await this.connect();
+    // The first catch-up is awaited as is, so that a follower that cannot read fails to start.
+    this.reading = this.drain();
+    try {
+      await this.reading;
+    } finally {
+      this.reading = undefined;
+    }
     this.timer = setInterval(() => this.wake(), this.pollMs);
     this.timer.unref();
+    // Whatever was committed while the first read ran (and whose NOTIFY came before it).
     this.wake();
-    await this.reading;
   }
 
   private connect(): Promise<pg.Client> {

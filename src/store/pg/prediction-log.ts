@@ -189,24 +189,34 @@ export class PgPredictionLog {
     try {
       // One snapshot for the batches and their labels, so the position matches the rows.
       await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const out: WindowRow[] = [];
-      let position = 0;
+      const batches: CommittedBatch[] = [];
+      let covered = 0;
       let before = Number.MAX_SAFE_INTEGER;
-      while (out.length < n) {
+      while (covered < n) {
         const page = (await c.query<BatchRow>(sql.BEFORE, [before, 64])).rows;
         if (page.length === 0) break;
         for (const row of page) {
-          if (out.length >= n) break;
-          const b = decode(row);
-          position = Math.max(position, b.position);
-          for (const l of (await c.query<{ id: number; target: number }>(sql.LABELS_IN, [b.first, b.first + b.rows])).rows) b.targets[l.id - b.first] = l.target;
-          for (let r = b.rows - 1; r >= 0 && out.length < n; r--) {
-            out.push({ id: b.first + r, ts: b.ts, features: b.features.subarray(r * b.nFeatures, (r + 1) * b.nFeatures), probability: b.probabilities[r]!, target: b.targets[r]! });
-          }
-          before = b.position;
+          if (covered >= n) break;
+          batches.push(decode(row));
+          covered += row.rows;
+          before = row.position;
         }
       }
-      if (out.length === 0) position = (await c.query<{ position: number }>(sql.HEAD)).rows[0]!.position;
+      const out: WindowRow[] = [];
+      const newest = batches[0];
+      const oldest = batches.at(-1);
+      if (newest !== undefined && oldest !== undefined) {
+        // Labels for the whole span in one read: ids are contiguous in position order.
+        const labels = new Map<number, number>();
+        for (const l of (await c.query<{ id: number; target: number }>(sql.LABELS_IN, [oldest.first, newest.first + newest.rows])).rows) labels.set(l.id, l.target);
+        for (const b of batches) {
+          for (let r = b.rows - 1; r >= 0 && out.length < n; r--) {
+            const id = b.first + r;
+            out.push({ id, ts: b.ts, features: b.features.subarray(r * b.nFeatures, (r + 1) * b.nFeatures), probability: b.probabilities[r]!, target: labels.get(id) ?? b.targets[r]! });
+          }
+        }
+      }
+      const position = newest?.position ?? (await c.query<{ position: number }>(sql.HEAD)).rows[0]!.position;
       await c.query('COMMIT');
       return { rows: out.reverse(), position };
     } catch (err) {
