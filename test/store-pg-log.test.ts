@@ -287,3 +287,17 @@ t.test('tail(n) gives the newest rows oldest first, labels applied, and the posi
   t.same(Array.from(rows[2]!.features), [3, 0]);
   t.equal(await log.count(), 9);
 });
+
+t.test('feedback lookups: log ids by (request, row) and by user id, the newest row for an id sent twice', { skip, timeout: 20_000 }, async (t) => {
+  const url = await freshDb();
+  const log = await openLog(t, url);
+  await log.append({ ...batch(1, 3, 'req-a'), extIds: ['u1', null, 'u2'] }); // ids 1–3
+  const b = batch(2, 2, 'req-b');
+  b.rowIndex.set([7, 8]);
+  await log.append({ ...b, extIds: ['u1', 'u3'] }); // ids 4–5
+  const byRow = await log.findByRequestRow([{ requestId: 'req-a', row: 2 }, { requestId: 'req-b', row: 8 }, { requestId: 'req-b', row: 0 }, { requestId: 'nope', row: 0 }]);
+  t.same(byRow, new Map([['req-a#2', 3], ['req-b#8', 5]]));
+  t.same(await log.findByExtId(['u1', 'u2', 'zz']), new Map([['u1', 4], ['u2', 3]]));
+  t.equal(await log.label([byRow.get('req-b#8')!], [1]), 1);
+  t.equal((await log.tail(1)).rows[0]!.target, 1, 'the label reaches the row found');
+});

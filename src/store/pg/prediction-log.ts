@@ -169,6 +169,29 @@ export class PgPredictionLog {
     return r.rowCount ?? 0;
   }
 
+  /** Log ids for (request_id, row) pairs, keyed `request#row`; pairs not logged are absent. */
+  async findByRequestRow(pairs: readonly { requestId: string; row: number }[]): Promise<Map<string, number>> {
+    const wanted = new Set(pairs.map((p) => `${p.requestId}#${p.row}`));
+    const requests = [...new Set(pairs.map((p) => p.requestId))];
+    const out = new Map<string, number>();
+    if (requests.length === 0) return out;
+    const r = await this.reader.query<{ request_id: string; first_id: number; rows: number; row_index: Buffer }>(sql.BY_REQUESTS, [requests]);
+    for (const b of r.rows) {
+      const index = new Int32Array(Uint8Array.from(b.row_index).buffer);
+      for (let i = 0; i < b.rows; i++) {
+        const key = `${b.request_id}#${index[i]}`;
+        if (wanted.has(key)) out.set(key, b.first_id + i);
+      }
+    }
+    return out;
+  }
+
+  /** Log ids for user-supplied `id` values (the newest row when an id was sent twice). */
+  async findByExtId(ids: readonly string[]): Promise<Map<string, number>> {
+    const r = await this.reader.query<{ ext_id: string; id: number }>(sql.BY_EXT_IDS, [[...new Set(ids)]]);
+    return new Map(r.rows.map((x) => [x.ext_id, x.id]));
+  }
+
   /** Rows in the log: ids are contiguous, so no scan. */
   async count(): Promise<number> {
     const h = (await this.reader.query<{ next_id: number; lo: number | null }>(sql.HEAD)).rows[0]!;

@@ -57,3 +57,7 @@ export const SET_LABELS = `INSERT INTO labels (id, target, labelled_at)
   SELECT u.id, u.target, $3 FROM unnest($1::bigint[], $2::int[]) AS u(id, target)
   WHERE u.id >= (SELECT first_id FROM prediction_batches ORDER BY position LIMIT 1) AND u.id < (SELECT next_id FROM log_head)
   ON CONFLICT (id) DO UPDATE SET target = excluded.target, labelled_at = excluded.labelled_at`;
+
+/** Feedback lookups, as SQLite's BY_REQUEST and BY_EXT_ID, for many keys in one read. */
+export const BY_REQUESTS = 'SELECT request_id, first_id, rows, row_index FROM prediction_batches WHERE request_id = ANY($1::text[])';
+export const BY_EXT_IDS = 'SELECT ext_id, max(id) AS id FROM ext_ids WHERE ext_id = ANY($1::text[]) GROUP BY ext_id';
