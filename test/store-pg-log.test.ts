@@ -8,7 +8,7 @@ import { startPostgres } from './helpers/postgres.js';
 
 const cluster = await startPostgres(t);
 const skip = cluster.skip;
-if (cluster.skip === false) t.comment(`PostgreSQL cluster: initdb + start in ${cluster.startMs} ms`);
+if (cluster.skip === false) t.comment(`PostgreSQL cluster: ready in ${cluster.startMs} ms`);
 
 type Teardown = { teardown(fn: () => unknown): void };
 

@@ -3,7 +3,8 @@
 // they fail, and on process exit). The server refuses to run as root, so as root the cluster
 // belongs to the `postgres` user (Debian's package creates it) and runs under runuser.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -74,6 +75,34 @@ function postgresUser(): { uid: number; gid: number } | undefined {
 }
 
 /**
+ * The initdb output kept for this PostgreSQL and user, made if missing; undefined if it cannot
+ * be made (callers then run initdb themselves). Made in `scratch` and renamed into place, so a
+ * test file running beside this one sees it whole or not at all.
+ */
+function templateDir(
+  bindir: string,
+  run: (bin: string, args: string[]) => ReturnType<typeof spawnSync>,
+  initdb: (into: string) => ReturnType<typeof spawnSync>,
+  scratch: string,
+): string | undefined {
+  const version = String(run('initdb', ['--version']).stdout).trim();
+  const key = createHash('sha256').update(`${bindir}\n${version}\n${process.getuid?.() ?? ''}`).digest('hex').slice(0, 12);
+  const dir = path.join(os.tmpdir(), `driftline-pg-template-${key}`);
+  if (existsSync(path.join(dir, 'PG_VERSION'))) return dir;
+  // Only ever renamed into place whole: without PG_VERSION it is a damaged one, not one being made.
+  rmSync(dir, { recursive: true, force: true });
+  const building = path.join(scratch, 'template');
+  if (initdb(building).status !== 0) return undefined;
+  try {
+    renameSync(building, dir);
+  } catch {
+    // Another test file put its template there first: use that one.
+    rmSync(building, { recursive: true, force: true });
+  }
+  return existsSync(path.join(dir, 'PG_VERSION')) ? dir : undefined;
+}
+
+/**
  * Starts one cluster for the calling test file and registers its removal on `t`. Returns
  * `{ skip }` with the exact reason when PostgreSQL is absent or cannot start here.
  */
@@ -121,10 +150,24 @@ export async function startPostgres(t: Teardown): Promise<PgCluster | PgSkip> {
 
   // --no-sync, fsync=off: a throwaway cluster needs no durability against power loss, and
   // they cut start-up and every commit by the disk's flush time.
-  const init = run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions']);
-  if (init.status !== 0) {
-    stop();
-    return { skip: `initdb failed (${init.status ?? init.signal}): ${String(init.stderr).trim().split('\n').slice(-3).join(' ')}` };
+  const initdb = (into: string): ReturnType<typeof spawnSync> =>
+    run('initdb', ['-D', into, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions']);
+  const fresh = (): string | undefined => {
+    rmSync(data, { recursive: true, force: true });
+    const init = initdb(data);
+    return init.status === 0 ? undefined : `initdb failed (${init.status ?? init.signal}): ${String(init.stderr).trim().split('\n').slice(-3).join(' ')}`;
+  };
+  // initdb is most of the start-up (2.3 s against 0.9 s for copying its output, on the loaded
+  // 2-core machine): the first test file on a machine keeps its output as a template, the
+  // others copy it.
+  const template = templateDir(found.bindir, run, initdb, dir);
+  let fromTemplate = template !== undefined && spawnSync('cp', ['-a', template, data]).status === 0;
+  if (!fromTemplate) {
+    const failed = fresh();
+    if (failed !== undefined) {
+      stop();
+      return { skip: failed };
+    }
   }
   let port = 0;
   let lastError = '';
@@ -134,6 +177,16 @@ export async function startPostgres(t: Teardown): Promise<PgCluster | PgSkip> {
     const r = run('pg_ctl', ['-D', data, '-o', opts, '-l', path.join(dir, 'server.log'), '-w', '-t', '30', 'start']);
     if (r.status === 0) started = true;
     else lastError = `${String(r.stdout).trim()} ${String(r.stderr).trim()}`;
+    if (!started && fromTemplate) {
+      // A damaged template (a /tmp cleaner took part of it): drop it, initdb afresh.
+      rmSync(template!, { recursive: true, force: true });
+      fromTemplate = false;
+      const failed = fresh();
+      if (failed !== undefined) {
+        stop();
+        return { skip: failed };
+      }
+    }
   }
   if (!started) {
     stop();
