@@ -2,11 +2,10 @@ import pg from 'pg';
 import { DriftlineError } from '../../errors.js';
 import type { WindowRow } from '../log-reader.js';
 import type { AppendItem } from '../log-protocol.js';
-import { decode, types, type BatchRow } from './batch.js';
+import { decode, types, type BatchRow, type CommittedBatch } from './batch.js';
 import { Follower, type FollowOptions } from './follow.js';
 import { migrate } from './schema.js';
 import * as sql from './sql.js';
-import type { CommittedBatch } from './batch.js';
 
 /** Batches merged into one transaction at most: 15 parameters each, well under PostgreSQL's 65 535. */
 const GROUP_MAX = 256;
