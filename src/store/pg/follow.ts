@@ -1,0 +1,154 @@
+import pg from 'pg';
+import { decode, types, type BatchRow, type CommittedBatch } from './batch.js';
+import * as sql from './sql.js';
+
+export interface FollowOptions {
+  /**
+   * Reads even when no notification came, every this many ms: NOTIFY is lost while the
+   * listening connection is down, and poolers in transaction mode do not carry LISTEN at all.
+   */
+  pollMs?: number;
+  /** Listen for commit notifications (default true); without, the follower only polls. */
+  listen?: boolean;
+  /** Batches per read. */
+  pageBatches?: number;
+  /** A failed read or a lost connection (the follower retries at the next poll). */
+  onError?: (err: Error) => void;
+  /**
+   * Positions are handed out without gaps (see sql.ts), so a batch that is not the one after
+   * the last delivered means batches were removed before this follower read them (retention,
+   * or a follower that started below the oldest kept position). Told here, then delivery goes on.
+   */
+  onGap?: (last: number, next: number) => void;
+}
+
+export const FOLLOWER_APP = 'driftline-follower';
+
+/**
+ * Delivers every committed batch after a position, in position order, each once, to one
+ * callback (awaited: the next batch waits for it). Positions become visible in order (see
+ * sql.ts), so reading "above the last one applied" misses none.
+ */
+export class Follower {
+  private client: pg.Client | undefined;
+  private connecting: Promise<pg.Client> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private reading: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private readonly pollMs: number;
+  private readonly pageBatches: number;
+  private readonly idle: (() => void)[] = [];
+
+  constructor(
+    private readonly connectionString: string,
+    private last: number,
+    private readonly onBatch: (b: CommittedBatch) => unknown,
+    private readonly opts: FollowOptions = {},
+  ) {
+    this.pollMs = opts.pollMs ?? 1000;
+    this.pageBatches = opts.pageBatches ?? 256;
+  }
+
+  /** The position of the last batch delivered. */
+  get position(): number {
+    return this.last;
+  }
+
+  /** Connects (and listens), then catches up with what is committed now. */
+  async start(): Promise<void> {
+    // The first catch-up is awaited as is, so that a follower that cannot read fails to start.
+    this.reading = this.drain();
+    try {
+      await this.reading;
+    } finally {
+      this.reading = undefined;
+    }
+    this.timer = setInterval(() => this.wake(), this.pollMs);
+    this.timer.unref();
+    // Whatever was committed while the first read ran (and whose NOTIFY came before it).
+    this.wake();
+  }
+
+  private connect(): Promise<pg.Client> {
+    if (this.client !== undefined) return Promise.resolve(this.client);
+    this.connecting ??= (async () => {
+      // Named, so that an operator (or a test) can find followers in pg_stat_activity.
+      const c = new pg.Client({ connectionString: this.connectionString, types, application_name: FOLLOWER_APP });
+      c.on('error', (err) => this.lose(c, err));
+      try {
+        await c.connect();
+        if (this.opts.listen !== false) {
+          c.on('notification', () => this.wake());
+          await c.query(`LISTEN ${sql.CHANNEL}`);
+        }
+      } catch (err) {
+        void c.end().catch(() => undefined);
+        throw err;
+      }
+      this.client = c;
+      return c;
+    })().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private lose(c: pg.Client, err: Error): void {
+    if (this.client === c) this.client = undefined;
+    void c.end().catch(() => undefined);
+    if (!this.stopped) this.opts.onError?.(err);
+  }
+
+  /** Reads now, or once more after the read under way (a commit may have come during it). */
+  private wake(): void {
+    if (this.stopped) return;
+    if (this.reading !== undefined) {
+      this.again = true;
+      return;
+    }
+    this.reading = this.drain()
+      .catch((err: unknown) => {
+        if (!this.stopped) this.opts.onError?.(err instanceof Error ? err : new Error(String(err)));
+      })
+      .finally(() => {
+        this.reading = undefined;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        } else {
+          for (const f of this.idle.splice(0)) f();
+        }
+      });
+  }
+
+  private async drain(): Promise<void> {
+    const c = await this.connect();
+    for (;;) {
+      const r = await c.query<BatchRow>(sql.AFTER, [this.last, this.pageBatches]);
+      for (const row of r.rows) {
+        if (this.stopped) return;
+        if (row.position !== this.last + 1) this.opts.onGap?.(this.last, row.position);
+        await this.onBatch(decode(row));
+        this.last = row.position;
+      }
+      if (r.rows.length < this.pageBatches) return;
+    }
+  }
+
+  /** Resolves once no read is under way (for tests and shutdown). */
+  settled(): Promise<void> {
+    if (this.reading === undefined) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    await this.reading;
+    await this.connecting?.catch(() => undefined);
+    const c = this.client;
+    this.client = undefined;
+    await c?.end().catch(() => undefined);
+  }
+}

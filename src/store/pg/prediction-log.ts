@@ -1,0 +1,280 @@
+import pg from 'pg';
+import { DriftlineError } from '../../errors.js';
+import type { WindowRow } from '../log-reader.js';
+import type { AppendItem } from '../log-protocol.js';
+import { decode, types, type BatchRow, type CommittedBatch } from './batch.js';
+import { Follower, type FollowOptions } from './follow.js';
+import { migrate } from './schema.js';
+import * as sql from './sql.js';
+
+/** Batches merged into one transaction at most: 15 parameters each, well under PostgreSQL's 65 535. */
+const GROUP_MAX = 256;
+
+export interface PgPredictionLogOptions {
+  connectionString: string;
+  decisionThreshold: number;
+  risk: { high: number; medium: number };
+}
+
+/** Where a batch went: its place in the global order (null for an empty batch) and its row ids. */
+export interface Appended {
+  position: number | null;
+  first: number;
+  count: number;
+}
+
+/** How the writer connection shows in pg_stat_activity. */
+export const WRITER_APP = 'driftline-writer';
+
+const bytes = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+/**
+ * Writes a group of batches inside the caller's open transaction: claims their positions and
+ * row ids (locking log_head until that transaction ends, see sql.ts), inserts them, and queues
+ * the notification that commit delivers. Exported so that tests can hold a transaction open
+ * between this and the commit.
+ */
+export async function writeBatches(
+  client: pg.ClientBase,
+  items: readonly AppendItem[],
+  rules: { decisionThreshold: number; risk: { high: number; medium: number } },
+): Promise<Appended[]> {
+  const full = items.filter((m) => m.rows > 0);
+  const rowCount = full.reduce((n, m) => n + m.rows, 0);
+  if (full.length === 0) return items.map(() => ({ position: null, first: 0, count: 0 }));
+  const head = (await client.query<{ position: number; next_id: number }>(sql.CLAIM, [full.length, rowCount])).rows[0]!;
+  let position = head.position;
+  let next = head.next_id;
+  const params: unknown[] = [];
+  const extIds: number[] = [];
+  const extValues: string[] = [];
+  const results = items.map((m): Appended => {
+    if (m.rows === 0) return { position: null, first: next, count: 0 };
+    const r = { position: ++position, first: next, count: m.rows };
+    params.push(
+      r.position, r.first, m.rows, m.ts, m.requestId, m.modelVersion, m.nFeatures,
+      rules.decisionThreshold, rules.risk.high, rules.risk.medium,
+      bytes(m.rowIndex.subarray(0, m.rows)),
+      bytes(m.features.subarray(0, m.rows * m.nFeatures)),
+      bytes(m.probabilities.subarray(0, m.rows)),
+      bytes(m.targets.subarray(0, m.rows)),
+      m.extIds === null ? null : JSON.stringify(m.extIds.slice(0, m.rows)),
+    );
+    if (m.extIds !== null) {
+      for (let i = 0; i < m.rows; i++) {
+        const e = m.extIds[i];
+        if (e !== null && e !== undefined) {
+          extIds.push(r.first + i);
+          extValues.push(e);
+        }
+      }
+    }
+    next += m.rows;
+    return r;
+  });
+  await client.query(sql.insertBatches(full.length), params);
+  if (extIds.length > 0) await client.query(sql.INSERT_EXT_IDS, [extIds, extValues]);
+  await client.query(sql.NOTIFY, [String(position)]);
+  return results;
+}
+
+/**
+ * The prediction log on PostgreSQL, shared by every replica: one row per batch, each batch at
+ * a position in one global order that followers apply in turn. Writes go through one
+ * connection, batches waiting for it sharing a transaction (group commit); an append resolves
+ * only after its commit.
+ */
+export class PgPredictionLog {
+  private readonly queue: { input: AppendItem; resolve: (r: Appended) => void; reject: (e: unknown) => void }[] = [];
+  private writing = false;
+  private writer: pg.Client | undefined;
+  private closed: Promise<void> | undefined;
+  private readonly followers = new Set<Follower>();
+
+  private constructor(private readonly opts: PgPredictionLogOptions, private readonly reader: pg.Pool) {}
+
+  static async open(opts: PgPredictionLogOptions): Promise<PgPredictionLog> {
+    const c = new pg.Client({ connectionString: opts.connectionString, types });
+    try {
+      await c.connect();
+      await migrate(c);
+    } catch (err) {
+      throw new DriftlineError('DL_ERR_INTERNAL', `Cannot open the PostgreSQL prediction log: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+    // Reads (tail, count) never wait behind the writer's transaction.
+    const reader = new pg.Pool({ connectionString: opts.connectionString, types, max: 2 });
+    reader.on('error', () => undefined); // an idle connection dropped: the pool replaces it
+    return new PgPredictionLog(opts, reader);
+  }
+
+  /** Appends one batch; resolves once it is committed, with its position and row ids. */
+  append(input: AppendItem): Promise<Appended> {
+    if (this.closed !== undefined) return Promise.reject(new DriftlineError('DL_ERR_INTERNAL', 'The prediction log is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ input, resolve, reject });
+      this.flush();
+    });
+  }
+
+  private async connectWriter(): Promise<pg.Client> {
+    if (this.writer !== undefined) return this.writer;
+    const c = new pg.Client({ connectionString: this.opts.connectionString, types, application_name: WRITER_APP });
+    c.on('error', () => {
+      if (this.writer === c) this.writer = undefined;
+    });
+    await c.connect();
+    this.writer = c;
+    return c;
+  }
+
+  // Every batch waiting when the writer comes free goes into one transaction: many small
+  // requests cost one claim and one commit, not one each.
+  private flush(): void {
+    if (this.writing || this.queue.length === 0) return;
+    const group = this.queue.splice(0, GROUP_MAX);
+    this.writing = true;
+    (async () => {
+      const c = await this.connectWriter();
+      try {
+        await c.query('BEGIN');
+        const results = await writeBatches(c, group.map((g) => g.input), { decisionThreshold: this.opts.decisionThreshold, risk: this.opts.risk });
+        await c.query('COMMIT');
+        return results;
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => {
+          // The connection itself failed: the next group opens a new one.
+          if (this.writer === c) this.writer = undefined;
+          void c.end().catch(() => undefined);
+        });
+        throw err;
+      }
+    })().then(
+      (results) => group.forEach((g, i) => g.resolve(results[i]!)),
+      (err: unknown) => {
+        const e = err instanceof DriftlineError ? err : new DriftlineError('DL_ERR_INTERNAL', `Prediction log: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        for (const g of group) g.reject(e);
+      },
+    ).finally(() => {
+      this.writing = false;
+      this.flush();
+    });
+  }
+
+  /** Labels rows by id (feedback); ids not in the log are ignored. Returns how many were labelled. */
+  async label(ids: number[], targets: number[]): Promise<number> {
+    const r = await this.reader.query(sql.SET_LABELS, [ids, targets, Date.now()]);
+    return r.rowCount ?? 0;
+  }
+
+  /** Log ids for (request_id, row) pairs, keyed `request#row`; pairs not logged are absent. */
+  async findByRequestRow(pairs: readonly { requestId: string; row: number }[]): Promise<Map<string, number>> {
+    const wanted = new Set(pairs.map((p) => `${p.requestId}#${p.row}`));
+    const requests = [...new Set(pairs.map((p) => p.requestId))];
+    const out = new Map<string, number>();
+    if (requests.length === 0) return out;
+    const r = await this.reader.query<{ request_id: string; first_id: number; rows: number; row_index: Buffer }>(sql.BY_REQUESTS, [requests]);
+    for (const b of r.rows) {
+      const index = new Int32Array(Uint8Array.from(b.row_index).buffer);
+      for (let i = 0; i < b.rows; i++) {
+        const key = `${b.request_id}#${index[i]}`;
+        if (wanted.has(key)) out.set(key, b.first_id + i);
+      }
+    }
+    return out;
+  }
+
+  /** Log ids for user-supplied `id` values (the newest row when an id was sent twice). */
+  async findByExtId(ids: readonly string[]): Promise<Map<string, number>> {
+    const r = await this.reader.query<{ ext_id: string; id: number }>(sql.BY_EXT_IDS, [[...new Set(ids)]]);
+    return new Map(r.rows.map((x) => [x.ext_id, x.id]));
+  }
+
+  /** Rows in the log: ids are contiguous, so no scan. */
+  async count(): Promise<number> {
+    const h = (await this.reader.query<{ next_id: number; lo: number | null }>(sql.HEAD)).rows[0]!;
+    return h.lo === null ? 0 : h.next_id - h.lo;
+  }
+
+  /** The position of the newest committed batch (0 when empty). */
+  async head(): Promise<number> {
+    return (await this.reader.query<{ position: number }>(sql.HEAD)).rows[0]!.position;
+  }
+
+  /**
+   * The last `n` rows, oldest first, labels applied, and the position they end at: a window
+   * rebuilt from them then follows from that position on.
+   */
+  async tail(n: number): Promise<{ rows: WindowRow[]; position: number }> {
+    const c = await this.reader.connect();
+    try {
+      // One snapshot for the batches and their labels, so the position matches the rows.
+      await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const batches: CommittedBatch[] = [];
+      let covered = 0;
+      let before = Number.MAX_SAFE_INTEGER;
+      while (covered < n) {
+        const page = (await c.query<BatchRow>(sql.BEFORE, [before, 64])).rows;
+        if (page.length === 0) break;
+        for (const row of page) {
+          if (covered >= n) break;
+          batches.push(decode(row));
+          covered += row.rows;
+          before = row.position;
+        }
+      }
+      const out: WindowRow[] = [];
+      const newest = batches[0];
+      const oldest = batches.at(-1);
+      if (newest !== undefined && oldest !== undefined) {
+        // Labels for the whole span in one read: ids are contiguous in position order.
+        const labels = new Map<number, number>();
+        for (const l of (await c.query<{ id: number; target: number }>(sql.LABELS_IN, [oldest.first, newest.first + newest.rows])).rows) labels.set(l.id, l.target);
+        for (const b of batches) {
+          for (let r = b.rows - 1; r >= 0 && out.length < n; r--) {
+            const id = b.first + r;
+            out.push({ id, ts: b.ts, features: b.features.subarray(r * b.nFeatures, (r + 1) * b.nFeatures), probability: b.probabilities[r]!, target: labels.get(id) ?? b.targets[r]! });
+          }
+        }
+      }
+      const position = newest?.position ?? (await c.query<{ position: number }>(sql.HEAD)).rows[0]!.position;
+      await c.query('COMMIT');
+      return { rows: out.reverse(), position };
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  /**
+   * Delivers every batch committed after position `after`, in order, each once, to `onBatch`
+   * (own appends included), woken by LISTEN/NOTIFY with polling as the fallback. Resolves once
+   * caught up with what was committed when it started.
+   */
+  async follow(after: number, onBatch: (b: CommittedBatch) => unknown, opts: FollowOptions = {}): Promise<Follower> {
+    const f = new Follower(this.opts.connectionString, after, onBatch, opts);
+    this.followers.add(f);
+    try {
+      await f.start();
+    } catch (err) {
+      this.followers.delete(f);
+      await f.close();
+      throw err;
+    }
+    return f;
+  }
+
+  /** Waits for every append handed over so far, then closes every connection. */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      while (this.writing || this.queue.length > 0) await new Promise((r) => setTimeout(r, 1));
+      await Promise.all([...this.followers].map((f) => f.close()));
+      await this.writer?.end().catch(() => undefined);
+      await this.reader.end().catch(() => undefined);
+    })();
+    return this.closed;
+  }
+}

@@ -1,0 +1,87 @@
+import type pg from 'pg';
+
+// Each entry upgrades the schema by one version, as in the SQLite store (db.ts, where the
+// version is PRAGMA user_version): the version is the number of entries applied; never edit a
+// shipped one. Here it lives in driftline_schema, a one-row table.
+const MIGRATIONS: readonly string[] = [
+  // The prediction log, one row per batch with its per-row values packed little-endian in
+  // bytea, exactly as SQLite's prediction_batches (same encodings, read by the same rules).
+  // `position` is the batch's place in the one global order every follower applies; row ids
+  // (first_id … first_id + rows − 1) stay contiguous across batches as in SQLite. log_head
+  // hands both out: see sql.ts for why through one locked row rather than sequences.
+  `CREATE TABLE prediction_batches (
+     position           BIGINT           PRIMARY KEY,
+     first_id           BIGINT           NOT NULL UNIQUE,
+     rows               INTEGER          NOT NULL,
+     ts                 BIGINT           NOT NULL,
+     request_id         TEXT             NOT NULL,
+     model_version      TEXT             NOT NULL,
+     n_features         INTEGER          NOT NULL,
+     decision_threshold DOUBLE PRECISION NOT NULL,
+     risk_high          DOUBLE PRECISION NOT NULL,
+     risk_medium        DOUBLE PRECISION NOT NULL,
+     row_index          BYTEA            NOT NULL, -- int32 per row: the row number in its upload
+     features           BYTEA            NOT NULL, -- float32, rows × n_features
+     probabilities      BYTEA            NOT NULL, -- float32 per row
+     targets            BYTEA            NOT NULL, -- float64 per row: the uploaded label, NaN if none
+     ext_ids            TEXT                       -- JSON array: a user id column's values, if any
+   );
+   CREATE INDEX prediction_batches_request ON prediction_batches (request_id);
+   CREATE TABLE log_head (
+     one       BOOLEAN PRIMARY KEY DEFAULT true CHECK (one),
+     position  BIGINT  NOT NULL, -- the last position handed out
+     next_id   BIGINT  NOT NULL  -- the first row id of the next batch
+   );
+   INSERT INTO log_head (position, next_id) VALUES (0, 1);
+   -- Labels that arrived later (feedback), by row id; they override the uploaded one.
+   CREATE TABLE labels (
+     id          BIGINT  PRIMARY KEY,
+     target      INTEGER NOT NULL,
+     labelled_at BIGINT  NOT NULL
+   );
+   -- A user-supplied id column's values, by row id, for feedback that names rows by them.
+   CREATE TABLE ext_ids (
+     id     BIGINT PRIMARY KEY,
+     ext_id TEXT   NOT NULL
+   );
+   CREATE INDEX ext_ids_ext_id ON ext_ids (ext_id);`,
+];
+
+/** The newest schema version this code knows. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+// Every replica migrates on start: the lock makes the first one do it and the others wait,
+// then find the version already reached. An arbitrary constant, unique to driftline's schema.
+const MIGRATION_LOCK = 0x6472_6966; // "drif"
+
+/** Upgrades the schema to version `to` (the newest by default; tests stop earlier). */
+export async function migrate(client: pg.ClientBase, to = MIGRATIONS.length): Promise<void> {
+  for (;;) {
+    await client.query('BEGIN');
+    try {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      // Under the lock: two replicas creating it at once would clash in the catalog.
+      await client.query('CREATE TABLE IF NOT EXISTS driftline_schema (one BOOLEAN PRIMARY KEY DEFAULT true CHECK (one), version INTEGER NOT NULL)');
+      await client.query('INSERT INTO driftline_schema (version) VALUES (0) ON CONFLICT DO NOTHING');
+      const v = (await client.query<{ version: number }>('SELECT version FROM driftline_schema')).rows[0]!.version;
+      if (v >= to) {
+        await client.query('COMMIT');
+        return;
+      }
+      await client.query(MIGRATIONS[v]!);
+      await client.query('UPDATE driftline_schema SET version = $1', [v + 1]);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+}
+
+/** The schema version the database is at (0 for an empty database). */
+export async function schemaVersion(client: pg.ClientBase): Promise<number> {
+  const exists = await client.query("SELECT to_regclass('driftline_schema') IS NOT NULL AS e");
+  if (exists.rows[0]?.e !== true) return 0;
+  const r = await client.query<{ version: number }>('SELECT version FROM driftline_schema');
+  return r.rows[0]?.version ?? 0;
+}
