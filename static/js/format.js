@@ -84,3 +84,18 @@ export function histLabels(h) {
   if (h.kind === 'values') return h.x.map((v) => compact(v));
   return h.shares.map((_, i) => `${compact(h.x[i])}–${compact(h.x[i + 1])}`);
 }
+
+/**
+ * The category whose share moved most between reference and current, for naming what drifted
+ * in a string column; null for other columns or an empty window.
+ */
+export function largestCategoryShift(ref, cur) {
+  if (!isCategoryHist(ref) || !Array.isArray(cur?.shares)) return null;
+  let best = null;
+  ref.shares.forEach((r, i) => {
+    const c = cur.shares[i];
+    if (!isNum(r) || !isNum(c)) return;
+    if (best === null || Math.abs(c - r) > Math.abs(best.current - best.reference)) best = { label: String(ref.labels[i]), reference: r, current: c };
+  });
+  return best;
+}
