@@ -87,11 +87,18 @@ function option(p, points, validation) {
 
 export function qualityTimeline() {
   let chart = null;
-  const draw = perFrame(() => chart?.replace(qualitySeries().slice(), qualityValidation()));
+  // The card's own numbers stand in when no estimate carries them (a profile without a
+  // calibration map), so realized lines still have their reference.
+  let cardValidation = null;
+  const draw = perFrame(() => chart?.replace(qualitySeries().slice(), qualityValidation() ?? cardValidation));
   return {
     empty: true,
     init() {
       chart = createChart(this.$refs.chart, option);
+      bus.on('card', (c) => {
+        cardValidation = c.metrics?.validation ?? null;
+        draw();
+      });
       bus.on('series', () => {
         this.empty = qualitySeries().length === 0;
         draw();
