@@ -17,6 +17,7 @@ export const CHARTS_SCRIPT = `(function () {
   }
   function pct(x) { return (100 * x).toFixed(1) + '%'; }
   function labels(h) {
+    if (h.labels && h.labels.length === h.x.length) return h.labels.map(String);
     if (h.kind === 'values') return h.x.map(fmt);
     var out = [];
     for (var i = 0; i + 1 < h.x.length; i++) out.push(fmt(h.x[i]) + '–' + fmt(h.x[i + 1]));

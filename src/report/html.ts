@@ -83,13 +83,19 @@ function quantileTable(d: ColumnDrift): string {
 
 function featureSection(name: string, d: ColumnDrift, i: number): string {
   const verdict = d.score === null ? 'no current values yet' : `${escapeHtml(d.test_display_name)}: ${num(d.score)} against a threshold of ${num(d.threshold)}`;
+  // A string column is drawn per category, by name; its quantiles would be those of the
+  // category codes, so it has none to show.
+  const categories = d.reference_hist.labels !== undefined;
+  const quantiles = categories
+    ? ''
+    : `<figure><div class="chart quant" id="quant-${i}" role="img" aria-label="reference and current quantiles"></div><figcaption>Quantiles: p5–p95 box, mean ◆</figcaption></figure>
+${quantileTable(d)}`;
   return `<article class="feature${d.drift ? ' drifted' : ''}">
 <h3><span class="name">${escapeHtml(name)}</span> ${badge(d.drift)}</h3>
 <p class="verdict">${verdict}</p>
 <div class="charts">
-<figure><div class="chart hist" id="hist-${i}" role="img" aria-label="reference and current histograms"></div><figcaption>Distribution: share of rows per bin</figcaption></figure>
-<figure><div class="chart quant" id="quant-${i}" role="img" aria-label="reference and current quantiles"></div><figcaption>Quantiles: p5–p95 box, mean ◆</figcaption></figure>
-${quantileTable(d)}
+<figure><div class="chart hist" id="hist-${i}" role="img" aria-label="reference and current histograms"></div><figcaption>Distribution: share of rows per ${categories ? 'category' : 'bin'}</figcaption></figure>
+${quantiles}
 </div>
 </article>`;
 }

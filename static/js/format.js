@@ -1,5 +1,5 @@
-// Display helpers: text formatting and the one presentation-only transform the dashboard does
-// (drift strength). Every decision (drifted or not) comes from the server's snapshot.
+// Display helpers: text formatting and the presentation-only transforms the dashboard does
+// (drift strength, histogram axis labels). Every decision (drifted or not) comes from the server's snapshot.
 
 const nf = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
 const nf1 = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
@@ -73,4 +73,29 @@ export function strengthText(v) {
   if (v === null || v === undefined) return DASH;
   if (v === Number.POSITIVE_INFINITY) return '∞';
   return v >= 100 ? `${nf.format(v)}×` : `${v.toFixed(2)}×`;
+}
+
+/** A histogram of a string column: x holds category codes 0…m−1 and `labels` their names. */
+export const isCategoryHist = (h) => Array.isArray(h?.labels) && h.labels.length === h.x.length;
+
+/** Axis labels for a display histogram: the category names, "lo–hi" per bin, or the distinct values. */
+export function histLabels(h) {
+  if (isCategoryHist(h)) return h.labels.map(String);
+  if (h.kind === 'values') return h.x.map((v) => compact(v));
+  return h.shares.map((_, i) => `${compact(h.x[i])}–${compact(h.x[i + 1])}`);
+}
+
+/**
+ * The category whose share moved most between reference and current, for naming what drifted
+ * in a string column; null for other columns or an empty window.
+ */
+export function largestCategoryShift(ref, cur) {
+  if (!isCategoryHist(ref) || !Array.isArray(cur?.shares)) return null;
+  let best = null;
+  ref.shares.forEach((r, i) => {
+    const c = cur.shares[i];
+    if (!isNum(r) || !isNum(c)) return;
+    if (best === null || Math.abs(c - r) > Math.abs(best.current - best.reference)) best = { label: String(ref.labels[i]), reference: r, current: c };
+  });
+  return best;
 }

@@ -1,4 +1,4 @@
-// Drift over time, per feature and for the dataset: the persisted points from
+// Drift and model quality over time, per feature and for the dataset: the persisted points from
 // /api/drift/history (one per DRIFT_HISTORY_MS), then the live snapshots as they are pushed.
 import { bus, perFrame } from './bus.js';
 import { isNum, strength } from './format.js';
@@ -11,7 +11,10 @@ export const HISTORY_SPAN_MS = 60 * 60 * 1000;
 
 const features = new Map(); // name → [[t, strength, drift]]
 const dataset = []; // [[t, share_drifted, drift]]
+// [[t, f1_est, roc_auc_est, f1_lo, f1_hi, roc_auc_lo, roc_auc_hi, f1_realized, roc_auc_realized]], null where unknown
+const quality = [];
 let shareThreshold = null;
+let validation = null;
 let lastAt = 0;
 
 const changed = perFrame(() => bus.emit('series', { lastAt }));
@@ -45,10 +48,28 @@ function merge(series, points) {
   series.splice(0, series.length, ...out.slice(-MAX_POINTS));
 }
 
+const num = (v) => (isNum(v) ? v : null);
+const band = (b) => (Array.isArray(b) && isNum(b[0]) && isNum(b[1]) ? b : [null, null]);
+
+/**
+ * One quality point from the estimate and the realized metrics, which history points and
+ * snapshots both carry (the history's estimate names its bands f1_band / roc_auc_band, the
+ * snapshot's keeps them under bands); null when neither has a value yet.
+ */
+function qualityPoint(at, est, perf) {
+  const e = est ?? {};
+  const real = perf !== undefined && perf !== null && perf.n_labelled > 0 ? perf : {};
+  const [f1Lo, f1Hi] = band(e.f1_band ?? e.bands?.f1);
+  const [aucLo, aucHi] = band(e.roc_auc_band ?? e.bands?.roc_auc);
+  const point = [at, num(e.f1), num(e.roc_auc), f1Lo, f1Hi, aucLo, aucHi, num(real.f1), num(real.roc_auc)];
+  return point.slice(1).every((v) => v === null) ? null : point;
+}
+
 /** Points from GET /api/drift/history (any order relative to the live pushes). */
 export function addHistoryPoints(points) {
   const perFeature = new Map();
   const shares = [];
+  const qual = [];
   for (const p of points) {
     if (!isNum(p.at)) continue;
     for (const [name, f] of Object.entries(p.features ?? {})) {
@@ -57,10 +78,13 @@ export function addHistoryPoints(points) {
       perFeature.get(name).push([p.at, strength(f.test, f.score, f.threshold), f.drift]);
     }
     if (p.window_rows > 0) shares.push([p.at, p.share_drifted, p.drift]);
+    const q = p.window_rows > 0 ? qualityPoint(p.at, p.performance_estimate, p.performance) : null;
+    if (q !== null) qual.push(q);
     lastAt = Math.max(lastAt, p.at);
   }
   for (const [name, pts] of perFeature) merge(seriesOf(name), pts);
   merge(dataset, shares);
+  merge(quality, qual);
   changed();
 }
 
@@ -69,12 +93,15 @@ export function addSnapshot(snap) {
   const at = Date.parse(snap.at);
   if (!isNum(at)) return;
   shareThreshold = snap.dataset?.drift_share_threshold ?? shareThreshold;
+  validation = snap.performance_estimate?.validation ?? validation;
   if (snap.window_rows === 0) return;
   for (const [name, f] of Object.entries(snap.features ?? {})) {
     if (f.score === null) continue;
     push(seriesOf(name), [at, strength(f.test, f.score, f.threshold, f.test_display_name), f.drift]);
   }
   push(dataset, [at, snap.dataset.share_drifted, snap.dataset.drift]);
+  const q = qualityPoint(at, snap.performance_estimate, snap.performance);
+  if (q !== null) push(quality, q);
   lastAt = Math.max(lastAt, at);
   changed();
 }
@@ -82,6 +109,9 @@ export function addSnapshot(snap) {
 export const featureSeries = (name) => features.get(name) ?? [];
 export const datasetSeries = () => dataset;
 export const datasetThreshold = () => shareThreshold;
+export const qualitySeries = () => quality;
+/** The card's validation metrics as the snapshot's estimate carries them (null before one). */
+export const qualityValidation = () => validation;
 export const newestPoint = () => lastAt;
 
 /**

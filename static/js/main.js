@@ -11,12 +11,13 @@ import { driftTable } from './panels/drift-table.js';
 import { featureDist } from './panels/distribution.js';
 import { predictionDist } from './panels/prediction-dist.js';
 import { modelQuality } from './panels/quality.js';
+import { qualityTimeline } from './panels/quality-timeline.js';
 import { recentPredictions } from './panels/recent.js';
 import { statusBar } from './panels/status.js';
 import { driftTimeline } from './panels/timeline.js';
 import { uploader } from './panels/uploader.js';
 
-const PANELS = { statusBar, driftTable, driftChart, driftTimeline, featureDist, predictionDist, modelQuality, recentPredictions, alertsFeed, uploader };
+const PANELS = { statusBar, driftTable, driftChart, driftTimeline, featureDist, predictionDist, modelQuality, qualityTimeline, recentPredictions, alertsFeed, uploader };
 for (const [name, factory] of Object.entries(PANELS)) Alpine.data(name, factory);
 
 async function getJson(url) {

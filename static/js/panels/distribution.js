@@ -2,13 +2,7 @@
 // quantile trend (fetched when a feature is chosen; the histogram itself follows the live pushes).
 import { bus, perFrame } from '../bus.js';
 import { baseOption, createChart, tooltipHtml } from '../charts.js';
-import { DASH, clock, compact, isNum, pct, score, strength, strengthText } from '../format.js';
-
-/** Category labels for a display histogram: "lo–hi" per bin, or the distinct values. */
-export function histLabels(h) {
-  if (h.kind === 'values') return h.x.map((v) => compact(v));
-  return h.shares.map((_, i) => `${compact(h.x[i])}–${compact(h.x[i + 1])}`);
-}
+import { DASH, clock, compact, histLabels, isCategoryHist, isNum, pct, score, strength, strengthText } from '../format.js';
 
 export function histOption(p, ref, cur, title) {
   const labels = histLabels(ref);
@@ -29,7 +23,10 @@ export function histOption(p, ref, cur, title) {
         ]);
       },
     },
-    xAxis: { type: 'category', data: labels, axisLabel: { hideOverlap: true, rotate: labels.length > 8 ? 30 : 0 } },
+    // Category names are all shown (at most 30 come in a snapshot), slanted when long.
+    xAxis: isCategoryHist(ref)
+      ? { type: 'category', data: labels, axisLabel: { interval: 0, rotate: labels.length > 8 || labels.some((l) => l.length > 10) ? 30 : 0 } }
+      : { type: 'category', data: labels, axisLabel: { hideOverlap: true, rotate: labels.length > 8 ? 30 : 0 } },
     yAxis: { type: 'value', axisLabel: { formatter: (v) => pct(v) } },
     series: [
       { type: 'bar', name: 'reference', data: ref.shares, itemStyle: { color: p.ref, opacity: 0.55 }, barGap: '-100%', barCategoryGap: '8%' },
@@ -121,6 +118,7 @@ export function featureDist() {
     quantiles: [],
     trendState: 'idle',
     trendNote: '',
+    categorical: false,
     descriptions: {},
 
     init() {
@@ -160,13 +158,19 @@ export function featureDist() {
       this.state = f.score === null ? 'empty' : f.drift ? 'drift' : 'ok';
       this.badge = f.score === null ? 'no data' : f.drift ? 'drifted' : 'ok';
       this.counts = `${compact(f.n_current)} current rows vs ${compact(f.n_reference)} reference rows`;
+      hist.replace(f.reference_hist, f.n_current > 0 ? f.current_hist : null, this.name);
+      // A string column's quantiles would be those of its category codes: nothing to read there.
+      this.categorical = isCategoryHist(f.reference_hist);
+      if (this.categorical) {
+        this.quantiles = [];
+        return;
+      }
       const q = f.quantiles;
       this.quantiles = ['p5', 'p50', 'p95', 'mean'].map((k) => ({
         key: k,
         reference: compact(q.reference[k]),
         current: q.current === null ? DASH : compact(q.current[k]),
       }));
-      hist.replace(f.reference_hist, f.n_current > 0 ? f.current_hist : null, this.name);
       box.replace(q, this.name);
     },
 
@@ -174,6 +178,11 @@ export function featureDist() {
       const name = this.name;
       if (name === null) return;
       const token = ++trendToken;
+      if (isCategoryHist(snap?.features?.[name]?.reference_hist)) {
+        this.trendState = 'idle';
+        this.trendNote = '';
+        return;
+      }
       this.trendState = 'loading';
       try {
         const r = await fetch(`/api/drift/trend?column=${encodeURIComponent(name)}`);
@@ -196,6 +205,9 @@ export function featureDist() {
     },
     get trendReady() {
       return this.trendState === 'ready';
+    },
+    get hasQuantiles() {
+      return !this.categorical;
     },
     get trendEmpty() {
       return this.trendState === 'empty';

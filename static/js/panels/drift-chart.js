@@ -1,7 +1,7 @@
 // Drift strength per feature on one axis where 1.0 is each test's threshold.
 import { bus, perFrame } from '../bus.js';
 import { baseOption, createChart, tooltipHtml } from '../charts.js';
-import { isPValueTest, score, strength, strengthText } from '../format.js';
+import { isPValueTest, largestCategoryShift, pct, score, strength, strengthText } from '../format.js';
 
 // Bars beyond 5× the threshold are cut at the axis edge (their label keeps the real value):
 // one wildly drifted column would otherwise squash every other bar into a sliver.
@@ -18,12 +18,15 @@ function option(p, rows, selected) {
       formatter: (params) => {
         const r = rows[params.dataIndex];
         if (r === undefined) return '';
-        return tooltipHtml(r.name, [
+        const rowsHtml = [
           [r.testName, score(r.score)],
           ['threshold', score(r.threshold)],
           ['strength', strengthText(r.strength)],
           ['status', r.score === null ? 'no data' : r.drift ? 'drifted' : 'ok'],
-        ]);
+        ];
+        // A string column names the category that moved most, as the distribution panel's x axis does.
+        if (r.shift !== null) rowsHtml.push([`most changed: ${r.shift.label}`, `${pct(r.shift.reference, 1)} → ${pct(r.shift.current, 1)}`]);
+        return tooltipHtml(r.name, rowsHtml);
       },
     },
     xAxis: { type: 'value', min: 0, max: top, splitNumber: top <= 2 ? 4 : top, axisLabel: { formatter: (v) => `${v}×` } },
@@ -86,6 +89,7 @@ export function driftChart() {
           threshold: f.threshold,
           drift: f.drift,
           strength: strength(f.test, f.score, f.threshold, f.test_display_name),
+          shift: f.n_current > 0 ? largestCategoryShift(f.reference_hist, f.current_hist) : null,
         }));
         this.hasPValue = Object.values(snap.features).some((f) => isPValueTest(f.test, f.test_display_name));
         // 26 px a bar: a model with 40 features gets a taller chart instead of hairline bars.
