@@ -3,7 +3,7 @@
 // the rows received (rejected ones included), marks the features above 5 %, and shows no unseen
 // share for numeric features. A real service and headless Chromium; bounded to a few seconds.
 import t from 'tap';
-import { browserSkip, launch } from './helpers/browser.js';
+import { browserSkip, launch, screenshotPath } from './helpers/browser.js';
 import { FEATURE_HEADER, VALID_ROW } from './helpers/hostile.js';
 import { startTestServer } from './helpers/server.js';
 
@@ -39,6 +39,7 @@ t.test('the dashboard lists each feature\'s missing, invalid and unseen shares',
   t.equal(await page.getAttribute('[data-testid=data-quality] tr[data-feature=pay_amt_aug]', 'data-state'), 'ok');
   t.equal(await page.$$eval('[data-testid=data-quality] tbody tr', (trs) => trs.length), 8, 'one row per feature');
   t.match(await page.textContent('[data-testid=data-quality] caption'), /last 100 rows received/);
+  await (await page.$('section[x-data=modelQuality]'))?.screenshot({ path: screenshotPath('dashboard-data-quality.png') });
   t.same(browser.problems, [], 'no console errors or Alpine warnings');
   t.same(browser.external, [], 'nothing fetched from outside this machine');
 });

@@ -190,3 +190,22 @@ t.test('rebuild from the log: the shares restart from the accepted rows only', a
   t.equal(s.data_quality_rows, 20);
   t.equal(s.data_quality.age!.invalid_share, 0);
 });
+
+t.test('JSON rows: a feature under an alias, or with no key at all, counts against the card\'s feature', async (t) => {
+  const m = monitor(10);
+  const v = new ChunkValidator(card);
+  const good = Object.fromEntries(FEATURES.map((f, j) => [f, Number(validRow(rng(1))[j])]));
+  v.onHeader({ kind: 'header', format: 'json', columns: Object.keys(good) });
+  const keyed = (o: Record<string, unknown>) => ({ kind: 'keyed' as const, keys: Object.keys(o), values: Object.values(o) });
+  const { age: _age, ...noAge } = good;
+  const { credit_limit: _limit, ...rest } = good;
+  const block = v.block({
+    kind: 'rows',
+    first: 0,
+    rows: [keyed(noAge), keyed({ ...rest, LIMIT_BAL: 'lots' }), Object.values(good), keyed({ ...rest, LIMIT_BAL: null })],
+  });
+  t.same(block.errors.map((e) => [e.column, e.code]), [['age', 'DL_ERR_ROW_MISSING_VALUE'], ['credit_limit', 'DL_ERR_ROW_NOT_A_NUMBER'], ['credit_limit', 'DL_ERR_ROW_EMPTY_VALUE']]);
+  sketchBatch(m, { kind: 'batch', seq: 0, ...block, results: { probabilities: new Float32Array(block.rows).fill(0.5), queueMs: 0, computeMs: 0 } });
+  const q = m.current().data_quality;
+  t.same([q.age, q.credit_limit], [{ missing_share: 0.25, invalid_share: 0, unseen_share: null }, { missing_share: 0.25, invalid_share: 0.25, unseen_share: null }]);
+});
