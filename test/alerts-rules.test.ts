@@ -9,7 +9,7 @@ import { section } from './helpers/docs.js';
 import { BUNDLED_MODEL } from './helpers/server.js';
 
 /** A snapshot with only what the rules read. */
-function snap(o: { share?: number; drifted?: string[]; rows?: number; predDrift?: boolean; f1?: number | null; accuracy?: number | null; labelled?: number; detectedAt?: string | null; since?: number | null; estF1?: number | null; estAuc?: number | null }): MonitorSnapshot {
+function snap(o: { share?: number; drifted?: string[]; rows?: number; predDrift?: boolean; f1?: number | null; accuracy?: number | null; labelled?: number; detectedAt?: string | null; since?: number | null; estF1?: number | null; estAuc?: number | null; dq?: Record<string, Partial<Record<'missing_share' | 'invalid_share' | 'unseen_share', number | null>>>; dqRows?: number }): MonitorSnapshot {
   const names = ['a', 'b', 'c', 'd', 'e'];
   const drifted = o.drifted ?? [];
   const feature = (n: string) => ({ test: 'wasserstein', score: drifted.includes(n) ? 0.3 : 0.01, threshold: 0.1, drift: drifted.includes(n) });
@@ -26,6 +26,8 @@ function snap(o: { share?: number; drifted?: string[]; rows?: number; predDrift?
         ? null
         : { n_rows: o.rows ?? 1000, accuracy: null, precision: null, recall: null, f1: o.estF1 ?? null, roc_auc: o.estAuc ?? null, bands: { accuracy: null, precision: null, recall: null, f1: o.estF1 == null ? null : [o.estF1 - 0.03, o.estF1 + 0.03], roc_auc: o.estAuc == null ? null : [o.estAuc - 0.02, o.estAuc + 0.02] } },
     concept: { detector: 'page_hinkley', statistic: 0, threshold: 50, samples: 0, detected_at: o.detectedAt ?? null, since_detection: o.since ?? null },
+    data_quality: Object.fromEntries(names.map((n) => [n, { missing_share: 0, invalid_share: 0, unseen_share: null, ...o.dq?.[n] }])),
+    data_quality_rows: o.dqRows ?? o.rows ?? 1000,
   } as unknown as MonitorSnapshot;
 }
 
@@ -36,7 +38,7 @@ const engine = (cfg = only('dataset_drift_share'), cooldownMs = 0, baseline: Bas
 
 t.test('the defaults: the original service\'s drift checks, quality against the model card, estimated quality, concept drift', async (t) => {
   const cfg = loadRules({ WINDOW_ROWS: 5000 });
-  t.same(cfg.rules.map((r) => r.kind), ['dataset_drift_share', 'feature_drift', 'prediction_drift', 'f1_drop', 'accuracy_drop', 'estimated_f1_drop', 'estimated_roc_auc_drop', 'concept_drift']);
+  t.same(cfg.rules.map((r) => r.kind), ['dataset_drift_share', 'feature_drift', 'prediction_drift', 'f1_drop', 'accuracy_drop', 'estimated_f1_drop', 'estimated_roc_auc_drop', 'data_quality', 'concept_drift']);
   t.match(cfg.rules[0], { threshold: 0.2, min_rows: 1000 });
   t.match(cfg.rules[3], { threshold: 0.1 });
   t.match(cfg.rules[4], { threshold: 0.05 });
@@ -107,6 +109,25 @@ t.test('cool-down: a rule fires at most once per ALERT_COOLDOWN_S', async (t) =>
   t.equal(e.evaluate(snap({ share: 0.1 }), t0 + 1000)[0]?.status, 'resolved');
   t.same(e.evaluate(snap({ share: 0.5 }), t0 + 2000), [], 'in violation again within the cool-down: suppressed');
   t.equal(e.evaluate(snap({ share: 0.5 }), t0 + 61_000)[0]?.status, 'firing', 'still in violation after it: fires');
+});
+
+t.test('data_quality fires when a feature\'s share of a kind passes that kind\'s threshold, once the quality window holds min_rows', async (t) => {
+  const cfg = loadRules({ WINDOW_ROWS: 5000 });
+  t.match(cfg.rules.find((r) => r.kind === 'data_quality'), { thresholds: { missing: 0.05, invalid: 0.05, unseen: 0.05 }, min_rows: 1000, severity: 'warning' });
+  const e = engine(only('data_quality', { thresholds: { missing: 0.1, unseen: 0.02 } }));
+  t.same(e.evaluate(snap({ dqRows: 999, dq: { a: { missing_share: 0.5 } } })), [], 'below min_rows: not judged');
+  t.same(e.evaluate(snap({ dq: { a: { missing_share: 0.1, invalid_share: 0.05 }, b: { unseen_share: 0.02 } } })), [], 'at each threshold: not above it');
+  const [a] = e.evaluate(snap({ dq: { a: { missing_share: 0.04 }, c: { invalid_share: 0.2 }, d: { unseen_share: 0.03 } } }));
+  t.match(a, { rule: 'data_quality', status: 'firing', severity: 'warning' });
+  t.same(
+    (a!.values.breaches as { feature: string; kind: string }[]).map((b) => `${b.feature} ${b.kind}`),
+    ['c invalid', 'd unseen'],
+    'invalid 0.2 > 0.05 (the default kept), unseen 0.03 > 0.02; missing 0.04 < 0.1 is fine; worst first',
+  );
+  t.match(a!.message, /c invalid 20% \(threshold 5%\); d unseen 3% \(threshold 2%\)/);
+  t.throws(() => only('data_quality', { thresholds: { missing: 0.1, typo: 1 } }), 'an unknown kind of threshold is refused');
+  for (let i = 0; i < 2; i++) t.same(e.evaluate(snap({})), []);
+  t.match(e.evaluate(snap({})), [{ rule: 'data_quality', status: 'resolved' }], 'resolves after clean evaluations');
 });
 
 t.test('yes/no rules resolve after consecutive clean evaluations', async (t) => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DriftlineError } from '../errors.js';
 import { getStatTest, hasStatTest } from '../drift/index.js';
-import type { MonitorSnapshot } from '../monitor/index.js';
+import type { MonitorSnapshot, QualityKind } from '../monitor/index.js';
 import { driftLine, formatNumber } from './format.js';
 import type { DriftedColumn } from './types.js';
 
@@ -16,6 +16,16 @@ const common = { enabled: z.boolean().default(true) };
  * (bench/drift-min-rows.ts): below about 1000 rows an alert is mostly sampling noise.
  */
 export const DRIFT_MIN_ROWS = 1000;
+
+/**
+ * Default data-quality thresholds: a feature fires once more than 5 % of the last rows miss it,
+ * hold an invalid value or an unseen category. The reference data (UCI credit default) has no
+ * missing or out-of-range cell at all, so any steady share is a broken feed, not sampling; 5 %
+ * is past what a handful of bad rows in a 1,000-row window (min_rows) can reach by chance, and
+ * still one row in twenty: far below the point where the drift tests or the model stop meaning
+ * anything.
+ */
+export const DATA_QUALITY_THRESHOLDS = { missing: 0.05, invalid: 0.05, unseen: 0.05 } as const;
 
 /**
  * The rule schema for a window of `windowRows` rows (the drift rules' `min_rows` default depends
@@ -37,6 +47,20 @@ export function rulesSchema(windowRows: number) {
     z.object({ kind: z.literal('f1_below'), threshold: z.number().min(0).max(1).default(0.7), severity: severity.default('critical'), min_labels: minLabels, ...common }),
     z.object({ kind: z.literal('estimated_f1_drop'), threshold: z.number().min(0).max(1).default(0.1), severity: severity.default('warning'), min_rows: minRows, ...common }),
     z.object({ kind: z.literal('estimated_roc_auc_drop'), threshold: z.number().min(0).max(1).default(0.05), severity: severity.default('warning'), min_rows: minRows, ...common }),
+    z.object({
+      kind: z.literal('data_quality'),
+      thresholds: z
+        .object({
+          missing: z.number().min(0).max(1).default(DATA_QUALITY_THRESHOLDS.missing),
+          invalid: z.number().min(0).max(1).default(DATA_QUALITY_THRESHOLDS.invalid),
+          unseen: z.number().min(0).max(1).default(DATA_QUALITY_THRESHOLDS.unseen),
+        })
+        .strict()
+        .default(() => ({ ...DATA_QUALITY_THRESHOLDS })),
+      severity: severity.default('warning'),
+      min_rows: minRows,
+      ...common,
+    }),
     z.object({ kind: z.literal('concept_drift'), severity: severity.default('critical'), clear_after: z.number().int().min(1).default(100), ...common }),
   ]);
   return z.object({
@@ -58,6 +82,7 @@ export const DEFAULT_RULES = [
   { kind: 'accuracy_drop' },
   { kind: 'estimated_f1_drop' },
   { kind: 'estimated_roc_auc_drop' },
+  { kind: 'data_quality' },
   { kind: 'concept_drift' },
 ] as const;
 
@@ -162,6 +187,28 @@ function estimatedDrop(rule: { threshold: number; min_rows: number }, s: Monitor
   };
 }
 
+/** One feature's share of one kind above its threshold. */
+export interface QualityBreach {
+  feature: string;
+  kind: QualityKind;
+  share: number;
+  threshold: number;
+}
+
+const QUALITY_KINDS = ['missing', 'invalid', 'unseen'] as const satisfies readonly QualityKind[];
+
+/** Every feature and kind whose share is above its threshold, worst first. */
+export function qualityBreaches(s: MonitorSnapshot, thresholds: Record<QualityKind, number>): QualityBreach[] {
+  const out: QualityBreach[] = [];
+  for (const [feature, q] of Object.entries(s.data_quality ?? {})) {
+    for (const kind of QUALITY_KINDS) {
+      const share = q[`${kind}_share`];
+      if (share !== null && share > thresholds[kind]) out.push({ feature, kind, share, threshold: thresholds[kind] });
+    }
+  }
+  return out.sort((a, b) => b.share / Math.max(b.threshold, 1e-12) - a.share / Math.max(a.threshold, 1e-12));
+}
+
 export function read(rule: RuleConfig, s: MonitorSnapshot, ctx: ReadContext): Reading {
   const h = ctx.hysteresis;
   switch (rule.kind) {
@@ -214,6 +261,22 @@ export function read(rule: RuleConfig, s: MonitorSnapshot, ctx: ReadContext): Re
       return estimatedDrop(rule, s, h, 'f1', 'F1', ctx.baseline.f1);
     case 'estimated_roc_auc_drop':
       return estimatedDrop(rule, s, h, 'roc_auc', 'ROC-AUC', ctx.baseline.roc_auc ?? null);
+    case 'data_quality': {
+      const n = s.data_quality_rows ?? 0;
+      const breaches = qualityBreaches(s, rule.thresholds);
+      const list = breaches.map((b) => `${b.feature} ${b.kind} ${pct(b.share)} (threshold ${pct(b.threshold)})`).join('; ');
+      return {
+        applicable: n >= rule.min_rows,
+        // Several shares against three thresholds have no single value: a yes/no rule, which
+        // resolves after clear_evaluations clean readings.
+        value: null,
+        threshold: null,
+        violated: breaches.length > 0,
+        values: { breaches, thresholds: rule.thresholds, rows: n },
+        title: 'Data quality: missing, invalid or unseen values above threshold',
+        message: breaches.length === 0 ? `no feature above its data-quality thresholds over ${n} rows` : `over the last ${n} rows: ${list}`,
+      };
+    }
     case 'f1_below': {
       const { f1, n_labelled } = s.performance;
       return {

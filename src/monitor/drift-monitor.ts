@@ -2,9 +2,11 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DriftWindow, snapshot, type DriftOverrides, type DriftSnapshot, type ReferenceProfile } from '../drift/index.js';
+import type { RowErrorCode } from '../errors.js';
 import { decision, originalResult, type ModelCard } from '../model/card.js';
 import type { DriftHistory, HistoryPoint, LoggedRow, WindowRow } from '../store/index.js';
 import { PAGE_HINKLEY_DEFAULTS, PageHinkley, type PageHinkleyOptions } from './page-hinkley.js';
+import { DataQualityRing, qualityKindOf, type DataQuality } from './data-quality.js';
 import { EstimatedPerformance, type PerformanceEstimate } from './estimated-performance.js';
 import { RollingPerformance, type Performance } from './performance.js';
 
@@ -30,7 +32,15 @@ export type ValidationMetrics = Record<'accuracy' | 'precision' | 'recall' | 'f1
 export type EstimateSnapshot = (PerformanceEstimate & { validation: ValidationMetrics }) | null;
 
 /** What the service publishes: the drift snapshot plus model quality, realized on labelled rows and estimated on all. */
-export type MonitorSnapshot = DriftSnapshot & { performance: Performance; performance_estimate: EstimateSnapshot; concept: ConceptDrift };
+export type MonitorSnapshot = DriftSnapshot & {
+  performance: Performance;
+  performance_estimate: EstimateSnapshot;
+  concept: ConceptDrift;
+  /** Per feature: shares of missing, invalid and unseen values over the last rows that arrived, accepted or rejected. */
+  data_quality: DataQuality;
+  /** Rows behind data_quality (up to the window's capacity, rejected rows included). */
+  data_quality_rows: number;
+};
 
 export interface MonitorOptions {
   profile: ReferenceProfile;
@@ -92,6 +102,7 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [MonitorSnapshot] }> 
   /** The card's feature importances, when it has them, for the snapshot. */
   private readonly importance: { importance?: Record<string, number> };
   private readonly concept: PageHinkley;
+  private readonly quality: DataQualityRing;
   private detectedAt: number | null = null;
   private sinceDetection: number | null = null;
   private cached: { version: number; snap: MonitorSnapshot } | undefined;
@@ -111,12 +122,28 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [MonitorSnapshot] }> 
     const calibration = opts.profile.calibration;
     this.estimate = calibration === undefined ? null : new EstimatedPerformance(calibration, opts.card.decision_threshold);
     this.concept = new PageHinkley(opts.pageHinkley ?? PAGE_HINKLEY_DEFAULTS);
+    const names = opts.profile.features.map((f) => f.name);
+    this.quality = new DataQualityRing(names, opts.capacity, names.map((_, j) => this.window.isCategorical(j)));
   }
 
-  /** Adds a row (the sketch stage's sink). */
-  push(features: ArrayLike<number>, offset: number, probability: number, target: number, at?: number, logId = -1): number {
+  /**
+   * Adds an accepted row (the sketch stage's sink). String columns, if the profile has any, take
+   * their values from `strings` as DriftWindow.push does.
+   */
+  push(
+    features: ArrayLike<number>,
+    offset: number,
+    probability: number,
+    target: number,
+    at?: number,
+    logId = -1,
+    strings?: ArrayLike<string | null | undefined>,
+    stringOffset = 0,
+  ): number {
     const full = this.window.size === this.opts.capacity;
-    const seq = this.window.push(features, offset, probability, target, at);
+    const w = this.window;
+    const seq = w.push(features, offset, probability, target, at, strings, stringOffset);
+    this.quality.accept(w.stringColumns.length === 0 ? undefined : (j) => w.categoryStatus(seq, j));
     const slot = seq % this.opts.capacity;
     if (full) {
       this.performance.remove(this.probs[slot]!, this.targets[slot]!);
@@ -129,6 +156,15 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [MonitorSnapshot] }> 
     this.lastSeq = seq;
     if (target === 0 || target === 1) this.learn(probability, target, at);
     return seq;
+  }
+
+  /**
+   * A row validation rejected (the sketch stage's sink, in arrival order): counted once against
+   * the feature whose cell rejected it. Rejected rows are not logged, so `rebuild` cannot bring
+   * them back.
+   */
+  reject(error: { code: RowErrorCode; feature?: number | undefined }): void {
+    this.quality.reject(error.feature ?? -1, qualityKindOf(error.code));
   }
 
   /** A label reached a row: quality metrics and the concept-drift detector take it in. */
@@ -149,6 +185,7 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [MonitorSnapshot] }> 
     this.targets.fill(Number.NaN);
     this.performance.clear();
     this.estimate?.clear();
+    this.quality.clear();
     for (const r of rows) this.push(r.features, 0, r.probability, r.target, r.ts, r.id);
   }
 
@@ -179,7 +216,7 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [MonitorSnapshot] }> 
 
 
   current(now: number = Date.now()): MonitorSnapshot {
-    const version = this.window.version;
+    const version = this.version;
     if (this.cached?.version !== version) {
       const drift = snapshot(this.opts.profile, this.window, { overrides: this.opts.overrides, driftShareThreshold: this.opts.driftShareThreshold, at: now, ...this.importance });
       const ph = this.opts.pageHinkley ?? PAGE_HINKLEY_DEFAULTS;
@@ -192,23 +229,31 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [MonitorSnapshot] }> 
         since_detection: this.sinceDetection,
       };
       const estimate = this.estimate === null ? null : { ...this.estimate.estimate(), validation: validationMetrics(this.opts.card) };
-      const snap: MonitorSnapshot = { ...drift, performance: this.performance.metrics(), performance_estimate: estimate, concept };
+      const snap: MonitorSnapshot = {
+        ...drift,
+        performance: this.performance.metrics(),
+        performance_estimate: estimate,
+        concept,
+        data_quality: this.quality.shares(),
+        data_quality_rows: this.quality.size,
+      };
       this.cached = { version, snap };
       this.emit('snapshot', snap);
     }
     return this.cached.snap;
   }
 
+  /** Changes with the window and with every rejected row (which only data quality sees). */
   get version(): number {
-    return this.window.version;
+    return this.window.version + this.quality.version;
   }
 
   /** Persists the snapshot if the window changed and DRIFT_HISTORY_MS has passed. */
   maybePersist(now: number = Date.now(), force = false): boolean {
-    if (this.window.version === this.persistedVersion) return false;
+    if (this.version === this.persistedVersion) return false;
     if (!force && now - this.persistedAt < this.opts.historyMs) return false;
     const snap = this.current(now);
-    this.persistedVersion = this.window.version;
+    this.persistedVersion = this.version;
     this.persistedAt = now;
     this.opts.history?.add(historyPoint(snap));
     if (this.opts.reportFile !== undefined) writeReport(this.opts.reportFile, snap, this.opts.recent?.(100) ?? [], this.opts.card);

@@ -7,3 +7,5 @@ export { RollingPerformance } from './performance.js';
 export type { Performance } from './performance.js';
 export { PageHinkley, PAGE_HINKLEY_DEFAULTS } from './page-hinkley.js';
 export type { PageHinkleyOptions } from './page-hinkley.js';
+export { DataQualityRing, qualityKindOf } from './data-quality.js';
+export type { DataQuality, FeatureQuality, QualityKind } from './data-quality.js';

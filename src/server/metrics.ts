@@ -24,6 +24,7 @@ export class Metrics {
   readonly quality: Gauge<'metric'>;
   readonly labelled: Gauge;
   readonly estimated: Gauge<'metric' | 'bound'>;
+  readonly dataQuality: Gauge<'feature' | 'kind'>;
 
   constructor() {
     const registers = [this.registry];
@@ -54,6 +55,10 @@ export class Metrics {
       name: 'driftline_model_quality_estimated', help: 'Quality estimated before labels (CBPE) over the window: accuracy, precision, recall, f1, roc_auc; bound is estimate, lower or upper (±3 standard errors)',
       labelNames: ['metric', 'bound'], registers,
     });
+    this.dataQuality = new Gauge({
+      name: 'driftline_data_quality_share', help: 'Share of the last rows (accepted or rejected) whose feature is missing, invalid or an unseen category; kind is missing, invalid or unseen',
+      labelNames: ['feature', 'kind'], registers,
+    });
     this.labelled = new Gauge({ name: 'driftline_labelled_rows', help: 'Labelled rows in the window', registers });
   }
 
@@ -73,6 +78,12 @@ export class Metrics {
           this.estimated.set({ metric: m, bound: 'lower' }, band[0]);
           this.estimated.set({ metric: m, bound: 'upper' }, band[1]);
         }
+      }
+    }
+    for (const [feature, q] of Object.entries(s.data_quality ?? {})) {
+      for (const kind of ['missing', 'invalid', 'unseen'] as const) {
+        const v = q[`${kind}_share`];
+        if (v !== null) this.dataQuality.set({ feature, kind }, v);
       }
     }
     this.driftShare.set(s.dataset.share_drifted);

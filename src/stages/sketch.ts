@@ -1,10 +1,12 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { CHUNKS_BUFFERED, type Batch, type Batched } from './types.js';
+import { CHUNKS_BUFFERED, type Batch, type Batched, type RowError } from './types.js';
 
 /** What the sketch stage feeds: the drift window (src/drift's DriftWindow). */
 export interface SketchSink {
   /** `logId` is the row's id in the prediction log, when it was logged. */
   push(features: ArrayLike<number>, offset: number, probability: number, target: number, at?: number, logId?: number): number;
+  /** A row validation rejected, in its place among the pushed rows (data quality counts it). */
+  reject?(error: RowError): void;
 }
 
 /**
@@ -22,13 +24,27 @@ export function createUpdateSketches(window: SketchSink, onBatch?: (rows: number
   });
 }
 
-/** Adds a predicted batch's rows to the window; returns how many. */
+/** Adds a predicted batch's rows to the window, and its rejected rows to `reject`; returns how many were predicted. */
 export function sketchBatch(window: SketchSink, rec: Batch): number {
-  if (rec.results === undefined || rec.rows === 0) return 0;
+  if (rec.results === undefined || rec.count === 0) return 0;
   const now = Date.now();
   const f = rec.nFeatures;
   const p = rec.results.probabilities;
   const first = rec.logIds?.first ?? -1;
-  for (let r = 0; r < rec.rows; r++) window.push(rec.features, r * f, p[r]!, rec.targets[r]!, now, first === -1 ? -1 : first + r);
+  const logId = (r: number): number => (first === -1 ? -1 : first + r);
+  if (window.reject === undefined || rec.errors.length === 0) {
+    for (let r = 0; r < rec.rows; r++) window.push(rec.features, r * f, p[r]!, rec.targets[r]!, now, logId(r));
+    return rec.rows;
+  }
+  // Rejected rows go in their input order among the accepted ones, so the sink's rolling order
+  // is the order rows arrived in.
+  let r = 0;
+  let e = 0;
+  for (let i = 0; i < rec.count; i++) {
+    if (rec.valid[i] === 1) {
+      window.push(rec.features, r * f, p[r]!, rec.targets[r]!, now, logId(r));
+      r++;
+    } else window.reject(rec.errors[e++]!);
+  }
   return rec.rows;
 }

@@ -32,6 +32,11 @@ export interface RowError {
   index: number;
   /** The offending column, or null when the row as a whole is bad (ragged, unparsable). */
   column: string | null;
+  /**
+   * The model card's index of the feature whose cell was rejected (column may be an alias);
+   * absent when the error is not about a feature cell. Data quality counts the row against it.
+   */
+  feature?: number;
   /** Stable, for clients to match on (docs/errors.md); `message` is for people. */
   code: RowErrorCode;
   message: string;

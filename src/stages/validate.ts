@@ -235,7 +235,7 @@ export class RowValidator {
       if (!(v >= lo[j]! && v <= hi[j]!) || (integer[j] === 1 && Math.floor(v) !== v)) {
         const parsed = parseCell(cell);
         const bad = typeof parsed === 'number' ? checkFeature(features[j]!, parsed) : parsed;
-        if (bad !== undefined) return out.reject({ kind: 'error', index, column: columns[at]!, ...bad });
+        if (bad !== undefined) return out.reject({ kind: 'error', index, column: columns[at]!, feature: j, ...bad });
         v = parsed as number;
       }
       dst[at0 + j] = v;

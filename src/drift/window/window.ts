@@ -135,6 +135,24 @@ export class DriftWindow {
     return seq;
   }
 
+  /**
+   * For feature `j` of row `seq` (the last row pushed, or any still in the window): 'missing' or
+   * 'unseen' (a category the reference lacks) when it is a string column's, else null. O(1):
+   * it reads the code the ring holds.
+   */
+  categoryStatus(seq: number, j: number): 'missing' | 'unseen' | null {
+    const state = this.features[j];
+    if (!(state instanceof CategoryState)) return null;
+    const x = this.ring[(seq % this.capacity) * this.stride + j]!;
+    if (x !== x) return 'missing';
+    return x >= state.categories.length ? 'unseen' : null;
+  }
+
+  /** Whether feature `j` is a string column (it has categories). */
+  isCategorical(j: number): boolean {
+    return this.features[j] instanceof CategoryState;
+  }
+
   /** Sets the label of a row still in the window; false when it has left (or never was). */
   label(seq: number, target: number): boolean {
     if (!Number.isInteger(seq) || seq < this.nextSeq - this.count || seq >= this.nextSeq) return false;

@@ -1,8 +1,14 @@
 // Model quality on the labelled rows of the window and estimated on all of them before labels
 // (CBPE, with its ±3 SE band), next to the card's validation numbers, and the concept-drift
-// detector (Page-Hinkley on the error stream).
+// detector (Page-Hinkley on the error stream). Below them, data quality: per feature, the
+// shares of missing, invalid and unseen values over the rows received, rejected ones included.
 import { bus } from '../bus.js';
-import { DASH, clock, int, isNum, score } from '../format.js';
+import { DASH, clock, int, isNum, pct, score } from '../format.js';
+
+// Emphasis only, matching the data_quality rule's default thresholds; the rule itself (and its
+// configured thresholds) decides alerts.
+const DQ_EMPHASIS = 0.05;
+const KINDS = ['missing', 'invalid', 'unseen'];
 
 const METRICS = [
   ['accuracy', 'Accuracy'],
@@ -27,6 +33,9 @@ export function modelQuality() {
     concept: DASH,
     conceptState: 'ok',
     conceptDetail: '',
+    dq: [],
+    dqRowsText: '0',
+    hasDq: false,
 
     init() {
       bus.on('card', (c) => {
@@ -37,6 +46,7 @@ export function modelQuality() {
         perf = s.performance ?? null;
         est = s.performance_estimate ?? null;
         this.build();
+        this.buildQuality(s.data_quality, s.data_quality_rows);
         const c = s.concept;
         if (c === undefined || c === null) return;
         const detected = c.detected_at !== null;
@@ -51,6 +61,21 @@ export function modelQuality() {
     },
     get conceptCls() {
       return `state-${this.conceptState}`;
+    },
+
+    buildQuality(q, rows) {
+      this.hasDq = q !== undefined && q !== null && Object.keys(q).length > 0;
+      this.dqRowsText = int(rows ?? 0);
+      if (!this.hasDq) return;
+      this.dq = Object.entries(q).map(([name, f]) => {
+        const cell = (kind) => {
+          const v = f[`${kind}_share`];
+          return { text: isNum(v) ? pct(v, 1) : DASH, cls: !isNum(v) || v === 0 ? 'num muted' : v > DQ_EMPHASIS ? 'num dq-bad' : 'num' };
+        };
+        const [missing, invalid, unseen] = KINDS.map(cell);
+        const worst = Math.max(...KINDS.map((k) => (isNum(f[`${k}_share`]) ? f[`${k}_share`] : 0)));
+        return { name, missing, invalid, unseen, state: worst > DQ_EMPHASIS ? 'bad' : worst > 0 ? 'some' : 'ok' };
+      });
     },
 
     build() {
