@@ -206,7 +206,7 @@ t.test('refusals: a clear typed error and nothing written', { timeout: 60_000 },
       await refuse('a feature missing from the CSV', { onnx: hgb.path, data: uciCsv, target: 'default', features: [...FEATURES.slice(0, 7), 'nope'] }, 'DL_ERR_INIT_COLUMNS', /Feature\(s\) "nope" has no column/);
       await refuse('shapes that disagree', { onnx: hgb.path, data: uciCsv, target: 'default', features: FEATURES.slice(0, 7) }, 'DL_ERR_INIT_COLUMNS', /\[N, 8\], 8 features, but 7 columns/);
     }
-    if (cat.skip === false) await refuse('string inputs, not yet supported', { onnx: cat.path, data: uciCsv, target: 'default' }, 'DL_ERR_MODEL_INPUT', /string inputs are not yet supported/);
+    if (cat.skip === false) await refuse('a per-column model whose columns the CSV lacks', { onnx: cat.path, data: uciCsv, target: 'default' }, 'DL_ERR_INIT_COLUMNS', /ONNX input\(s\) "LIMIT_BAL".* no column in the data/);
   }
 
   // An existing model is kept unless --force.

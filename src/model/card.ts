@@ -8,7 +8,10 @@ import { checkWith, readJsonFile, type Checked } from '../json-file.js';
 const featureSchema = z
   .object({
     name: z.string().min(1),
-    type: z.enum(['number', 'integer']).default('number'),
+    /** `string`: a categorical column fed to the model as text (an ONNX string input). */
+    type: z.enum(['number', 'integer', 'string']).default('number'),
+    /** A string feature's categories as learned from the training rows; others are accepted too (and counted as unseen). */
+    categories: z.array(z.string()).optional(),
     /** Inclusive bounds; values outside are rejected row by row. */
     min: z.number().optional(),
     max: z.number().optional(),
@@ -41,12 +44,12 @@ const metricsSchema = z
   .catchall(z.unknown());
 
 /** Element types of the ONNX input tensors the service can feed, as onnxruntime names them. */
-export const INPUT_TYPES = ['float32', 'float64', 'int64'] as const;
+export const INPUT_TYPES = ['float32', 'float64', 'int64', 'string'] as const;
 export type InputType = (typeof INPUT_TYPES)[number];
 
 // One entry per ONNX graph input: which card features fill its last dimension, in order. A
-// list rather than one name because exporters emit one input per DataFrame column; a later
-// element type (string, for categorical columns) is a new `type` value, not a new shape.
+// list rather than one name because exporters emit one input per DataFrame column; a `string`
+// input takes string features (categorical columns) only.
 const inputSchema = z.object({
   name: z.string().min(1),
   /** Card feature names, in the order of the input's last dimension ([N, columns.length]). */
@@ -111,6 +114,19 @@ export const modelCardSchema = z
         });
       }
     }
+    if (card.inputs !== undefined) {
+      const byName = new Map(card.features.map((f) => [f.name, f]));
+      for (const i of card.inputs) {
+        for (const c of i.columns) {
+          const f = byName.get(c);
+          if (f !== undefined && (f.type === 'string') !== (i.type === 'string')) {
+            ctx.addIssue({ code: 'custom', path: ['inputs'], message: `feature ${c} is ${f.type} but input ${i.name} is ${i.type}: string features feed string inputs, and only they do` });
+          }
+        }
+      }
+    } else if (card.features.some((f) => f.type === 'string')) {
+      ctx.addIssue({ code: 'custom', path: ['features'], message: 'string features need `inputs` (a string ONNX input), not input_name' });
+    }
     const seen = new Map<string, string>();
     for (const f of card.features) {
       for (const n of [f.name, ...f.aliases]) {
@@ -133,6 +149,14 @@ export type CardInput = z.infer<typeof inputSchema>;
 /** The card's input mapping, with the `input_name` short form spelled out. */
 export function cardInputs(card: Pick<ModelCard, 'input_name' | 'inputs' | 'features'>): CardInput[] {
   return card.inputs ?? [{ name: card.input_name!, columns: card.features.map((f) => f.name), type: 'float32' }];
+}
+/**
+ * Card indices of the string features, in card order. Rows carry their string values beside
+ * the float features, packed row-major in this order (one slot per string feature); the float
+ * slot of a string feature is unused.
+ */
+export function stringFeatures(card: Pick<ModelCard, 'features'>): number[] {
+  return card.features.flatMap((f, j) => (f.type === 'string' ? [j] : []));
 }
 export type RiskLevel = 'Low' | 'Medium' | 'High';
 

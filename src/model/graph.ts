@@ -121,19 +121,11 @@ export function probabilityOutput(g: GraphInfo, want?: { name: string; index?: n
 }
 
 /**
- * The element type of a graph input the service can feed, or a refusal: string inputs
- * (categorical columns) are not served yet, and inputs must be [N, k] tensors.
+ * The element type of a graph input the service can feed, or a refusal: inputs must be [N, k]
+ * tensors of a type in INPUT_TYPES (a string input takes categorical columns).
  */
 export function servedInputType(g: GraphInfo, input: ValueInfo): InputType {
   if (!input.isTensor) throw new DriftlineError('DL_ERR_MODEL_INPUT', `Model ${g.file}: input "${input.name}" is not a tensor`);
-  if (input.type === 'string') {
-    throw new DriftlineError(
-      'DL_ERR_MODEL_INPUT',
-      `Model ${g.file}: input "${input.name}" is a string tensor (a categorical column); string inputs are not yet supported. ` +
-        'Encode the column to numbers before export, or wait for categorical support.',
-      { details: { input: input.name, type: input.type } },
-    );
-  }
   const type = INPUT_TYPES.find((t) => t === input.type);
   if (type === undefined) {
     throw new DriftlineError('DL_ERR_MODEL_INPUT', `Model ${g.file}: input "${input.name}" has element type ${input.type}; the service feeds ${INPUT_TYPES.join(', ')}`);

@@ -1,7 +1,10 @@
 import { rocAuc } from './metrics.js';
 
+/** One feature's values over the rows: numbers, or the text of a string (categorical) feature. */
+export type FeatureColumn = Float64Array | string[];
+
 /** Scores rows given column-wise features (one array per feature, same order as the card). */
-export type ColumnPredictor = (columns: readonly Float64Array[]) => Promise<Float64Array>;
+export type ColumnPredictor<C extends FeatureColumn = FeatureColumn> = (columns: readonly C[]) => Promise<Float64Array>;
 
 export interface ImportanceOptions {
   /** Shuffles per feature; the importance is their mean. Default 5 (scikit-learn's). */
@@ -16,9 +19,9 @@ export interface ImportanceOptions {
  * model ignores scores about 0 (noise can make it slightly negative). It weighs drift: a drifted
  * feature the model leans on matters more than one it ignores.
  */
-export async function permutationImportance(
-  predict: ColumnPredictor,
-  columns: readonly Float64Array[],
+export async function permutationImportance<C extends FeatureColumn>(
+  predict: ColumnPredictor<C>,
+  columns: readonly C[],
   labels: ArrayLike<number>,
   opts: ImportanceOptions = {},
 ): Promise<number[]> {
@@ -29,10 +32,13 @@ export async function permutationImportance(
   for (let j = 0; j < columns.length; j++) {
     let drop = 0;
     for (let r = 0; r < repeats; r++) {
-      const shuffled = Float64Array.from(columns[j]!);
+      const col = columns[j]!;
+      const shuffled = (Array.isArray(col) ? [...col] : Float64Array.from(col)) as C;
       for (let i = shuffled.length - 1; i > 0; i--) {
         const k = Math.floor(random() * (i + 1));
-        [shuffled[i], shuffled[k]] = [shuffled[k]!, shuffled[i]!];
+        const t = shuffled[i]!;
+        shuffled[i] = shuffled[k]!;
+        shuffled[k] = t;
       }
       const permuted = columns.map((c, m) => (m === j ? shuffled : c));
       drop += base - rocAuc(labels, await predict(permuted));

@@ -1,6 +1,6 @@
 /** Messages between the main thread and the inference worker. */
 export type WorkerRequest =
-  | { type: 'run'; id: number; data: Float32Array; rows: number }
+  | { type: 'run'; id: number; data: Float32Array; rows: number; strings?: string[] | undefined }
   | { type: 'close' };
 
 export type WorkerReply =

@@ -30,7 +30,7 @@ try {
       return;
     }
     const t0 = performance.now();
-    runSession(session, spec, msg.data, msg.rows).then(
+    runSession(session, spec, msg.data, msg.rows, msg.strings).then(
       (probabilities) => {
         post({ type: 'result', id: msg.id, probabilities, computeMs: performance.now() - t0 }, [
           probabilities.buffer as ArrayBuffer,

@@ -73,17 +73,23 @@ export class InferenceEngine {
     return this.pending.size;
   }
 
-  /** Predicts P(class 1) for `rows` rows of `data` ([rows × nFeatures], row-major). */
-  run(data: Float32Array, rows: number): Promise<InferenceResult> {
+  /**
+   * Predicts P(class 1) for `rows` rows of `data` ([rows × nFeatures], row-major); a model with
+   * string features also takes `strings` ([rows × spec.nStrings], row-major; copied, not moved).
+   */
+  run(data: Float32Array, rows: number, strings?: string[]): Promise<InferenceResult> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.closing !== undefined) return Promise.reject(new DriftlineError('DL_ERR_INFERENCE', 'Inference engine is closed'));
     if (data.length < rows * this.spec.nFeatures) {
       return Promise.reject(new DriftlineError('DL_ERR_INFERENCE', `Batch holds ${data.length} values, fewer than ${rows} rows × ${this.spec.nFeatures} features`));
     }
+    if (this.spec.nStrings > 0 && (strings === undefined || strings.length < rows * this.spec.nStrings)) {
+      return Promise.reject(new DriftlineError('DL_ERR_INFERENCE', `Batch holds fewer than ${rows} rows × ${this.spec.nStrings} string features`));
+    }
     const id = this.nextId++;
     const result = new Promise<InferenceResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      const msg: WorkerRequest = { type: 'run', id, data, rows };
+      const msg: WorkerRequest = this.spec.nStrings > 0 ? { type: 'run', id, data, rows, strings } : { type: 'run', id, data, rows };
       // A view over part of a larger buffer can't be transferred alone: copy that rare case.
       const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
       const payload = whole ? msg : { ...msg, data: data.slice() };

@@ -1,20 +1,26 @@
 import { existsSync, readFileSync } from 'node:fs';
 import ort from 'onnxruntime-node';
 import { DriftlineError } from '../errors.js';
-import { cardInputs, type InputType, type ModelCard } from './card.js';
+import { cardInputs, stringFeatures, type InputType, type ModelCard } from './card.js';
 import { checkInputs, describeGraph, probabilityOutput } from './graph.js';
 
-/** One ONNX input: its name, element type, and the feature indices (card order) that fill it. */
+/**
+ * One ONNX input: its name, element type, and the feature indices (card order) that fill it.
+ * A string input also has `slots`: where those features sit among a row's strings.
+ */
 export interface InputFeed {
   name: string;
   type: InputType;
   features: number[];
+  slots?: number[];
 }
 
 export interface SessionSpec {
   modelPath: string;
   inputs: InputFeed[];
   nFeatures: number;
+  /** String features per row (their values travel beside the floats); 0 for a numeric model. */
+  nStrings: number;
   outputName: string;
   /** Column of P(class 1) in a [N, k] output; undefined for [N] or [N, 1]. */
   outputIndex: number | undefined;
@@ -23,10 +29,15 @@ export interface SessionSpec {
 
 export function sessionSpec(card: ModelCard, modelPath: string, threads: number): SessionSpec {
   const at = new Map(card.features.map((f, i) => [f.name, i]));
+  const strs = stringFeatures(card);
   return {
     modelPath,
-    inputs: cardInputs(card).map((i) => ({ name: i.name, type: i.type, features: i.columns.map((c) => at.get(c)!) })),
+    inputs: cardInputs(card).map((i) => {
+      const features = i.columns.map((c) => at.get(c)!);
+      return i.type === 'string' ? { name: i.name, type: i.type, features, slots: features.map((f) => strs.indexOf(f)) } : { name: i.name, type: i.type, features };
+    }),
     nFeatures: card.features.length,
+    nStrings: strs.length,
     outputName: card.output.name,
     outputIndex: card.output.index,
     threads,
@@ -71,9 +82,16 @@ function checkSession(session: ort.InferenceSession, spec: SessionSpec): void {
 }
 
 /** The columns of `data` ([rows × nFeatures], row-major) that feed one input, as its tensor. */
-function inputTensor(feed: InputFeed, data: Float32Array, rows: number, nFeatures: number): ort.Tensor {
+function inputTensor(feed: InputFeed, data: Float32Array, rows: number, nFeatures: number, strings: readonly string[] | undefined, nStrings: number): ort.Tensor {
   const k = feed.features.length;
   const dims = [rows, k];
+  if (feed.type === 'string') {
+    if (strings === undefined) throw new DriftlineError('DL_ERR_INFERENCE', `Model input "${feed.name}" takes strings, and the batch carries none`);
+    const out = new Array<string>(rows * k);
+    const slots = feed.slots!;
+    for (let i = 0; i < rows; i++) for (let j = 0; j < k; j++) out[i * k + j] = strings[i * nStrings + slots[j]!]!;
+    return new ort.Tensor('string', out, dims);
+  }
   // The common case, one float32 input taking every feature in order, is the batch itself.
   if (feed.type === 'float32' && k === nFeatures && feed.features.every((f, j) => f === j)) {
     return new ort.Tensor('float32', data.length === rows * k ? data : data.subarray(0, rows * k), dims);
@@ -89,14 +107,18 @@ function inputTensor(feed: InputFeed, data: Float32Array, rows: number, nFeature
   return feed.type === 'float64' ? new ort.Tensor('float64', out, dims) : new ort.Tensor('float32', out, dims);
 }
 
-/** Runs one batch; the caller owns `data` ([rows × nFeatures], row-major). */
+/**
+ * Runs one batch; the caller owns `data` ([rows × nFeatures], row-major) and, for a model with
+ * string features, `strings` ([rows × nStrings], row-major).
+ */
 export async function runSession(
   session: ort.InferenceSession,
   spec: SessionSpec,
   data: Float32Array,
   rows: number,
+  strings?: readonly string[],
 ): Promise<Float32Array> {
-  const feeds = Object.fromEntries(spec.inputs.map((f) => [f.name, inputTensor(f, data, rows, spec.nFeatures)]));
+  const feeds = Object.fromEntries(spec.inputs.map((f) => [f.name, inputTensor(f, data, rows, spec.nFeatures, strings, spec.nStrings)]));
   const out = await session.run(feeds, [spec.outputName]);
   const t = out[spec.outputName];
   if (t === undefined || !(t.data instanceof Float32Array)) {

@@ -18,7 +18,9 @@ export const DEFAULT_RISK = { high: 0.75, medium: 0.5 } as const;
 
 export interface CardFeature {
   name: string;
-  type: 'number' | 'integer';
+  type: 'number' | 'integer' | 'string';
+  /** A string feature's categories, learned from the training rows. */
+  categories?: string[] | undefined;
   min?: number | undefined;
   max?: number | undefined;
   aliases?: string[];
@@ -81,8 +83,10 @@ export function composeCard(p: CardParts): ModelCard {
         type: f.type,
         min: f.min,
         max: f.max,
+        ...(f.categories === undefined ? {} : { categories: f.categories }),
         aliases: f.aliases ?? [],
-        categorical: false,
+        // A string column has no order or distance: its drift is tested as categories.
+        categorical: f.type === 'string',
         ...(p.importance === undefined ? {} : { importance: round(p.importance[j]!) }),
         description: f.description,
       })),

@@ -10,7 +10,7 @@ import { DriftlineError } from '../errors.js';
 import { CARD_FILE, loadModel, probabilityOutput, readGraph, type ModelCard } from '../model/index.js';
 import { binaryMetrics, brier } from '../model/metrics.js';
 import { readSplitIds } from '../train/dataset.js';
-import { permutationImportance } from '../model/importance.js';
+import { permutationImportance, type FeatureColumn } from '../model/importance.js';
 import { composeCard, DEFAULT_RISK, DEFAULT_THRESHOLD, sha256File } from './card.js';
 import { planInputs, type InputPlan } from './plan.js';
 import { predictColumns, profileOfRows, REFERENCE_FILE } from './profile.js';
@@ -87,6 +87,13 @@ function checkTarget(name: string, y: Float64Array): void {
   }
 }
 
+/** A string column's categories: its distinct non-empty values, sorted (as the profile codes them). */
+function categoriesOf(cells: readonly string[]): string[] {
+  const seen = new Set<string>();
+  for (const c of cells) if (c !== '') seen.add(c);
+  return [...seen].sort();
+}
+
 export async function initModel(o: InitOptions): Promise<InitResult> {
   checkOptions(o);
   const name = o.name ?? path.basename(o.onnx).replace(/\.onnx$/i, '');
@@ -99,7 +106,11 @@ export async function initModel(o: InitOptions): Promise<InitResult> {
   const output = probabilityOutput(graph);
   const header = readCsvHeader(o.data);
   const plan = planInputs(graph, header, { target: o.target, id: o.id, features: o.features });
-  const data = await readCsvColumns(o.data, [...plan.features.map((f) => ({ name: f.name })), { name: o.target }, ...(o.id === undefined ? [] : [{ name: o.id }])]);
+  const data = await readCsvColumns(o.data, [
+    ...plan.features.map((f) => ({ name: f.name, ...(f.type === 'string' ? { text: true } : {}) })),
+    { name: o.target },
+    ...(o.id === undefined ? [] : [{ name: o.id }]),
+  ]);
   const y = data.columns.get(o.target)!;
   checkTarget(o.target, y);
   const split =
@@ -108,8 +119,11 @@ export async function initModel(o: InitOptions): Promise<InitResult> {
       : splitByFraction(y, o.validationFraction ?? DEFAULT_VALIDATION_FRACTION, DEFAULT_SPLIT_SEED);
   if (split.train.length === 0) throw new DriftlineError('DL_ERR_BAD_INPUT', 'Every row is held out for validation: no training rows are left for the reference profile');
 
-  const columns = plan.features.map((f) => data.columns.get(f.name)!);
-  const features = plan.features.map((f, j) => ({ ...f, ...learnedRange(columns[j]!, f.type === 'integer') }));
+  const columns: FeatureColumn[] = plan.features.map((f) => (f.type === 'string' ? data.text.get(f.name)! : data.columns.get(f.name)!));
+  const features = plan.features.map((f, j) => {
+    const c = columns[j]!;
+    return Array.isArray(c) ? { ...f, categories: categoriesOf(c) } : { ...f, ...learnedRange(c, f.type === 'integer') };
+  });
   const threshold = o.threshold ?? DEFAULT_THRESHOLD;
   const risk = o.risk ?? DEFAULT_RISK;
   const source = sha256File(o.onnx);
@@ -190,7 +204,7 @@ function summary(o: InitOptions, card: ModelCard, plan: InputPlan, split: Split,
       ? `input "${plan.inputs[0]!.name}" (${plan.inputs[0]!.type} [N, ${plan.features.length}]) takes ${o.features === undefined ? 'every column but the target and id' : '--features'}, in this order: ${plan.features.map((f) => f.name).join(', ')}`
       : `${plan.inputs.length} inputs, one per column, each fed from the column of its name (${plan.inputs.map((i) => `${i.name}: ${i.type}`).join(', ')})`,
     `output "${card.output.name}"${card.output.index === undefined ? '' : ` column ${card.output.index}`} read as P(${o.target} = 1)`,
-    `accepted ranges: ${card.features.map((f) => `${f.name} ${f.type === 'integer' ? 'integer ' : ''}[${f.min}, ${f.max}]`).join('; ')}`,
+    `accepted ranges: ${card.features.map((f) => (f.type === 'string' ? `${f.name} any text (categories seen: ${f.categories!.join(', ')})` : `${f.name} ${f.type === 'integer' ? 'integer ' : ''}[${f.min}, ${f.max}]`)).join('; ')}`,
     `validation: ${split.rule}; ${split.validation.length} rows held out, ${split.train.length} in the reference profile`,
     `validation metrics at threshold ${card.decision_threshold}: ROC-AUC ${m.roc_auc}, accuracy ${m.accuracy}, precision ${m.precision}, recall ${m.recall}, F1 ${m.f1}, Brier ${m.brier}`,
   ];

@@ -13,7 +13,7 @@ export interface PlanOptions {
 }
 
 export interface InputPlan {
-  features: { name: string; type: 'number' | 'integer' }[];
+  features: { name: string; type: 'number' | 'integer' | 'string' }[];
   inputs: CardInput[];
   layout: 'single' | 'per-column';
 }
@@ -29,7 +29,7 @@ function missingColumns(names: readonly string[], header: readonly string[], wha
 
 // An int64 input only takes whole numbers, so its column is validated as an integer; float
 // inputs take any number even when the training rows happened to be whole.
-const featureType = (t: CardInput['type']): 'number' | 'integer' => (t === 'int64' ? 'integer' : 'number');
+const featureType = (t: CardInput['type']): 'number' | 'integer' | 'string' => (t === 'int64' ? 'integer' : t === 'string' ? 'string' : 'number');
 
 function perColumn(g: GraphInfo, header: readonly string[], opts: PlanOptions): InputPlan {
   const inputs = g.inputs.map((input) => {

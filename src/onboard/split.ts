@@ -42,8 +42,8 @@ export function splitByFraction(target: Float64Array, fraction: number, seed: nu
 }
 
 /** The values of `col` at `rows`. */
-export function take(col: Float64Array, rows: Uint32Array): Float64Array {
-  const out = new Float64Array(rows.length);
+export function take<C extends Float64Array | string[]>(col: C, rows: Uint32Array): C {
+  const out = (Array.isArray(col) ? new Array<string>(rows.length) : new Float64Array(rows.length)) as C;
   for (let i = 0; i < rows.length; i++) out[i] = col[rows[i]!]!;
   return out;
 }
