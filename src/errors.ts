@@ -52,6 +52,7 @@ export const ROW_ERROR_CODES = {
   DL_ERR_ROW_MISSING_VALUE: 'A JSON or NDJSON row has no key for a feature column (under its name or any alias).',
   DL_ERR_ROW_EMPTY_VALUE: 'A feature cell is empty, blank or null.',
   DL_ERR_ROW_NOT_A_NUMBER: 'A feature cell is not a decimal number (text, hex, a boolean, NaN, Infinity…).',
+  DL_ERR_ROW_NOT_A_STRING: 'A string (categorical) feature cell is neither text nor a number (a JSON object, array or boolean).',
   DL_ERR_ROW_OUT_OF_RANGE: "A feature value is outside the model card's range, or does not fit a float32.",
   DL_ERR_ROW_NOT_AN_INTEGER: 'An integer feature holds a fraction.',
   DL_ERR_ROW_BAD_LABEL: 'The target column holds something other than 0, 1 or nothing.',

@@ -102,8 +102,26 @@ t.test('a log written before batches were packed is carried over row for row', a
   t.equal((await log.append(batch(0, 2))).first, 4, 'new rows continue the ids');
   const db = new Database(file, { readonly: true });
   t.teardown(() => db.close());
-  t.equal(schemaVersion(db), 3);
+  t.equal(schemaVersion(db), 4);
   t.equal(db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'predictions'").pluck().get(), 0, 'the old table is gone');
+});
+
+t.test('string features: a batch logs its strings and the window rebuild reads them; a log from before strings keeps working', async (t) => {
+  const file = tmpDb();
+  // A log at the version before string columns existed, with one batch in it.
+  const old = new Database(file);
+  migrate(old, 3);
+  old.close();
+  const before = await open(file);
+  await before.append(batch(0, 2));
+  await before.close();
+  const log = await open(file);
+  t.teardown(() => log.close());
+  const cat: AppendInput = { ...batch(2, 2), strings: ['male', 'university', 'female', 'phd'] };
+  await log.append(cat);
+  const rows = log.tail(4);
+  t.same(rows.map((r) => r.strings), [undefined, undefined, ['male', 'university'], ['female', 'phd']], 'each row gets its own strings; older numeric rows none');
+  t.same(rows.map((r) => r.id), [1, 2, 3, 4], 'ids continue across the migration');
 });
 
 t.test('no statement of the log scans a table: each runs per transaction or read on up to a million batches', async (t) => {

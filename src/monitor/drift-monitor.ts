@@ -186,7 +186,7 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [MonitorSnapshot] }> 
     this.performance.clear();
     this.estimate?.clear();
     this.quality.clear();
-    for (const r of rows) this.push(r.features, 0, r.probability, r.target, r.ts, r.id);
+    for (const r of rows) this.push(r.features, 0, r.probability, r.target, r.ts, r.id, r.strings, 0);
   }
 
   /** Applies a label to a logged row if it is still in the window. */

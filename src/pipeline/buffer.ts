@@ -3,7 +3,7 @@
 // object-mode streams spends more time in stream machinery than in scoring; this path gives the
 // same answer for a fraction of that cost (bench/sections/small.ts).
 import { DriftlineError } from '../errors.js';
-import type { ModelCard } from '../model/card.js';
+import { stringFeatures, type ModelCard } from '../model/card.js';
 import { notUtf8, SNIFF_BYTES } from '../stages/encoding.js';
 import { Formatter, type OutputFormat, type Summary } from '../stages/format.js';
 import { logBatch, type LogSink } from '../stages/log.js';
@@ -64,7 +64,7 @@ type BufferStage = { all: (recs: unknown[]) => unknown[] } | { each: (rec: Batch
 export async function scoreBuffer(o: BufferOptions): Promise<{ body: Buffer } & Summary> {
   const limits = { ...DEFAULT_LIMITS, ...o.limits };
   const validator = new ChunkValidator(o.card, { maxRows: limits.maxRows, keepCells: o.output === 'csv' });
-  const batcher = new Batcher(o.card.features.length, o.batchRows);
+  const batcher = new Batcher(o.card.features.length, o.batchRows, stringFeatures(o.card).length);
   const formatter = new Formatter(o.output, { card: o.card, requestId: o.requestId });
   const chunks: Buffer[] = [];
   const stages = inSequence<BufferStage>({
@@ -107,7 +107,7 @@ export async function scoreBuffer(o: BufferOptions): Promise<{ body: Buffer } & 
     },
     predict: {
       each: async (b) => {
-        if (b.kind === 'batch') b.results = b.rows === 0 ? { probabilities: new Float32Array(0), queueMs: 0, computeMs: 0 } : await o.predictor.predict(b.features, b.rows);
+        if (b.kind === 'batch') b.results = b.rows === 0 ? { probabilities: new Float32Array(0), queueMs: 0, computeMs: 0 } : await o.predictor.predict(b.features, b.rows, b.strings ?? undefined);
       },
     },
     log: {

@@ -19,7 +19,7 @@
 import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DriftlineError, toDriftlineError } from '../errors.js';
-import type { ModelCard } from '../model/card.js';
+import { stringFeatures, type ModelCard } from '../model/card.js';
 import { createRequireUtf8 } from '../stages/encoding.js';
 import { createFormat, type OutputFormat, type Summary } from '../stages/format.js';
 import { createLogPredictions, type LogSink } from '../stages/log.js';
@@ -123,7 +123,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   const stages = inSequence<Transform[]>({
     parse: [createRequireUtf8(), timed(createParse(opts.input, limits), 'parse', stats)],
     validate: [timed(createValidateRows(opts.card, { maxRows: limits.maxRows, keepCells: opts.output === 'csv' }), 'validate', stats)],
-    batch: [timed(createMicroBatch({ nFeatures, maxRows: opts.batch.maxRows, maxWaitMs: opts.batch.maxWaitMs }), 'batch', stats)],
+    batch: [timed(createMicroBatch({ nFeatures, nStrings: stringFeatures(opts.card).length, maxRows: opts.batch.maxRows, maxWaitMs: opts.batch.maxWaitMs }), 'batch', stats)],
     predict: [
       createPredict({
         predictor: opts.predictor,

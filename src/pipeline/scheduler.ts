@@ -20,6 +20,7 @@ export interface RunInfo {
 
 interface Submission {
   features: Float32Array;
+  strings: string[] | undefined;
   rows: number;
   enqueuedAt: number;
   resolve: (r: BatchResults) => void;
@@ -45,14 +46,14 @@ export class BatchScheduler {
   submissions = 0;
 
   constructor(
-    private readonly engine: Pick<InferenceEngine, 'run'> & { spec: { nFeatures: number } },
+    private readonly engine: Pick<InferenceEngine, 'run'> & { spec: { nFeatures: number; nStrings?: number } },
     private readonly opts: SchedulerOptions,
     private readonly onRun?: (info: RunInfo) => void,
   ) {}
 
-  predict(features: Float32Array, rows: number): Promise<BatchResults> {
+  predict(features: Float32Array, rows: number, strings?: string[]): Promise<BatchResults> {
     return new Promise<BatchResults>((resolve, reject) => {
-      this.queue.push({ features, rows, enqueuedAt: performance.now(), resolve, reject });
+      this.queue.push({ features, strings, rows, enqueuedAt: performance.now(), resolve, reject });
       this.queuedRows += rows;
       this.submissions++;
       this.schedule();
@@ -103,11 +104,17 @@ export class BatchScheduler {
       data.set(s.features.subarray(0, s.rows * f), at * f);
       at += s.rows;
     }
+    const ns = this.engine.spec.nStrings ?? 0;
+    let strings: string[] | undefined;
+    if (ns > 0) {
+      strings = [];
+      for (const s of take) for (let i = 0; i < s.rows * ns; i++) strings.push(s.strings![i]!);
+    }
     const started = performance.now();
     this.inflight++;
     this.runs++;
     this.rowsRun += rows;
-    this.engine.run(data, rows).then(
+    this.engine.run(data, rows, strings).then(
       ({ probabilities, computeMs }) => {
         this.inflight--;
         let off = 0;

@@ -3,6 +3,9 @@ import type { Cells, RowBlock, RowError } from './types.js';
 /** Fills a RowBlock row by row; validation writes features straight into its Float32Array. */
 export class BlockBuilder {
   readonly features: Float32Array;
+  /** capacity × nStrings; validation writes a row's strings at `stringOffset` before commit. */
+  readonly strings: string[] | null;
+  readonly nStrings: number;
   private readonly valid: Uint8Array;
   private readonly rowIndex: Int32Array;
   private readonly targets: Float64Array;
@@ -12,8 +15,11 @@ export class BlockBuilder {
   count = 0;
   rows = 0;
 
-  constructor(readonly nFeatures: number, readonly capacity: number, opts: { cells: boolean; ids: boolean }) {
+  constructor(readonly nFeatures: number, readonly capacity: number, opts: { cells: boolean; ids: boolean; nStrings?: number }) {
     this.features = new Float32Array(capacity * nFeatures);
+    this.nStrings = opts.nStrings ?? 0;
+    // Nothing allocated for a numeric model: its rows cost what they did before strings.
+    this.strings = this.nStrings > 0 ? new Array<string>(capacity * this.nStrings) : null;
     this.valid = new Uint8Array(capacity);
     this.rowIndex = new Int32Array(capacity);
     this.targets = new Float64Array(capacity);
@@ -28,6 +34,11 @@ export class BlockBuilder {
   /** Offset in `features` where the next valid row's values go. */
   get offset(): number {
     return this.rows * this.nFeatures;
+  }
+
+  /** Offset in `strings` where the next valid row's string values go. */
+  get stringOffset(): number {
+    return this.rows * this.nStrings;
   }
 
   /** Accepts the row whose features were just written at `offset`. */
@@ -53,6 +64,12 @@ export class BlockBuilder {
     const a = r * f;
     const b = this.rows * f;
     for (let j = 0; j < f; j++) dst[b + j] = src[a + j]!;
+    const ns = this.nStrings;
+    if (ns > 0) {
+      const from_ = from.strings!;
+      const to = this.strings!;
+      for (let s = 0; s < ns; s++) to[b / f * ns + s] = from_[r * ns + s]!;
+    }
     this.commit(from.rowIndex[r]!, from.targets[r]!, from.ids?.[r] ?? null, from.cells?.[r]);
   }
 
@@ -64,6 +81,8 @@ export class BlockBuilder {
       rows: n,
       nFeatures: this.nFeatures,
       features: this.features.subarray(0, n * this.nFeatures),
+      nStrings: this.nStrings,
+      strings: this.strings === null ? null : this.strings.slice(0, n * this.nStrings),
       rowIndex: this.rowIndex.subarray(0, n),
       targets: this.targets.subarray(0, n),
       ids: this.ids,

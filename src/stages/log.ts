@@ -39,5 +39,6 @@ export async function logBatch(opts: Pick<LogOptions, 'log' | 'requestId' | 'mod
     rowIndex: rec.rowIndex,
     targets: rec.targets,
     extIds: rec.ids,
+    ...(rec.strings === null ? {} : { strings: rec.strings }),
   });
 }

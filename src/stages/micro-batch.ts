@@ -4,6 +4,8 @@ import { CHUNKS_BUFFERED, type Batch, type RowBlock, type Validated } from './ty
 
 export interface MicroBatchOptions {
   nFeatures: number;
+  /** String features per row (0 for a numeric model). */
+  nStrings?: number;
   /** Items (valid or not) per batch at most. */
   maxRows: number;
   /** Longest a row waits for its batch to fill, once the batch has its first row. */
@@ -14,9 +16,11 @@ export interface MicroBatchOptions {
 export class Batcher {
   private current: BlockBuilder | undefined;
   private seq = 0;
-  private readonly opts: { cells: boolean; ids: boolean } = { cells: false, ids: false };
+  private readonly opts: { cells: boolean; ids: boolean; nStrings: number };
 
-  constructor(private readonly nFeatures: number, private readonly maxRows: number) {}
+  constructor(private readonly nFeatures: number, private readonly maxRows: number, nStrings = 0) {
+    this.opts = { cells: false, ids: false, nStrings };
+  }
 
   get pending(): number {
     return this.current?.count ?? 0;
@@ -49,7 +53,7 @@ export class Batcher {
 
 /** Header, blocks … → Header, Batch …: N rows or T ms, whichever comes first. */
 export function createMicroBatch(opts: MicroBatchOptions): Transform {
-  const batcher = new Batcher(opts.nFeatures, opts.maxRows);
+  const batcher = new Batcher(opts.nFeatures, opts.maxRows, opts.nStrings ?? 0);
   let timer: NodeJS.Timeout | undefined;
   const stop = (): void => {
     if (timer !== undefined) clearTimeout(timer);

@@ -4,7 +4,8 @@ import type { Batch, Batched, BatchResults } from './types.js';
 
 /** Whatever runs the model: the shared dynamic-batching scheduler, or an engine directly. */
 export interface Predictor {
-  predict(features: Float32Array, rows: number): Promise<BatchResults>;
+  /** `strings`: rows × the card's string features, for a model that has any. */
+  predict(features: Float32Array, rows: number, strings?: string[]): Promise<BatchResults>;
 }
 
 export interface PredictOptions {
@@ -21,7 +22,7 @@ export function createPredict(opts: PredictOptions): Transform {
     rec.results =
       rec.rows === 0
         ? { probabilities: new Float32Array(0), queueMs: 0, computeMs: 0 }
-        : await opts.predictor.predict(rec.features, rec.rows);
+        : await opts.predictor.predict(rec.features, rec.rows, rec.strings ?? undefined);
     opts.onBatch?.(rec);
   }, opts.concurrency ?? 3);
 }

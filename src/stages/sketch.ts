@@ -4,7 +4,8 @@ import { CHUNKS_BUFFERED, type Batch, type Batched, type RowError } from './type
 /** What the sketch stage feeds: the drift window (src/drift's DriftWindow). */
 export interface SketchSink {
   /** `logId` is the row's id in the prediction log, when it was logged. */
-  push(features: ArrayLike<number>, offset: number, probability: number, target: number, at?: number, logId?: number): number;
+  /** `strings[stringOffset …]`: the row's string features, for a card that has any. */
+  push(features: ArrayLike<number>, offset: number, probability: number, target: number, at?: number, logId?: number, strings?: ArrayLike<string>, stringOffset?: number): number;
   /** A row validation rejected, in its place among the pushed rows (data quality counts it). */
   reject?(error: RowError): void;
 }
@@ -32,8 +33,11 @@ export function sketchBatch(window: SketchSink, rec: Batch): number {
   const p = rec.results.probabilities;
   const first = rec.logIds?.first ?? -1;
   const logId = (r: number): number => (first === -1 ? -1 : first + r);
+  const strings = rec.strings;
+  const ns = rec.nStrings;
   if (window.reject === undefined || rec.errors.length === 0) {
-    for (let r = 0; r < rec.rows; r++) window.push(rec.features, r * f, p[r]!, rec.targets[r]!, now, logId(r));
+    if (strings === null) for (let r = 0; r < rec.rows; r++) window.push(rec.features, r * f, p[r]!, rec.targets[r]!, now, logId(r));
+    else for (let r = 0; r < rec.rows; r++) window.push(rec.features, r * f, p[r]!, rec.targets[r]!, now, logId(r), strings, r * ns);
     return rec.rows;
   }
   // Rejected rows go in their input order among the accepted ones, so the sink's rolling order
@@ -42,7 +46,8 @@ export function sketchBatch(window: SketchSink, rec: Batch): number {
   let e = 0;
   for (let i = 0; i < rec.count; i++) {
     if (rec.valid[i] === 1) {
-      window.push(rec.features, r * f, p[r]!, rec.targets[r]!, now, logId(r));
+      if (strings === null) window.push(rec.features, r * f, p[r]!, rec.targets[r]!, now, logId(r));
+      else window.push(rec.features, r * f, p[r]!, rec.targets[r]!, now, logId(r), strings, r * ns);
       r++;
     } else window.reject(rec.errors[e++]!);
   }

@@ -82,8 +82,12 @@ export interface RowBlock {
   /** Valid rows, i.e. rows in `features`. */
   rows: number;
   nFeatures: number;
-  /** rows × nFeatures, in model-card order. */
+  /** rows × nFeatures, in model-card order (a string feature's slot is unused: NaN). */
   features: Float32Array;
+  /** String features per row (the card's, in card order); 0 for a numeric model. */
+  nStrings: number;
+  /** rows × nStrings, row-major: the string features' values; null when the card has none. */
+  strings: string[] | null;
   /** Per valid row: its row number. */
   rowIndex: Int32Array;
   /** Per valid row: the label when the upload has a target column, else NaN. */

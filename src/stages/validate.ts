@@ -1,7 +1,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { z } from 'zod';
 import { DriftlineError, type RowErrorCode } from '../errors.js';
-import type { FeatureSpec, ModelCard } from '../model/card.js';
+import { stringFeatures, type FeatureSpec, type ModelCard } from '../model/card.js';
 import { BlockBuilder } from './block.js';
 import { CHUNKS_BUFFERED, isKeyedRow, isRowError, type Cells, type Header, type KeyedRow, type Parsed, type RowBlock, type Rows, type Validated } from './types.js';
 
@@ -136,11 +136,20 @@ export class RowValidator {
   private readonly lo: Float64Array;
   private readonly hi: Float64Array;
   private readonly integer: Uint8Array;
+  /** Per feature: its slot among a row's strings, or -1 for a numeric feature. */
+  private readonly slot: Int32Array;
+  readonly nStrings: number;
 
   constructor(readonly card: ModelCard) {
-    this.lo = Float64Array.from(card.features, (f) => Math.max(f.min ?? -FLOAT32_MAX, -FLOAT32_MAX));
-    this.hi = Float64Array.from(card.features, (f) => Math.min(f.max ?? FLOAT32_MAX, FLOAT32_MAX));
+    // A string feature gets an empty range, so its cells always leave the numeric fast path
+    // for the check below: numeric models keep their per-row cost.
+    const str = (f: FeatureSpec): boolean => f.type === 'string';
+    this.lo = Float64Array.from(card.features, (f) => (str(f) ? Number.POSITIVE_INFINITY : Math.max(f.min ?? -FLOAT32_MAX, -FLOAT32_MAX)));
+    this.hi = Float64Array.from(card.features, (f) => (str(f) ? Number.NEGATIVE_INFINITY : Math.min(f.max ?? FLOAT32_MAX, FLOAT32_MAX)));
     this.integer = Uint8Array.from(card.features, (f) => (f.type === 'integer' ? 1 : 0));
+    const strs = stringFeatures(card);
+    this.slot = Int32Array.from(card.features, (_, j) => strs.indexOf(j));
+    this.nStrings = strs.length;
   }
 
   private readonly plans = new ColumnsCache<HeaderPlan>(64);
@@ -233,6 +242,19 @@ export class RowValidator {
         }
       } else if (typeof cell === 'number') v = cell;
       if (!(v >= lo[j]! && v <= hi[j]!) || (integer[j] === 1 && Math.floor(v) !== v)) {
+        const slot = this.slot[j]!;
+        if (slot !== -1) {
+          // Any text is a category (unseen ones included: data quality counts them); a JSON
+          // number is taken as its text.
+          const text = typeof cell === 'string' ? cell : typeof cell === 'number' && Number.isFinite(cell) ? String(cell) : undefined;
+          if (text === undefined || text.trim() === '') {
+            const bad = cell === undefined ? problem('DL_ERR_ROW_MISSING_VALUE', 'missing value') : text === undefined && cell !== null ? problem('DL_ERR_ROW_NOT_A_STRING', `not a string: ${preview(cell)}`) : problem('DL_ERR_ROW_EMPTY_VALUE', 'empty value');
+            return out.reject({ kind: 'error', index, column: columns[at]!, feature: j, ...bad });
+          }
+          out.strings![out.stringOffset + slot] = text;
+          dst[at0 + j] = Number.NaN;
+          continue;
+        }
         const parsed = parseCell(cell);
         const bad = typeof parsed === 'number' ? checkFeature(features[j]!, parsed) : parsed;
         if (bad !== undefined) return out.reject({ kind: 'error', index, column: columns[at]!, feature: j, ...bad });
@@ -293,7 +315,7 @@ export class ChunkValidator {
     if (rec.first + rows.length > this.maxRows) {
       throw new DriftlineError('DL_ERR_TOO_MANY_ROWS', `The upload has more than ${this.maxRows} rows (MAX_ROWS_PER_REQUEST)`);
     }
-    const out = new BlockBuilder(this.card.features.length, rows.length, { cells: this.keepCells, ids: plan !== undefined && plan.idAt !== -1 });
+    const out = new BlockBuilder(this.card.features.length, rows.length, { cells: this.keepCells, ids: plan !== undefined && plan.idAt !== -1, nStrings: this.validator.nStrings });
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!;
       if (isRowError(r)) out.reject(r);

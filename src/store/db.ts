@@ -90,6 +90,10 @@ const MIGRATIONS: readonly Migration[] = [
    CREATE INDEX ext_ids_ext_id ON ext_ids (ext_id);`);
     movePredictionsToBatches(db);
   },
+  // A model with string (categorical) features logs their values too, so that a restart can
+  // rebuild the window with them. NULL for a numeric model's batches and for every batch
+  // written before (those models had no string features).
+  `ALTER TABLE prediction_batches ADD COLUMN strings TEXT; -- JSON array: rows × the card's string features, row-major`,
 ];
 
 /**

@@ -20,6 +20,8 @@ export interface AppendItem {
   rowIndex: Int32Array;
   targets: Float64Array;
   extIds: (string | null)[] | null;
+  /** rows × the card's string features, row-major; absent or null for a numeric model. */
+  strings?: string[] | null | undefined;
 }
 
 /** Batches of any requests, written in one transaction (group commit). */

@@ -26,6 +26,8 @@ export interface WindowRow {
   features: Float32Array;
   probability: number;
   target: number;
+  /** The row's string features (card order), when its model has any. */
+  strings?: string[] | undefined;
 }
 
 interface BatchRow {
@@ -43,6 +45,8 @@ interface BatchRow {
   probabilities: Buffer;
   targets: Buffer;
   ext_ids: string | null;
+  /** Absent before the migration that added it; NULL for a numeric model. */
+  strings?: string | null;
 }
 
 /** A typed view of a BLOB. better-sqlite3's Buffers may sit unaligned in a pool, so copy. */
@@ -61,6 +65,7 @@ interface Decoded {
   probabilities: Float32Array;
   targets: Float64Array;
   extIds: (string | null)[] | null;
+  strings: string[] | null;
 }
 
 /**
@@ -110,6 +115,7 @@ export class LogReader {
       probabilities: view(batch.probabilities, Float32Array),
       targets,
       extIds: batch.ext_ids === null ? null : (JSON.parse(batch.ext_ids) as (string | null)[]),
+      strings: batch.strings === undefined || batch.strings === null ? null : (JSON.parse(batch.strings) as string[]),
     };
   }
 
@@ -159,8 +165,12 @@ export class LogReader {
     const out: WindowRow[] = [];
     for (const d of this.backwards(n)) {
       const f = d.batch.n_features;
+      const s = d.strings;
+      const ns = s === null ? 0 : s.length / d.batch.rows;
       for (let r = d.batch.rows - 1; r >= 0 && out.length < n; r--) {
-        out.push({ id: d.batch.first_id + r, ts: d.batch.ts, features: d.features.subarray(r * f, (r + 1) * f), probability: d.probabilities[r]!, target: d.targets[r]! });
+        const row: WindowRow = { id: d.batch.first_id + r, ts: d.batch.ts, features: d.features.subarray(r * f, (r + 1) * f), probability: d.probabilities[r]!, target: d.targets[r]! };
+        if (s !== null) row.strings = s.slice(r * ns, (r + 1) * ns);
+        out.push(row);
       }
     }
     return out.reverse();

@@ -7,8 +7,8 @@ export const BOUNDS = `SELECT (SELECT first_id FROM prediction_batches ORDER BY 
   (SELECT first_id + rows FROM prediction_batches ORDER BY first_id DESC LIMIT 1) AS hi`;
 
 export const INSERT_BATCH = `INSERT INTO prediction_batches (first_id, rows, ts, request_id, model_version, n_features, decision_threshold, risk_high, risk_medium,
-  row_index, features, probabilities, targets, ext_ids)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  row_index, features, probabilities, targets, ext_ids, strings)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 export const INSERT_EXT_ID = 'INSERT INTO ext_ids (id, ext_id) VALUES (?, ?)';
 export const SET_LABEL =
   'INSERT INTO labels (id, target, labelled_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET target = excluded.target, labelled_at = excluded.labelled_at';

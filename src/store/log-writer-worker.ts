@@ -45,6 +45,7 @@ try {
       bytes(m.probabilities.subarray(0, m.rows)),
       bytes(m.targets.subarray(0, m.rows)),
       m.extIds === null ? null : JSON.stringify(m.extIds.slice(0, m.rows)),
+      m.strings === undefined || m.strings === null ? null : JSON.stringify(m.strings),
     );
     if (m.extIds !== null) {
       for (let r = 0; r < m.rows; r++) {
