@@ -69,6 +69,16 @@ t.test('string inputs: init writes categorical features, /predict matches sklear
     return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { probability?: number; error?: unknown });
   };
 
+  // CSV echoes the cells; a category is the client's text, so it is quoted and defused like any other.
+  {
+    const srv0 = await startTestServer({ MODEL_DIR: out });
+    const row = exp.unseen_category_row.features.map((v, i) => (i === 9 ? '"=1+2,phd"' : v));
+    const res = await fetch(`${srv0.url}/predict`, { method: 'POST', headers: { 'content-type': 'text/csv', accept: 'text/csv' }, body: `${check[0]}\n${[...row, 0].join(',')}\n` });
+    const text = await res.text();
+    await srv0.close();
+    t.equal(res.status, 200);
+    t.match(text.split('\n')[1], /^50000,46,.*,male,"'=1\+2,phd",single,0,/, 'the category is echoed, quoted, its formula defused');
+  }
   const dataDir = path.join(dir, 'data');
   let srv = await startTestServer({ MODEL_DIR: out, DATA_DIR: dataDir });
   let closed = false;

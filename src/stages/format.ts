@@ -104,8 +104,9 @@ export class Formatter {
 
   write(rec: Batched): Buffer {
     if (rec.kind === 'header') {
-      // A valid row's feature cells are plain numbers: nothing in them needs quoting.
-      const names = new Set(this.ctx.card.features.flatMap((f) => [f.name, ...f.aliases]));
+      // A valid row's numeric feature cells are plain numbers: nothing in them needs quoting.
+      // A string feature's cell is the client's text, quoted and defused like any other.
+      const names = new Set(this.ctx.card.features.flatMap((f) => (f.type === 'string' ? [] : [f.name, ...f.aliases])));
       this.plain = Uint8Array.from(rec.columns, (c) => (names.has(c) ? 1 : 0));
       return Buffer.from(this.format === 'csv' ? `${[...rec.columns, 'probability', 'prediction', 'risk_level'].map(csvCell).join(',')}\n` : '');
     }
