@@ -124,3 +124,25 @@ t.test('Formatter: the original JSON shape, NDJSON lines, CSV with passthrough c
   const csv = c.start() + c.write({ ...header, columns: ['x', 'say "hi"'] }) + c.write({ ...batch, cells: [['0', 'a,b'], ['2', 'c']] }) + c.end();
   t.equal(csv, 'x,"say ""hi""",probability,prediction,risk_level\n0,"a,b",0.123456,No Default,Low\n2,c,0.8,Default,High\n');
 });
+
+t.test('Batcher carries string features with their rows across blocks and batches', async (t) => {
+  const strBlock = (indices: number[], bad: Set<number>): RowBlock => {
+    const b = new BlockBuilder(2, indices.length, { cells: false, ids: false, nStrings: 2 });
+    for (const i of indices) {
+      if (bad.has(i)) b.reject({ kind: 'error', index: i, column: 'a', code: 'DL_ERR_ROW_EMPTY_VALUE', message: 'bad' });
+      else {
+        b.features.set([i, Number.NaN], b.offset);
+        b.strings![b.stringOffset] = `s${i}`;
+        b.strings![b.stringOffset + 1] = `t${i}`;
+        b.commit(i, Number.NaN, null, undefined);
+      }
+    }
+    return b.build();
+  };
+  const batcher = new Batcher(2, 3, 2);
+  const out = [...batcher.add(strBlock([0, 1, 2, 3], new Set([1]))), ...batcher.add(strBlock([4, 5], new Set()))];
+  t.equal(batcher.flush(), undefined, 'the second batch filled exactly');
+  t.same(out.map((b) => b.strings), [['s0', 't0', 's2', 't2'], ['s3', 't3', 's4', 't4', 's5', 't5']], 'each valid row\'s strings, in order, none for the rejected row');
+  t.same(out.map((b) => b.nStrings), [2, 2]);
+  t.equal(new Batcher(2, 3).add(block([0, 1, 2]))[0]!.strings, null, 'a numeric batch carries none');
+});

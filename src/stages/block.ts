@@ -66,9 +66,10 @@ export class BlockBuilder {
     for (let j = 0; j < f; j++) dst[b + j] = src[a + j]!;
     const ns = this.nStrings;
     if (ns > 0) {
-      const from_ = from.strings!;
-      const to = this.strings!;
-      for (let s = 0; s < ns; s++) to[b / f * ns + s] = from_[r * ns + s]!;
+      const src = from.strings!;
+      const dst = this.strings!;
+      const at = this.rows * ns;
+      for (let s = 0; s < ns; s++) dst[at + s] = src[r * ns + s]!;
     }
     this.commit(from.rowIndex[r]!, from.targets[r]!, from.ids?.[r] ?? null, from.cells?.[r]);
   }

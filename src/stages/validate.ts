@@ -16,6 +16,10 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 export function rowSchema(card: ModelCard): z.ZodObject {
   const shape: Record<string, z.ZodType> = {};
   for (const f of card.features) {
+    if (f.type === 'string') {
+      shape[f.name] = z.string().refine((v) => v.trim() !== '', { error: 'empty value' }).describe(f.description ?? f.name);
+      continue;
+    }
     let n = z.coerce.number().refine(Number.isFinite, { error: 'not a finite number' });
     if (f.type === 'integer') n = n.refine(Number.isInteger, { error: 'not an integer' });
     if (f.min !== undefined) n = n.refine((v) => v >= f.min!, { error: `below the minimum ${f.min}` });
