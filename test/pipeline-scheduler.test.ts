@@ -99,3 +99,22 @@ t.test('a failed run rejects every submission in it, and later runs go on', asyn
   await t.rejects(s.predict(rowsOf(0, 2), 2), /worker died/);
   t.equal((await s.predict(rowsOf(0, 2), 2)).probabilities.length, 2);
 });
+
+t.test('string features: coalesced submissions hand the model each row\'s strings beside its floats', async (t) => {
+  const seen: string[][] = [];
+  const e = {
+    spec: { nFeatures: 2, nStrings: 1 },
+    async run(data: Float32Array, rows: number, strings?: string[]) {
+      seen.push(strings ?? []);
+      await new Promise((r) => setTimeout(r, 5));
+      // P = 0.5 when the row's string names its first feature, else 0: a row paired with another row's string shows.
+      const p = new Float32Array(rows);
+      for (let i = 0; i < rows; i++) p[i] = strings?.[i] === `r${data[i * 2]}` ? 0.5 : 0;
+      return { probabilities: p, computeMs: 5 };
+    },
+  };
+  const s = new BatchScheduler(e, { maxRows: 1000, maxWaitMs: 0, maxInflight: 1 });
+  const results = await Promise.all(Array.from({ length: 10 }, (_, k) => s.predict(rowsOf(k * 3, 3), 3, [0, 1, 2].map((i) => `r${k * 3 + i}`))));
+  t.ok(seen.length < 10, `10 submissions took ${seen.length} runs`);
+  t.same(results.map((r) => Array.from(r.probabilities)), Array.from({ length: 10 }, () => [0.5, 0.5, 0.5]), 'every row met its own string');
+});
