@@ -34,8 +34,8 @@ export default defineConfig(
   tseslint.configs.recommended,
   {
     rules: {
-      // A leading underscore marks a parameter a signature requires but the body does not read.
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      // A leading underscore marks a parameter a signature requires, or a field taken out of a rest copy, that the body does not read.
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
     },
   },
   {
