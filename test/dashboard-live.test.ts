@@ -63,8 +63,6 @@ async function upload(file: string): Promise<void> {
   await page.waitForSelector('[data-testid=upload-message][data-stage=done]', { timeout: 30_000 });
 }
 
-const rowState = (name: string): Promise<string | null> => page.getAttribute(`[data-testid=drift-table] tr[data-feature="${name}"]`, 'data-state');
-
 async function states(): Promise<Record<string, string | null>> {
   return page.$$eval('[data-testid=drift-table] tbody tr', (trs) => Object.fromEntries(trs.map((tr) => [tr.getAttribute('data-feature'), tr.getAttribute('data-state')])));
 }

@@ -204,7 +204,7 @@ async function replayStage(t: Asserts, s: Stage, dirs: Map<string, string>, cont
         const e = err as { stderr?: string; stdout?: string; message: string };
         const out = `${e.stderr ?? ''}${e.stdout ?? ''}`;
         if (NETWORK_ERROR.test(out)) throw Object.assign(new Error(`network: ${out.slice(-500)}`), { network: true });
-        throw new Error(`${s.name}: RUN ${i.args} failed:\n${out.slice(-4000)}`);
+        throw new Error(`${s.name}: RUN ${i.args} failed:\n${out.slice(-4000)}`, { cause: err });
       }
       t.pass(`${s.name}: RUN ${i.args} (${Math.round((Date.now() - t0) / 1000)} s)`);
     }

@@ -96,7 +96,7 @@ for (const [format, make] of Object.entries(stages)) {
     t.ok(failed > 0 && failed < RUNS, `both outcomes were exercised (${failed} of ${RUNS} runs failed, typed)`);
   });
 
-  t.test(`parse ${format}: where the chunks are cut does not change the result`, async (t) => {
+  t.test(`parse ${format}: where the chunks are cut does not change the result`, async () => {
     await fc.assert(
       fc.asyncProperty(input, async ({ buf, cuts }) => {
         // Copies: csv-parser unescapes quotes in place, in the caller's buffer.

@@ -188,7 +188,7 @@ t.test('runPipeline fails only with DriftlineErrors (random bodies, any format)'
         await runPipeline({ source: chunked(buf, cuts.map((c) => c % (buf.length + 1))), input: format, output: 'json', sink: collector(), card, predictor: fakePredictor(), requestId: 'fuzz', batch: { maxRows: 8, maxWaitMs: 1 }, limits: { maxFieldBytes: 128, maxColumns: 12 } });
       } catch (err) {
         failed++;
-        if (!(err instanceof DriftlineError) || err.status >= 500) throw new Error(`escaped as ${String(err)}`);
+        if (!(err instanceof DriftlineError) || err.status >= 500) throw new Error(`escaped as ${String(err)}`, { cause: err });
       }
     }),
     { numRuns: RUNS },

@@ -5,7 +5,6 @@ import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { readCsvColumns } from '../src/csv-columns.js';
 import { CsvParseCore, createParseCsv } from '../src/stages/parse-csv.js';
 import { isRowError, type Parsed } from '../src/stages/types.js';

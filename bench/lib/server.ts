@@ -60,7 +60,7 @@ export type ServerBuild = { entry: string[]; how: string };
  */
 export function ensureBuilt(log: (s: string) => void): ServerBuild {
   const dist = path.join(ROOT, 'dist');
-  let fresh = false;
+  let fresh: boolean;
   try {
     fresh = statSync(path.join(dist, 'cli', 'index.js')).isFile() && newestMtime(path.join(ROOT, 'src'), '.ts') < oldestMtime(dist, '.js');
   } catch {

@@ -51,6 +51,8 @@ export class EmailChannel implements Channel {
       // A stable Message-ID per alert lets a mail system drop a repeat after a crash mid-send.
       await this.transport.sendMail({ from: this.cfg.from, to: this.cfg.to, subject, text, messageId: `<${alert.id}@driftline>` });
     } catch (err) {
+      // No `cause`: the original error's message and stack can hold the SMTP URL's password.
+      // eslint-disable-next-line preserve-caught-error
       throw new Error(scrub(`email: ${(err as Error).message}`, [this.cfg.url]));
     }
   }
@@ -72,6 +74,8 @@ export class SlackChannel implements Channel {
     try {
       await this.hook.send(slackMessage(alert) as Parameters<IncomingWebhook['send']>[0]);
     } catch (err) {
+      // No `cause`: the original error can hold the webhook URL, which is the secret.
+      // eslint-disable-next-line preserve-caught-error
       throw new Error(scrub(`slack: ${(err as Error).message}`, [this.url]));
     }
   }

@@ -93,7 +93,7 @@ export class EstimatedPerformance {
     const fn = this.qNeg / SCALE;
     const varTp = this.vPos / SCALE;
     const varFn = this.vNeg / SCALE;
-    const fp = k - tp;
+    // Expected TN; FP (k − TP) enters only through the precision's denominator k.
     const tn = n - k - fn;
     const accuracy = (tp + tn) / n;
     // Correct-or-not is Bernoulli(q) or Bernoulli(1 − q): variance q(1 − q) either way.

@@ -43,8 +43,10 @@ export class RollingPerformance {
   private update(p: number, t: number, d: 1 | -1): void {
     if (t !== 0 && t !== 1) return;
     const predicted = decision(this.rule, p);
-    if (t === 1) predicted === 1 ? (this.tp += d) : (this.fn += d);
-    else predicted === 1 ? (this.fp += d) : (this.tn += d);
+    if (t === 1 && predicted === 1) this.tp += d;
+    else if (t === 1) this.fn += d;
+    else if (predicted === 1) this.fp += d;
+    else this.tn += d;
     const bin = Math.min(AUC_BINS - 1, Math.max(0, Math.floor(p * AUC_BINS)));
     this.hist[t]![bin]! += d;
   }

@@ -12,11 +12,9 @@ const MIN_LOG = -708;
 const PI2 = Math.PI ** 2;
 const PI4 = Math.PI ** 4;
 const PI6 = Math.PI ** 6;
-// Stirling coefficients B_2j / (2j(2j-1)), j = 8..1, highest power first.
-const STIRLING = [
-  -2.955065359477124183e-2, 6.4102564102564102564e-3, -1.9175269175269175269e-3, 8.4175084175084175084e-4,
-  -5.952380952380952381e-4, 7.9365079365079365079e-4, -2.7777777777777777778e-3, 8.3333333333333333333e-2,
-];
+// Stirling coefficients B_2j / (2j(2j-1)), j = 8..1, highest power first, as exact fractions:
+// the same doubles as scipy's 20-digit literals, which a double cannot hold.
+const STIRLING = [-3617 / 122400, 1 / 156, -691 / 360360, 1 / 1188, -1 / 1680, 1 / 1260, -1 / 360, 1 / 12];
 
 const clip = (p: number): number => Math.min(1, Math.max(0, p));
 
