@@ -42,8 +42,21 @@ const broken: [string, unknown, RegExp][] = [
   ['target is a feature', { ...valid, target: { name: 'age' } }, /target "age" is also a feature/],
   ['bad risk levels', { ...valid, risk_levels: { high: 0.4, medium: 0.6 } }, /medium must be ≤ high/],
   ['bad feature type', { ...valid, features: [{ name: 'a', type: 'text' }] }, /features\.0\.type/],
-  ['a string feature with the single float input', { ...valid, features: [{ name: 'a', type: 'string' }] }, /string features need `inputs`/],
-  ['a string feature fed to a float input', { ...valid, input_name: undefined, features: [{ name: 'a', type: 'string' }], inputs: [{ name: 'x', columns: ['a'], type: 'float32' }] }, /feature a is string but input x is float32/],
+  [
+    'a string feature with the single float input',
+    { ...valid, features: [{ name: 'a', type: 'string' }] },
+    /string features need `inputs`/,
+  ],
+  [
+    'a string feature fed to a float input',
+    {
+      ...valid,
+      input_name: undefined,
+      features: [{ name: 'a', type: 'string' }],
+      inputs: [{ name: 'x', columns: ['a'], type: 'float32' }],
+    },
+    /feature a is string but input x is float32/,
+  ],
   ['no output', { ...valid, output: undefined }, /output/],
 ];
 for (const [what, card, re] of broken) {

@@ -20,7 +20,8 @@ t.test('missing columns: a typed 400 with the original message, before any row',
   t.throws(() => v.plan(['credit_limit', 'bill_amt_sep']), {
     code: 'DL_ERR_SCHEMA_MISSING_COLUMNS',
     status: 400,
-    message: "Invalid schema. Missing required columns: ['age', 'pay_delay_sep', 'pay_delay_aug', 'bill_amt_aug', 'pay_amt_sep', 'pay_amt_aug']",
+    message:
+      "Invalid schema. Missing required columns: ['age', 'pay_delay_sep', 'pay_delay_aug', 'bill_amt_aug', 'pay_amt_sep', 'pay_amt_aug']",
   });
 });
 
@@ -69,7 +70,14 @@ for (const [what, cell, re] of bad) {
 }
 
 t.test('accepted number forms', async (t) => {
-  for (const [cell, want] of [['24', 24], [' 24 ', 24], ['24.0', 24], ['2.4e1', 24], ['+24', 24], [24, 24]] as const) {
+  for (const [cell, want] of [
+    ['24', 24],
+    [' 24 ', 24],
+    ['24.0', 24],
+    ['2.4e1', 24],
+    ['+24', 24],
+    [24, 24],
+  ] as const) {
     const cells = [...good] as unknown[];
     cells[1] = cell;
     t.equal(one(cells).features[1], want, JSON.stringify(cell));
@@ -110,34 +118,59 @@ t.test('the compiled checker agrees with the zod row schema', async (t) => {
   t.pass('2000 random rows agree');
 });
 
-t.test('string features: any non-empty text is a category (unseen ones too), carried beside the floats; empty, missing or non-text cells are row errors', async (t) => {
-  const { ChunkValidator } = await import('../src/stages/validate.js');
-  const { parseModelCard } = await import('../src/model/card.js');
-  const card = parseModelCard({
-    name: 'cat', version: '1', output: { name: 'p', index: 1 },
-    inputs: [{ name: 'a', columns: ['a'], type: 'float32' }, { name: 'sex', columns: ['sex'], type: 'string' }, { name: 'edu', columns: ['edu'], type: 'string' }],
-    features: [{ name: 'a', min: 0, max: 10 }, { name: 'sex', type: 'string', categorical: true, categories: ['female', 'male'] }, { name: 'edu', type: 'string', categorical: true }],
-  });
-  const v = new ChunkValidator(card);
-  v.onHeader({ kind: 'header', format: 'csv', columns: ['edu', 'a', 'sex'] });
-  const block = v.block({ kind: 'rows', first: 0, rows: [
-    { 0: 'university', 1: '3', 2: 'male' },
-    { 0: 'phd', 1: '4', 2: '1' },
-    { 0: '', 1: '5', 2: 'male' },
-    { 0: 'x', 1: '6' },
-    { kind: 'keyed', keys: ['edu', 'a', 'sex'], values: [{ no: 1 }, 7, 'female'] },
-  ] } as never);
-  t.equal(block.rows, 2, 'two rows accepted: a known and an unseen category, and a digit as text');
-  t.equal(block.nStrings, 2);
-  t.same(block.strings, ['male', 'university', '1', 'phd'], 'strings in card order (sex, edu), row-major');
-  t.same(Array.from(block.features.subarray(0, 3)).map((x) => (Number.isNaN(x) ? 'NaN' : x)), [3, 'NaN', 'NaN'], 'a string feature\'s float slot is unused');
-  t.same(block.errors.map((e) => [e.index, e.column, e.code]), [
-    [2, 'edu', 'DL_ERR_ROW_EMPTY_VALUE'],
-    [3, 'sex', 'DL_ERR_ROW_MISSING_VALUE'],
-    [4, 'edu', 'DL_ERR_ROW_NOT_A_STRING'],
-  ], 'empty, missing and non-text categories are row errors');
-  const numeric = new ChunkValidator(testCard());
-  numeric.onHeader({ kind: "header", format: "csv", columns: [...FEATURES] });
-  const nb = numeric.block({ kind: 'rows', first: 0, rows: [Object.fromEntries(FEATURES.map((_, i) => [i, '1']))] } as never);
-  t.equal(nb.strings, null, 'a numeric card carries no strings (nothing allocated)');
-});
+t.test(
+  'string features: any non-empty text is a category (unseen ones too), carried beside the floats; empty, missing or non-text cells are row errors',
+  async (t) => {
+    const { ChunkValidator } = await import('../src/stages/validate.js');
+    const { parseModelCard } = await import('../src/model/card.js');
+    const card = parseModelCard({
+      name: 'cat',
+      version: '1',
+      output: { name: 'p', index: 1 },
+      inputs: [
+        { name: 'a', columns: ['a'], type: 'float32' },
+        { name: 'sex', columns: ['sex'], type: 'string' },
+        { name: 'edu', columns: ['edu'], type: 'string' },
+      ],
+      features: [
+        { name: 'a', min: 0, max: 10 },
+        { name: 'sex', type: 'string', categorical: true, categories: ['female', 'male'] },
+        { name: 'edu', type: 'string', categorical: true },
+      ],
+    });
+    const v = new ChunkValidator(card);
+    v.onHeader({ kind: 'header', format: 'csv', columns: ['edu', 'a', 'sex'] });
+    const block = v.block({
+      kind: 'rows',
+      first: 0,
+      rows: [
+        { 0: 'university', 1: '3', 2: 'male' },
+        { 0: 'phd', 1: '4', 2: '1' },
+        { 0: '', 1: '5', 2: 'male' },
+        { 0: 'x', 1: '6' },
+        { kind: 'keyed', keys: ['edu', 'a', 'sex'], values: [{ no: 1 }, 7, 'female'] },
+      ],
+    } as never);
+    t.equal(block.rows, 2, 'two rows accepted: a known and an unseen category, and a digit as text');
+    t.equal(block.nStrings, 2);
+    t.same(block.strings, ['male', 'university', '1', 'phd'], 'strings in card order (sex, edu), row-major');
+    t.same(
+      Array.from(block.features.subarray(0, 3)).map((x) => (Number.isNaN(x) ? 'NaN' : x)),
+      [3, 'NaN', 'NaN'],
+      "a string feature's float slot is unused",
+    );
+    t.same(
+      block.errors.map((e) => [e.index, e.column, e.code]),
+      [
+        [2, 'edu', 'DL_ERR_ROW_EMPTY_VALUE'],
+        [3, 'sex', 'DL_ERR_ROW_MISSING_VALUE'],
+        [4, 'edu', 'DL_ERR_ROW_NOT_A_STRING'],
+      ],
+      'empty, missing and non-text categories are row errors',
+    );
+    const numeric = new ChunkValidator(testCard());
+    numeric.onHeader({ kind: 'header', format: 'csv', columns: [...FEATURES] });
+    const nb = numeric.block({ kind: 'rows', first: 0, rows: [Object.fromEntries(FEATURES.map((_, i) => [i, '1']))] } as never);
+    t.equal(nb.strings, null, 'a numeric card carries no strings (nothing allocated)');
+  },
+);

@@ -1,7 +1,6 @@
 /** Messages between the main thread and the inference worker. */
 export type WorkerRequest =
-  | { type: 'run'; id: number; data: Float32Array; rows: number; strings?: string[] | undefined }
-  | { type: 'close' };
+  { type: 'run'; id: number; data: Float32Array; rows: number; strings?: string[] | undefined } | { type: 'close' };
 
 export type WorkerReply =
   | { type: 'ready' }

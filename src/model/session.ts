@@ -34,7 +34,9 @@ export function sessionSpec(card: ModelCard, modelPath: string, threads: number)
     modelPath,
     inputs: cardInputs(card).map((i) => {
       const features = i.columns.map((c) => at.get(c)!);
-      return i.type === 'string' ? { name: i.name, type: i.type, features, slots: features.map((f) => strs.indexOf(f)) } : { name: i.name, type: i.type, features };
+      return i.type === 'string'
+        ? { name: i.name, type: i.type, features, slots: features.map((f) => strs.indexOf(f)) }
+        : { name: i.name, type: i.type, features };
     }),
     nFeatures: card.features.length,
     nStrings: strs.length,
@@ -78,15 +80,26 @@ export async function openSession(spec: SessionSpec): Promise<ort.InferenceSessi
 function checkSession(session: ort.InferenceSession, spec: SessionSpec): void {
   const g = describeGraph(session, spec.modelPath);
   probabilityOutput(g, { name: spec.outputName, index: spec.outputIndex });
-  checkInputs(g, spec.inputs.map((i) => ({ name: i.name, type: i.type, columns: i.features.map(String) })));
+  checkInputs(
+    g,
+    spec.inputs.map((i) => ({ name: i.name, type: i.type, columns: i.features.map(String) })),
+  );
 }
 
 /** The columns of `data` ([rows × nFeatures], row-major) that feed one input, as its tensor. */
-function inputTensor(feed: InputFeed, data: Float32Array, rows: number, nFeatures: number, strings: readonly string[] | undefined, nStrings: number): ort.Tensor {
+function inputTensor(
+  feed: InputFeed,
+  data: Float32Array,
+  rows: number,
+  nFeatures: number,
+  strings: readonly string[] | undefined,
+  nStrings: number,
+): ort.Tensor {
   const k = feed.features.length;
   const dims = [rows, k];
   if (feed.type === 'string') {
-    if (strings === undefined) throw new DriftlineError('DL_ERR_INFERENCE', `Model input "${feed.name}" takes strings, and the batch carries none`);
+    if (strings === undefined)
+      throw new DriftlineError('DL_ERR_INFERENCE', `Model input "${feed.name}" takes strings, and the batch carries none`);
     const out = new Array<string>(rows * k);
     const slots = feed.slots!;
     for (let i = 0; i < rows; i++) for (let j = 0; j < k; j++) out[i * k + j] = strings[i * nStrings + slots[j]!]!;
@@ -99,7 +112,8 @@ function inputTensor(feed: InputFeed, data: Float32Array, rows: number, nFeature
   const n = rows * k;
   if (feed.type === 'int64') {
     const out = new BigInt64Array(n);
-    for (let i = 0; i < rows; i++) for (let j = 0; j < k; j++) out[i * k + j] = BigInt(Math.round(data[i * nFeatures + feed.features[j]!]!));
+    for (let i = 0; i < rows; i++)
+      for (let j = 0; j < k; j++) out[i * k + j] = BigInt(Math.round(data[i * nFeatures + feed.features[j]!]!));
     return new ort.Tensor('int64', out, dims);
   }
   const out = feed.type === 'float64' ? new Float64Array(n) : new Float32Array(n);
@@ -126,7 +140,11 @@ export async function runSession(
   }
   const cols = t.dims.length === 2 ? Number(t.dims[1]) : 1;
   // A dynamic class dimension passes the load-time check; the first batch tells.
-  if (cols > 2) throw new DriftlineError('DL_ERR_MODEL_OUTPUT', `Model output "${spec.outputName}" holds ${cols} classes; only binary classifiers are served`);
+  if (cols > 2)
+    throw new DriftlineError(
+      'DL_ERR_MODEL_OUTPUT',
+      `Model output "${spec.outputName}" holds ${cols} classes; only binary classifiers are served`,
+    );
   if (cols === 1) return t.data.slice(0, rows);
   const idx = spec.outputIndex ?? 0;
   const p = new Float32Array(rows);

@@ -16,7 +16,10 @@ export function featureRequests(card: ModelCard): ColumnRequest[] {
 }
 
 /** A card feature's column as read by readCsvColumns (text for a string feature). */
-export function featureColumn(data: { columns: Map<string, Float64Array>; text: Map<string, string[]> }, f: ModelCard['features'][number]): FeatureColumn {
+export function featureColumn(
+  data: { columns: Map<string, Float64Array>; text: Map<string, string[]> },
+  f: ModelCard['features'][number],
+): FeatureColumn {
   return f.type === 'string' ? data.text.get(f.name)! : data.columns.get(f.name)!;
 }
 

@@ -123,7 +123,18 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   const stages = inSequence<Transform[]>({
     parse: [createRequireUtf8(), timed(createParse(opts.input, limits), 'parse', stats)],
     validate: [timed(createValidateRows(opts.card, { maxRows: limits.maxRows, keepCells: opts.output === 'csv' }), 'validate', stats)],
-    batch: [timed(createMicroBatch({ nFeatures, nStrings: stringFeatures(opts.card).length, maxRows: opts.batch.maxRows, maxWaitMs: opts.batch.maxWaitMs }), 'batch', stats)],
+    batch: [
+      timed(
+        createMicroBatch({
+          nFeatures,
+          nStrings: stringFeatures(opts.card).length,
+          maxRows: opts.batch.maxRows,
+          maxWaitMs: opts.batch.maxWaitMs,
+        }),
+        'batch',
+        stats,
+      ),
+    ],
     predict: [
       createPredict({
         predictor: opts.predictor,
@@ -133,7 +144,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
         },
       }),
     ],
-    log: opts.log === undefined ? [] : [createLogPredictions({ log: opts.log, requestId: opts.requestId, modelVersion: opts.card.version })],
+    log:
+      opts.log === undefined ? [] : [createLogPredictions({ log: opts.log, requestId: opts.requestId, modelVersion: opts.card.version })],
     sketch: opts.window === undefined ? [] : [timed(createUpdateSketches(opts.window), 'sketch', stats)],
     format: [count, timed(format, 'format', stats)],
   }).flat();

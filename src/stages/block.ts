@@ -15,7 +15,11 @@ export class BlockBuilder {
   count = 0;
   rows = 0;
 
-  constructor(readonly nFeatures: number, readonly capacity: number, opts: { cells: boolean; ids: boolean; nStrings?: number }) {
+  constructor(
+    readonly nFeatures: number,
+    readonly capacity: number,
+    opts: { cells: boolean; ids: boolean; nStrings?: number },
+  ) {
     this.features = new Float32Array(capacity * nFeatures);
     this.nStrings = opts.nStrings ?? 0;
     // Nothing allocated for a numeric model: its rows cost what they did before strings.

@@ -18,7 +18,11 @@ export class Batcher {
   private seq = 0;
   private readonly opts: { cells: boolean; ids: boolean; nStrings: number };
 
-  constructor(private readonly nFeatures: number, private readonly maxRows: number, nStrings = 0) {
+  constructor(
+    private readonly nFeatures: number,
+    private readonly maxRows: number,
+    nStrings = 0,
+  ) {
     this.opts = { cells: false, ids: false, nStrings };
   }
 

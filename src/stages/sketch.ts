@@ -5,7 +5,16 @@ import { CHUNKS_BUFFERED, type Batch, type Batched, type RowError } from './type
 export interface SketchSink {
   /** `logId` is the row's id in the prediction log, when it was logged. */
   /** `strings[stringOffset …]`: the row's string features, for a card that has any. */
-  push(features: ArrayLike<number>, offset: number, probability: number, target: number, at?: number, logId?: number, strings?: ArrayLike<string>, stringOffset?: number): number;
+  push(
+    features: ArrayLike<number>,
+    offset: number,
+    probability: number,
+    target: number,
+    at?: number,
+    logId?: number,
+    strings?: ArrayLike<string>,
+    stringOffset?: number,
+  ): number;
   /** A row validation rejected, in its place among the pushed rows (data quality counts it). */
   reject?(error: RowError): void;
 }

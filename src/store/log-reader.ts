@@ -142,7 +142,7 @@ export class LogReader {
   /** Batches from the newest back, until `limit` rows are covered. */
   private *backwards(limit: number): Generator<Decoded> {
     let before = Number.MAX_SAFE_INTEGER;
-    for (let got = 0; got < limit; ) {
+    for (let got = 0; got < limit;) {
       const batch = this.st.newest.get(before) as BatchRow | undefined;
       if (batch === undefined) return;
       got += batch.rows;
@@ -168,7 +168,13 @@ export class LogReader {
       const s = d.strings;
       const ns = s === null ? 0 : s.length / d.batch.rows;
       for (let r = d.batch.rows - 1; r >= 0 && out.length < n; r--) {
-        const row: WindowRow = { id: d.batch.first_id + r, ts: d.batch.ts, features: d.features.subarray(r * f, (r + 1) * f), probability: d.probabilities[r]!, target: d.targets[r]! };
+        const row: WindowRow = {
+          id: d.batch.first_id + r,
+          ts: d.batch.ts,
+          features: d.features.subarray(r * f, (r + 1) * f),
+          probability: d.probabilities[r]!,
+          target: d.targets[r]!,
+        };
         if (s !== null) row.strings = s.slice(r * ns, (r + 1) * ns);
         out.push(row);
       }
