@@ -11,7 +11,8 @@
 import { loadUws } from '../src/server/uws.js';
 
 const { uws, implementation } = loadUws();
-if (implementation !== 'native') throw new Error('uWebSockets.js fell back to its JavaScript implementation; the baseline would be meaningless');
+if (implementation !== 'native')
+  throw new Error('uWebSockets.js fell back to its JavaScript implementation; the baseline would be meaningless');
 
 const RESULT = JSON.stringify({
   model_version: '1',
@@ -46,7 +47,10 @@ app.post('/*', (res, req) => {
     const ok = body.length === declared;
     if (!ok) mismatched++;
     res.cork(() => {
-      res.writeStatus(ok ? '200 OK' : '400 Bad Request').writeHeader('content-type', 'application/json').end(ok ? RESULT : `{"detail":"read ${got} of ${declared} bytes"}`);
+      res
+        .writeStatus(ok ? '200 OK' : '400 Bad Request')
+        .writeHeader('content-type', 'application/json')
+        .end(ok ? RESULT : `{"detail":"read ${got} of ${declared} bytes"}`);
     });
   });
 });

@@ -24,9 +24,17 @@ const idsFile = arg('ids') ?? path.resolve(ROOT, '..', 'shared', 'golden', 'vali
 const trials = Number(arg('trials') ?? 200);
 
 const card = readModelCard(path.join(MODEL, CARD_FILE));
-const { columns, rows } = await readCsvColumns(data, [...featureRequests(card), { name: 'target', aliases: ['default.payment.next.month'] }, { name: 'ID' }]);
+const { columns, rows } = await readCsvColumns(data, [
+  ...featureRequests(card),
+  { name: 'target', aliases: ['default.payment.next.month'] },
+  { name: 'ID' },
+]);
 const model = await loadModel(MODEL, { threads: 1 });
-const prob = await predictColumns(model.engine, card.features.map((f) => columns.get(f.name)!), rows);
+const prob = await predictColumns(
+  model.engine,
+  card.features.map((f) => columns.get(f.name)!),
+  rows,
+);
 await model.engine.close();
 const target = columns.get('target')!;
 const ids = columns.get('ID')!;
@@ -44,7 +52,10 @@ function isotonic(idx: number[]): Calibration {
   const blocks: [number, number, number, number][] = [];
   for (const i of order) {
     blocks.push([p[i]!, p[i]!, y[i]!, 1]);
-    while (blocks.length > 1 && blocks[blocks.length - 2]![2] / blocks[blocks.length - 2]![3] >= blocks[blocks.length - 1]![2] / blocks[blocks.length - 1]![3]) {
+    while (
+      blocks.length > 1 &&
+      blocks[blocks.length - 2]![2] / blocks[blocks.length - 2]![3] >= blocks[blocks.length - 1]![2] / blocks[blocks.length - 1]![3]
+    ) {
       const b = blocks.pop()!;
       const a = blocks.pop()!;
       blocks.push([a[0], b[1], a[2] + b[2], a[3] + b[3]]);
@@ -129,7 +140,9 @@ for (const [name, c] of Object.entries(maps)) {
     if (covers(est.bands.f1, real.f1)) coverF1++;
   }
   console.log(`\n${name} (${c.x.length} knots)`);
-  console.log(`  |est - realized| roc_auc median ${quantile(dAuc, 0.5).toFixed(4)} max ${Math.max(...dAuc).toFixed(4)}; f1 median ${quantile(dF1, 0.5).toFixed(4)} max ${Math.max(...dF1).toFixed(4)}`);
+  console.log(
+    `  |est - realized| roc_auc median ${quantile(dAuc, 0.5).toFixed(4)} max ${Math.max(...dAuc).toFixed(4)}; f1 median ${quantile(dF1, 0.5).toFixed(4)} max ${Math.max(...dF1).toFixed(4)}`,
+  );
   console.log(`  band covers realized: roc_auc ${((100 * coverAuc) / trials).toFixed(0)} %, f1 ${((100 * coverF1) / trials).toFixed(0)} %`);
   for (const [label, idx] of Object.entries(shifted)) {
     const { est, real } = measure(c, idx);

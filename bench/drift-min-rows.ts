@@ -46,5 +46,7 @@ for (const n of [100, 200, 500, 1000, 2000]) {
     if (features.some((f) => f.drift)) fired++;
     worst.push(Math.max(...features.map((f) => (f.score ?? 0) / f.threshold)));
   }
-  console.log(`${String(n).padStart(4)}  ${String(fired).padStart(3)} of ${trials}            ${quantile(worst, 0.5).toFixed(2)}, ${quantile(worst, 0.95).toFixed(2)}`);
+  console.log(
+    `${String(n).padStart(4)}  ${String(fired).padStart(3)} of ${trials}            ${quantile(worst, 0.5).toFixed(2)}, ${quantile(worst, 0.95).toFixed(2)}`,
+  );
 }

@@ -86,7 +86,12 @@ function ms(fn: () => void, reps: number, batches = 1): number {
 
 const { profile, sorted, std } = referenceProfile();
 const current = rows(TIMED_PUSHES, 0.1);
-console.log(`drift bench: ${FEATURES} features, reference ${REFERENCE_ROWS} rows, node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(
+  `drift bench: ${FEATURES} features, reference ${REFERENCE_ROWS} rows, node ${process.version}, ${os.cpus().length} CPUs, load ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
 console.log(`bins per feature: ${profile.features.map((f) => f.bins.edges.length).join(' ')}\n`);
 // Warm-up: compile the push and snapshot paths before anything is timed.
 {
@@ -110,8 +115,25 @@ for (const n of WINDOWS) {
   const perRow = ms(() => w.push(current, (next++ % TIMED_PUSHES) * FEATURES, Number.NaN, Number.NaN, next), TIMED_PUSHES / 20, 20) * 1e6;
   const snap = ms(() => snapshot(profile, w), SNAPSHOTS / 20, 20);
   const base = ms(() => rescan(ring, n, sorted, std), 1, n >= 1_000_000 ? 1 : n >= 100_000 ? 3 : 11);
-  console.log(`| ${n.toLocaleString('en')} | ${perRow.toFixed(0)} | ${(perRow / FEATURES).toFixed(0)} | ${snap.toFixed(3)} | ${base.toFixed(2)} | ${(base / snap).toFixed(1)}× |`);
-  results.push({ window_rows: n, update_ns_per_row: perRow, update_ns_per_row_feature: perRow / FEATURES, snapshot_ms: snap, rescan_ms: base, rescan_over_snapshot: base / snap });
+  console.log(
+    `| ${n.toLocaleString('en')} | ${perRow.toFixed(0)} | ${(perRow / FEATURES).toFixed(0)} | ${snap.toFixed(3)} | ${base.toFixed(2)} | ${(base / snap).toFixed(1)}× |`,
+  );
+  results.push({
+    window_rows: n,
+    update_ns_per_row: perRow,
+    update_ns_per_row_feature: perRow / FEATURES,
+    snapshot_ms: snap,
+    rescan_ms: base,
+    rescan_over_snapshot: base / snap,
+  });
 }
 const out = arg('json');
-if (out !== undefined) writeJson(out, { bench: 'drift', at: new Date().toISOString(), features: FEATURES, reference_rows: REFERENCE_ROWS, quick: QUICK, results });
+if (out !== undefined)
+  writeJson(out, {
+    bench: 'drift',
+    at: new Date().toISOString(),
+    features: FEATURES,
+    reference_rows: REFERENCE_ROWS,
+    quick: QUICK,
+    results,
+  });

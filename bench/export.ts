@@ -21,7 +21,12 @@ const exportsN = Number(arg('exports') ?? 4);
 const format = arg('format') ?? 'csv';
 
 async function fill(dataDir: string): Promise<void> {
-  const store = await PredictionLog.open({ file: databaseFile(dataDir), retentionRows: rows * 2, decisionThreshold: 0.5, risk: { high: 0.7, medium: 0.4 } });
+  const store = await PredictionLog.open({
+    file: databaseFile(dataDir),
+    retentionRows: rows * 2,
+    decisionThreshold: 0.5,
+    risk: { high: 0.7, medium: 0.4 },
+  });
   const batch = 1024;
   const jobs: Promise<unknown>[] = [];
   for (let first = 0; first < rows; first += batch) {
@@ -29,7 +34,20 @@ async function fill(dataDir: string): Promise<void> {
     const features = new Float32Array(n * 8).map((_, i) => (first * 8 + i) % 100_000);
     const probabilities = new Float32Array(n).map((_, i) => ((first + i) % 1000) / 1000);
     const rowIndex = new Int32Array(n).map((_, i) => first + i);
-    jobs.push(store.append({ ts: Date.now(), requestId: 'bench-export', modelVersion: 'bench', nFeatures: 8, rows: n, features, probabilities, rowIndex, targets: new Float64Array(n).fill(Number.NaN), extIds: null }));
+    jobs.push(
+      store.append({
+        ts: Date.now(),
+        requestId: 'bench-export',
+        modelVersion: 'bench',
+        nFeatures: 8,
+        rows: n,
+        features,
+        probabilities,
+        rowIndex,
+        targets: new Float64Array(n).fill(Number.NaN),
+        extIds: null,
+      }),
+    );
     if (jobs.length >= 64) await Promise.all(jobs.splice(0));
   }
   await Promise.all(jobs);
@@ -41,7 +59,10 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   await fill(dataDir);
   console.log(`${rows} rows logged in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  const server = await startDriftline(ensureBuilt(console.log), { env: { DATA_DIR: dataDir, LOG_RETENTION_ROWS: String(rows * 2) }, name: 'driftline' });
+  const server = await startDriftline(ensureBuilt(console.log), {
+    env: { DATA_DIR: dataDir, LOG_RETENTION_ROWS: String(rows * 2) },
+    name: 'driftline',
+  });
   try {
     let streaming = exportsN;
     const results = await Promise.all([
@@ -69,7 +90,9 @@ async function main(): Promise<void> {
       console.log(`export ${r.i}: ${r.mb.toFixed(0)} MB in ${r.s.toFixed(1)} s (${(rows / r.s / 1000).toFixed(0)}k rows/s)`);
     }
     const p99 = quantile(lat, 0.99);
-    console.log(`/health while exporting: ${lat.length} samples, p50 ${quantile(lat, 0.5).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${Math.max(...lat).toFixed(1)} ms (target p99 < 100 ms: ${p99 < 100 ? 'met' : 'missed'})`);
+    console.log(
+      `/health while exporting: ${lat.length} samples, p50 ${quantile(lat, 0.5).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${Math.max(...lat).toFixed(1)} ms (target p99 < 100 ms: ${p99 < 100 ? 'met' : 'missed'})`,
+    );
   } finally {
     await server.stop();
     rmSync(dataDir, { recursive: true, force: true });

@@ -17,7 +17,19 @@ let s = 3;
 const r = (): number => ((s = (s * 1103515245 + 12345) % 2147483648), s / 2147483648);
 const pool = new Float32Array(65_536 * 8);
 for (let i = 0; i < pool.length / 8; i++) {
-  pool.set([(1 + Math.floor(r() * 50)) * 10000, 21 + Math.floor(r() * 50), Math.floor(r() * 5) - 2, Math.floor(r() * 5) - 2, Math.round(r() * 200000), Math.round(r() * 200000), Math.round(r() * 20000), Math.round(r() * 20000)], i * 8);
+  pool.set(
+    [
+      (1 + Math.floor(r() * 50)) * 10000,
+      21 + Math.floor(r() * 50),
+      Math.floor(r() * 5) - 2,
+      Math.floor(r() * 5) - 2,
+      Math.round(r() * 200000),
+      Math.round(r() * 200000),
+      Math.round(r() * 20000),
+      Math.round(r() * 20000),
+    ],
+    i * 8,
+  );
 }
 
 /** Burns the main thread in 5 ms slices, yielding between them, until stopped. */
@@ -59,7 +71,8 @@ for (const busy of [false, true]) {
   for (const threads of [1, 2]) {
     const key = `${threads} thread${threads > 1 ? 's' : ''}, main ${busy ? 'busy' : 'idle'}`;
     rows[key] = {};
-    for (const batch of [64, 256, 1024, 4096]) rows[key][`batch ${batch} (k rows/s)`] = Math.round((await run(threads, batch, busy)) / 1000);
+    for (const batch of [64, 256, 1024, 4096])
+      rows[key][`batch ${batch} (k rows/s)`] = Math.round((await run(threads, batch, busy)) / 1000);
   }
 }
 console.table(rows);

@@ -26,10 +26,16 @@ const N_FEATURES = 23;
 function batch(): AppendItem {
   const targets = new Float64Array(ROWS).fill(Number.NaN);
   return {
-    ts: Date.now(), requestId: 'bench', modelVersion: 'v1', nFeatures: N_FEATURES, rows: ROWS,
+    ts: Date.now(),
+    requestId: 'bench',
+    modelVersion: 'v1',
+    nFeatures: N_FEATURES,
+    rows: ROWS,
     features: new Float32Array(ROWS * N_FEATURES).map(() => Math.random()),
     probabilities: new Float32Array(ROWS).map(() => Math.random()),
-    rowIndex: Int32Array.from({ length: ROWS }, (_, i) => i), targets, extIds: null,
+    rowIndex: Int32Array.from({ length: ROWS }, (_, i) => i),
+    targets,
+    extIds: null,
   };
 }
 
@@ -43,25 +49,32 @@ async function run(url: string, scheme: 'ordered' | 'sequence'): Promise<{ group
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query('TRUNCATE prediction_batches; UPDATE log_head SET position = 0, next_id = 1');
-  await admin.query('DROP SEQUENCE IF EXISTS bench_pos; DROP SEQUENCE IF EXISTS bench_id; CREATE SEQUENCE bench_pos INCREMENT 1000; CREATE SEQUENCE bench_id INCREMENT 1000000');
+  await admin.query(
+    'DROP SEQUENCE IF EXISTS bench_pos; DROP SEQUENCE IF EXISTS bench_id; CREATE SEQUENCE bench_pos INCREMENT 1000; CREATE SEQUENCE bench_id INCREMENT 1000000',
+  );
   await admin.end();
   const items = Array.from({ length: GROUP }, batch);
   const end = performance.now() + SECONDS * 1000;
   let groups = 0;
-  await Promise.all(Array.from({ length: REPLICAS }, async () => {
-    const c = new pg.Client({ connectionString: url, types });
-    await c.connect();
-    const target: pg.ClientBase = scheme === 'ordered' ? c : Object.assign(Object.create(c) as pg.Client, {
-      query: (text: string, params: unknown[]) => c.query(text === sql.CLAIM ? SEQUENCE_CLAIM : text, params),
-    });
-    while (performance.now() < end) {
-      await c.query('BEGIN');
-      await writeBatches(target, items, RULES);
-      await c.query('COMMIT');
-      groups++;
-    }
-    await c.end();
-  }));
+  await Promise.all(
+    Array.from({ length: REPLICAS }, async () => {
+      const c = new pg.Client({ connectionString: url, types });
+      await c.connect();
+      const target: pg.ClientBase =
+        scheme === 'ordered'
+          ? c
+          : Object.assign(Object.create(c) as pg.Client, {
+              query: (text: string, params: unknown[]) => c.query(text === sql.CLAIM ? SEQUENCE_CLAIM : text, params),
+            });
+      while (performance.now() < end) {
+        await c.query('BEGIN');
+        await writeBatches(target, items, RULES);
+        await c.query('COMMIT');
+        groups++;
+      }
+      await c.end();
+    }),
+  );
   return { groups, rows: groups * GROUP * ROWS, perSecond: (groups * GROUP * ROWS) / SECONDS };
 }
 

@@ -77,7 +77,15 @@ async function measure(fn: () => Promise<number>, collect = false): Promise<Phas
   const to = monotonicUs();
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage().rss);
-  return { rows, seconds, rowsPerSec: rows / seconds, rssGrowthMB: (peak - before) / 1e6, rssBeforeMB: before / 1e6, rssPeakMB: peak / 1e6, window_us: [from, to] };
+  return {
+    rows,
+    seconds,
+    rowsPerSec: rows / seconds,
+    rssGrowthMB: (peak - before) / 1e6,
+    rssBeforeMB: before / 1e6,
+    rssPeakMB: peak / 1e6,
+    window_us: [from, to],
+  };
 }
 
 const devNull = (): Writable => createWriteStream('/dev/null');
@@ -113,7 +121,11 @@ async function main(): Promise<void> {
     const results: unknown[] = [];
     for (const n of sizes) {
       const json = path.join(os.tmpdir(), `dl-pipeline-${process.pid}-${n}.json`);
-      execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--rows', String(n), '--passes', String(passes), '--json', json], { stdio: 'inherit' });
+      execFileSync(
+        process.execPath,
+        [...process.execArgv, fileURLToPath(import.meta.url), '--rows', String(n), '--passes', String(passes), '--json', json],
+        { stdio: 'inherit' },
+      );
       results.push(...(JSON.parse(readFileSync(json, 'utf8')) as { results: unknown[] }).results);
       rmSync(json, { force: true });
     }
@@ -131,15 +143,31 @@ async function main(): Promise<void> {
       const mb = statSync(file).size / 1e6;
       const parseOnly = async (): Promise<number> => {
         let rows = 0;
-        await pipeline(createReadStream(file), csv(), new Writable({ objectMode: true, write: (_r, _e, cb) => { rows++; cb(); } }));
+        await pipeline(
+          createReadStream(file),
+          csv(),
+          new Writable({
+            objectMode: true,
+            write: (_r, _e, cb) => {
+              rows++;
+              cb();
+            },
+          }),
+        );
         return rows;
       };
       let runs = 0;
       const scoreAll = async (): Promise<number> => {
         const scheduler = scoreScheduler(model.engine);
         const r = await runPipeline({
-          source: createReadStream(file), input: 'csv', output: 'csv', sink: devNull(), card: model.card, predictor: scheduler,
-          requestId: 'bench', batch: { maxRows: SCORE_BATCH_ROWS, maxWaitMs: config.BATCH_MAX_WAIT_MS },
+          source: createReadStream(file),
+          input: 'csv',
+          output: 'csv',
+          sink: devNull(),
+          card: model.card,
+          predictor: scheduler,
+          requestId: 'bench',
+          batch: { maxRows: SCORE_BATCH_ROWS, maxWaitMs: config.BATCH_MAX_WAIT_MS },
         });
         runs = scheduler.runs;
         return r.n_rows;
@@ -160,11 +188,23 @@ async function main(): Promise<void> {
       results.push({ rows: n, file_mb: mb, passes, baseline, pipeline: scored, ratio, pair_ratios: pairs, model_runs: runs });
       console.log(`\n${n.toLocaleString('en')} rows (${mb.toFixed(1)} MB), ${passes} alternating passes each`);
       console.table({
-        'csv-parser alone': { 'median rows/s': Math.round(baseline.rowsPerSec), 'each pass': a.map((p) => Math.round(p.rowsPerSec / 1000)).join(' ') + ' k', 'RSS growth MB': +baseline.rssGrowthMB.toFixed(1) },
-        'driftline score': { 'median rows/s': Math.round(scored.rowsPerSec), 'each pass': b.map((p) => Math.round(p.rowsPerSec / 1000)).join(' ') + ' k', 'RSS growth MB': +scored.rssGrowthMB.toFixed(1) },
+        'csv-parser alone': {
+          'median rows/s': Math.round(baseline.rowsPerSec),
+          'each pass': a.map((p) => Math.round(p.rowsPerSec / 1000)).join(' ') + ' k',
+          'RSS growth MB': +baseline.rssGrowthMB.toFixed(1),
+        },
+        'driftline score': {
+          'median rows/s': Math.round(scored.rowsPerSec),
+          'each pass': b.map((p) => Math.round(p.rowsPerSec / 1000)).join(' ') + ' k',
+          'RSS growth MB': +scored.rssGrowthMB.toFixed(1),
+        },
       });
-      console.log(`ratio of medians ${ratio.toFixed(2)} (target ≥ 0.5; pass by pass ${Math.min(...pairs).toFixed(2)}–${Math.max(...pairs).toFixed(2)}); ${runs} model runs a pass`);
-      console.log(`RSS growth from a collected heap: pipeline ${scored.rssGrowthMB.toFixed(1)} MB, csv-parser alone ${baseline.rssGrowthMB.toFixed(1)} MB; the pipeline's beyond csv-parser's ${(scored.rssGrowthMB - baseline.rssGrowthMB).toFixed(1)} MB (target ≤ 30 MB)`);
+      console.log(
+        `ratio of medians ${ratio.toFixed(2)} (target ≥ 0.5; pass by pass ${Math.min(...pairs).toFixed(2)}–${Math.max(...pairs).toFixed(2)}); ${runs} model runs a pass`,
+      );
+      console.log(
+        `RSS growth from a collected heap: pipeline ${scored.rssGrowthMB.toFixed(1)} MB, csv-parser alone ${baseline.rssGrowthMB.toFixed(1)} MB; the pipeline's beyond csv-parser's ${(scored.rssGrowthMB - baseline.rssGrowthMB).toFixed(1)} MB (target ≤ 30 MB)`,
+      );
     }
   } finally {
     await model.engine.close();

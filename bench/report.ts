@@ -33,7 +33,12 @@ function checkRow(c: Check): string[] {
   return [c.name, c.measured, c.target, c.ok ? 'met' : `**missed**: ${c.miss ?? ''}`];
 }
 
-export function renderMarkdown(meta: RunMeta, sections: SectionResult[], failed: { name: string; error: string }[], chart: string | undefined): string {
+export function renderMarkdown(
+  meta: RunMeta,
+  sections: SectionResult[],
+  failed: { name: string; error: string }[],
+  chart: string | undefined,
+): string {
   const checks = sections.flatMap((s) => s.checks);
   const load = (l: number[]): string => l.map((x) => x.toFixed(1)).join(' ');
   const out: string[] = [
@@ -52,7 +57,8 @@ export function renderMarkdown(meta: RunMeta, sections: SectionResult[], failed:
   }
   for (const s of sections) {
     out.push(`## ${TITLES[s.name] ?? s.name}`, '');
-    if (s.name === 'small' && chart !== undefined) out.push(`![req/s per connection level, driftline beside the bare uWS baseline](${chart})`, '');
+    if (s.name === 'small' && chart !== undefined)
+      out.push(`![req/s per connection level, driftline beside the bare uWS baseline](${chart})`, '');
     out.push(s.markdown, '');
   }
   const profiled = sections.filter((s) => s.profile !== undefined);
@@ -70,7 +76,10 @@ export function renderMarkdown(meta: RunMeta, sections: SectionResult[], failed:
       for (const sum of p.summaries) out.push(profileMarkdown(sum), '');
     }
   }
-  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+  return `${out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
 }
 
 /** Grouped bars of req/s per connection level; a dash on each driftline bar marks the target share of its baseline. */
@@ -113,18 +122,31 @@ export function renderChart(rows: SmallRow[], targetRatio: number): string {
       if (r === undefined) return;
       const v = r[s.of].rps;
       const x = x0 + i * barW;
-      parts.push(`<rect x="${x.toFixed(1)}" y="${y(v).toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${(top + plotH - y(v)).toFixed(1)}" fill="${s.color}"><title>${s.label}, ${c} connections: ${Math.round(v)} req/s</title></rect>`);
+      parts.push(
+        `<rect x="${x.toFixed(1)}" y="${y(v).toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${(top + plotH - y(v)).toFixed(1)}" fill="${s.color}"><title>${s.label}, ${c} connections: ${Math.round(v)} req/s</title></rect>`,
+      );
       if (s.of === 'driftline') {
         const t = y(r.baseline.rps * targetRatio);
-        parts.push(`<line x1="${(x - 2).toFixed(1)}" x2="${(x + barW).toFixed(1)}" y1="${t.toFixed(1)}" y2="${t.toFixed(1)}" stroke="#dc2626" stroke-width="2" stroke-dasharray="4 2"/>`);
-        parts.push(`<text x="${(x + barW / 2 - 1).toFixed(1)}" y="${(Math.min(y(v), t) - 5).toFixed(1)}" text-anchor="middle" font-size="10" fill="#111827">${Math.round(100 * r.ratio)}%</text>`);
+        parts.push(
+          `<line x1="${(x - 2).toFixed(1)}" x2="${(x + barW).toFixed(1)}" y1="${t.toFixed(1)}" y2="${t.toFixed(1)}" stroke="#dc2626" stroke-width="2" stroke-dasharray="4 2"/>`,
+        );
+        parts.push(
+          `<text x="${(x + barW / 2 - 1).toFixed(1)}" y="${(Math.min(y(v), t) - 5).toFixed(1)}" text-anchor="middle" font-size="10" fill="#111827">${Math.round(100 * r.ratio)}%</text>`,
+        );
       }
     });
-    parts.push(`<text x="${(left + g * groupW + groupW / 2).toFixed(1)}" y="${top + plotH + 18}" text-anchor="middle" fill="#374151">${c} conn${c === 1 ? '' : 's'}</text>`);
+    parts.push(
+      `<text x="${(left + g * groupW + groupW / 2).toFixed(1)}" y="${top + plotH + 18}" text-anchor="middle" fill="#374151">${c} conn${c === 1 ? '' : 's'}</text>`,
+    );
   });
   // Legend entries flow left to right and wrap; ~6.2 px per character at 12 px.
-  const legend = [...series.map((s) => ({ label: s.label, mark: `<rect x="0" y="-10" width="12" height="12" fill="${s.color}"/>` })),
-    { label: `target: ${Math.round(targetRatio * 100)}% of bare`, mark: '<line x1="0" x2="12" y1="-4" y2="-4" stroke="#dc2626" stroke-width="2" stroke-dasharray="4 2"/>' }];
+  const legend = [
+    ...series.map((s) => ({ label: s.label, mark: `<rect x="0" y="-10" width="12" height="12" fill="${s.color}"/>` })),
+    {
+      label: `target: ${Math.round(targetRatio * 100)}% of bare`,
+      mark: '<line x1="0" x2="12" y1="-4" y2="-4" stroke="#dc2626" stroke-width="2" stroke-dasharray="4 2"/>',
+    },
+  ];
   let lx = left;
   let ly = top + plotH + 40;
   for (const e of legend) {

@@ -28,7 +28,8 @@ const SECTIONS: Record<string, (ctx: Ctx) => Promise<SectionResult>> = { small, 
 function commit(): string {
   try {
     // --no-optional-locks: never take the index lock a colleague's git command may need.
-    const git = (...a: string[]): string => execFileSync('git', ['--no-optional-locks', ...a], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const git = (...a: string[]): string =>
+      execFileSync('git', ['--no-optional-locks', ...a], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     const dirty = git('status', '--porcelain', '--untracked-files=no') !== '';
     return `${git('rev-parse', '--short', 'HEAD')}${dirty ? ' with uncommitted changes' : ''}`;
   } catch {
@@ -38,7 +39,10 @@ function commit(): string {
 
 async function main(): Promise<void> {
   const quick = flag('quick');
-  const only = (arg('only') ?? Object.keys(SECTIONS).join(',')).split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const only = (arg('only') ?? Object.keys(SECTIONS).join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const unknown = only.filter((s) => !(s in SECTIONS));
   if (unknown.length > 0) throw new Error(`unknown section(s) ${unknown.join(', ')}; known: ${Object.keys(SECTIONS).join(', ')}`);
   const seconds = Number(arg('duration') ?? (quick ? 2 : 10));
@@ -52,7 +56,9 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'dl-bench-'));
   const log = (line: string): void => console.log(line);
   const loadStart = os.loadavg();
-  log(`driftline bench: ${only.join(', ')}; ${seconds} s per load step${quick ? ' (quick)' : ''}; node ${process.version}, ${os.cpus().length} CPUs, load ${loadStart.map((l) => l.toFixed(1)).join(' ')}`);
+  log(
+    `driftline bench: ${only.join(', ')}; ${seconds} s per load step${quick ? ' (quick)' : ''}; node ${process.version}, ${os.cpus().length} CPUs, load ${loadStart.map((l) => l.toFixed(1)).join(' ')}`,
+  );
   const build = ensureBuilt(log);
   log(`server: ${build.how}`);
   const ctx: Ctx = { quick, seconds, warmup: quick ? 0.5 : 2, build, profile, tmp, profilesDir: path.join(outDir, 'profiles', stamp), log };
@@ -66,8 +72,16 @@ async function main(): Promise<void> {
       try {
         const r = await SECTIONS[name]!(ctx);
         results.push(r);
-        for (const c of r.checks) log(`  ${c.ok ? 'ok    ' : 'MISSED'} ${c.name}: ${c.measured} (target ${c.target})${c.ok ? '' : `, ${c.miss}`}`);
-        if (r.profile !== undefined) for (const s of r.profile.summaries) log(`  profile ${s.thread}: ${s.top.slice(0, 3).map((t) => `${t.fn} ${t.pct.toFixed(0)}%`).join(', ')}`);
+        for (const c of r.checks)
+          log(`  ${c.ok ? 'ok    ' : 'MISSED'} ${c.name}: ${c.measured} (target ${c.target})${c.ok ? '' : `, ${c.miss}`}`);
+        if (r.profile !== undefined)
+          for (const s of r.profile.summaries)
+            log(
+              `  profile ${s.thread}: ${s.top
+                .slice(0, 3)
+                .map((t) => `${t.fn} ${t.pct.toFixed(0)}%`)
+                .join(', ')}`,
+            );
       } catch (err) {
         const error = err instanceof Error ? (err.stack ?? err.message) : String(err);
         failed.push({ name, error });
@@ -105,7 +119,9 @@ async function main(): Promise<void> {
   }
   writeFileSync(mdFile, renderMarkdown(meta, results, failed, chart));
   const missed = results.flatMap((r) => r.checks).filter((c) => !c.ok);
-  log(`\nwrote ${path.relative(ROOT, mdFile)} and ${path.relative(ROOT, jsonFile)} in ${Math.round(meta.seconds)} s; ${missed.length} target(s) missed${failed.length > 0 ? `; ${failed.length} section(s) FAILED` : ''}`);
+  log(
+    `\nwrote ${path.relative(ROOT, mdFile)} and ${path.relative(ROOT, jsonFile)} in ${Math.round(meta.seconds)} s; ${missed.length} target(s) missed${failed.length > 0 ? `; ${failed.length} section(s) FAILED` : ''}`,
+  );
   if (failed.length > 0) process.exitCode = 1;
 }
 

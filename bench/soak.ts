@@ -81,7 +81,9 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'dl-soak-'));
   const build = ensureBuilt(console.log);
   const server = await startDriftline(build);
-  console.log(`soak: ${duration} s against ${server.url} (${build.how}); ${rate} req/s of 5 rows, ${int(bulkRows)} rows every ${bulkEvery} s, ${wsClients} WebSocket clients, feedback every 2 s`);
+  console.log(
+    `soak: ${duration} s against ${server.url} (${build.how}); ${rate} req/s of 5 rows, ${int(bulkRows)} rows every ${bulkEvery} s, ${wsClients} WebSocket clients, feedback every 2 s`,
+  );
 
   const small = Buffer.from(await csvText(5));
   const bulkFile = path.join(tmp, 'bulk.csv');
@@ -144,7 +146,10 @@ async function main(): Promise<void> {
     if (bulkBusy) return;
     bulkBusy = true;
     upload(server, bulkFile, bulkRows)
-      .then(() => bulkDone++, () => fail('bulk'))
+      .then(
+        () => bulkDone++,
+        () => fail('bulk'),
+      )
       .finally(() => (bulkBusy = false));
   }, bulkEvery * 1000);
 
@@ -173,10 +178,13 @@ async function main(): Promise<void> {
     scraping = true;
     server
       .metrics()
-      .then((m) => {
-        heapLast = metric(m, 'driftline_nodejs_heap_size_used_bytes') / 1e6;
-        heapFloor = Math.min(heapFloor, heapLast);
-      }, () => fail('metrics'))
+      .then(
+        (m) => {
+          heapLast = metric(m, 'driftline_nodejs_heap_size_used_bytes') / 1e6;
+          heapFloor = Math.min(heapFloor, heapLast);
+        },
+        () => fail('metrics'),
+      )
       .finally(() => (scraping = false));
   }, HEAP_POLL_MS);
 
@@ -213,7 +221,9 @@ async function main(): Promise<void> {
       latencies = [];
       heapFloor = Number.POSITIVE_INFINITY;
       samples.push(s);
-      console.log(`t=${String(s.t).padStart(4)}s  requests ${int(s.requests)} (p99 ${fixed(0)(s.p99Ms)} ms)  errors ${s.errors}  bulk ${s.bulk}  feedback ${int(s.feedback)}  ws msgs ${int(s.wsMessages)}  |  RSS ${fixed(1)(s.rssMB)} MB  heap ${fixed(1)(s.heapUsedMB)} MB (floor ${fixed(1)(s.heapFloorMB)})  CPU ${fixed(0)(s.cpuPercent)} %`);
+      console.log(
+        `t=${String(s.t).padStart(4)}s  requests ${int(s.requests)} (p99 ${fixed(0)(s.p99Ms)} ms)  errors ${s.errors}  bulk ${s.bulk}  feedback ${int(s.feedback)}  ws msgs ${int(s.wsMessages)}  |  RSS ${fixed(1)(s.rssMB)} MB  heap ${fixed(1)(s.heapUsedMB)} MB (floor ${fixed(1)(s.heapFloorMB)})  CPU ${fixed(0)(s.cpuPercent)} %`,
+      );
       if (t >= duration - 0.5) {
         clearInterval(tick);
         resolve();
@@ -233,33 +243,96 @@ async function main(): Promise<void> {
   const rssSlope = envelopeSlope(half, (s) => s.rssMB);
   const heapSlope = envelopeSlope(half, (s) => s.heapFloorMB);
   const rising = { rss: rssSlope > rssSlopeLimit, heap: heapSlope > heapSlopeLimit };
-  const verdict = duration < MIN_JUDGED_S ? `not judged: shorter than ${MIN_JUDGED_S} s, a run sees mostly start-up growth` : rising.rss || rising.heap ? `RISING: ${[rising.rss ? 'RSS' : '', rising.heap ? 'heap' : ''].filter(Boolean).join(' and ')}` : 'flat';
+  const verdict =
+    duration < MIN_JUDGED_S
+      ? `not judged: shorter than ${MIN_JUDGED_S} s, a run sees mostly start-up growth`
+      : rising.rss || rising.heap
+        ? `RISING: ${[rising.rss ? 'RSS' : '', rising.heap ? 'heap' : ''].filter(Boolean).join(' and ')}`
+        : 'flat';
   const summary = {
-    duration_s: duration, rate, bulk_every_s: bulkEvery, bulk_rows: bulkRows, ws_clients: wsClients,
-    requests, skipped, bulk_uploads: bulkDone, feedback_items: feedbackItems, ws_messages: wsMessages,
-    errors: Object.fromEntries(errors), error_count: errorCount(), server_exit_code: code,
-    rss_slope_mb_per_min: rssSlope, heap_floor_slope_mb_per_min: heapSlope, limits_mb_per_min: { rss: rssSlopeLimit, heap: heapSlopeLimit }, verdict,
+    duration_s: duration,
+    rate,
+    bulk_every_s: bulkEvery,
+    bulk_rows: bulkRows,
+    ws_clients: wsClients,
+    requests,
+    skipped,
+    bulk_uploads: bulkDone,
+    feedback_items: feedbackItems,
+    ws_messages: wsMessages,
+    errors: Object.fromEntries(errors),
+    error_count: errorCount(),
+    server_exit_code: code,
+    rss_slope_mb_per_min: rssSlope,
+    heap_floor_slope_mb_per_min: heapSlope,
+    limits_mb_per_min: { rss: rssSlopeLimit, heap: heapSlopeLimit },
+    verdict,
   };
-  console.log(`\n${int(requests)} requests (${skipped} skipped at ${MAX_IN_FLIGHT} in flight), ${bulkDone} bulk uploads, ${int(feedbackItems)} labels, ${int(wsMessages)} WebSocket messages; ${errorCount()} errors${errors.size > 0 ? ` (${[...errors].map(([k, v]) => `${v}× ${k}`).join(', ')})` : ''}; server exited with ${code}`);
-  console.log(`second half: RSS ${fixed(2)(rssSlope)} MB/min (limit ${rssSlopeLimit}), heap floor ${fixed(2)(heapSlope)} MB/min (limit ${heapSlopeLimit}), lower envelopes → ${verdict}`);
+  console.log(
+    `\n${int(requests)} requests (${skipped} skipped at ${MAX_IN_FLIGHT} in flight), ${bulkDone} bulk uploads, ${int(feedbackItems)} labels, ${int(wsMessages)} WebSocket messages; ${errorCount()} errors${errors.size > 0 ? ` (${[...errors].map(([k, v]) => `${v}× ${k}`).join(', ')})` : ''}; server exited with ${code}`,
+  );
+  console.log(
+    `second half: RSS ${fixed(2)(rssSlope)} MB/min (limit ${rssSlopeLimit}), heap floor ${fixed(2)(heapSlope)} MB/min (limit ${heapSlopeLimit}), lower envelopes → ${verdict}`,
+  );
 
   const stamp = started.toISOString().slice(0, 19).replace(/:/g, '-');
   const jsonFile = path.join(ROOT, 'reports', `soak-${stamp}.json`);
-  writeJson(jsonFile, { started: started.toISOString(), node: process.version, cpus: os.cpus().length, server: build.how, summary, samples });
+  writeJson(jsonFile, {
+    started: started.toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    server: build.how,
+    summary,
+    samples,
+  });
   const md = [
     '# driftline soak',
     '',
-    `\`node --import=tsx bench/soak.ts ${process.argv.slice(2).join(' ')}\`, started ${started.toISOString().replace('T', ' ').slice(0, 19)} UTC; node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end; server from ${build.how}. Full samples: \`${path.relative(ROOT, jsonFile)}\` (not committed).`,
+    `\`node --import=tsx bench/soak.ts ${process.argv.slice(2).join(' ')}\`, started ${started.toISOString().replace('T', ' ').slice(0, 19)} UTC; node ${process.version}, ${os.cpus().length} CPUs, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} at the end; server from ${build.how}. Full samples: \`${path.relative(ROOT, jsonFile)}\` (not committed).`,
     '',
     `Traffic: ${rate} req/s of 5-row \`POST /predict\`, a ${int(bulkRows)}-row upload every ${bulkEvery} s, ${wsClients} WebSocket clients on every topic, labels for 20 rows to \`/api/feedback\` every 2 s. Heap is V8's used heap from \`/metrics\` (\`driftline_nodejs_heap_size_used_bytes\`), polled every ${HEAP_POLL_MS} ms; "floor" is each 10 s interval's lowest value. A trend is the least-squares slope of the lower envelope over the second half of the run (the lowest sample in each of up to ${ENVELOPE_BUCKETS} equal stretches), since uncollected garbage only ever adds to a reading.`,
     '',
-    ...(duration < MIN_JUDGED_S ? ['A run this short mostly sees start-up growth (V8 compiling, the drift window and SQLite page cache filling): judge trends on `--duration 600` or longer.', ''] : []),
+    ...(duration < MIN_JUDGED_S
+      ? [
+          'A run this short mostly sees start-up growth (V8 compiling, the drift window and SQLite page cache filling): judge trends on `--duration 600` or longer.',
+          '',
+        ]
+      : []),
     `**Verdict: ${verdict}.** RSS ${fixed(2)(rssSlope)} MB/min (limit ${rssSlopeLimit}), heap floor ${fixed(2)(heapSlope)} MB/min (limit ${heapSlopeLimit}).`,
     '',
-    table(['requests', 'skipped', 'bulk uploads', 'labels', 'WebSocket msgs', 'errors', 'server exit'], [[int(requests), skipped, bulkDone, int(feedbackItems), int(wsMessages), `${errorCount()}${errors.size > 0 ? ` (${[...errors].map(([k, v]) => `${v}× ${k}`).join(', ')})` : ''}`, String(code)]]),
+    table(
+      ['requests', 'skipped', 'bulk uploads', 'labels', 'WebSocket msgs', 'errors', 'server exit'],
+      [
+        [
+          int(requests),
+          skipped,
+          bulkDone,
+          int(feedbackItems),
+          int(wsMessages),
+          `${errorCount()}${errors.size > 0 ? ` (${[...errors].map(([k, v]) => `${v}× ${k}`).join(', ')})` : ''}`,
+          String(code),
+        ],
+      ],
+    ),
     '',
-    table(['t (s)', 'requests', 'p99 (interval)', 'errors', 'bulk', 'labels', 'RSS MB', 'heap MB', 'heap floor MB', 'server CPU'],
-      samples.map((s) => [s.t, int(s.requests), `${fixed(0)(s.p99Ms)} ms`, s.errors, s.bulk, int(s.feedback), fixed(1)(s.rssMB), fixed(1)(s.heapUsedMB), fixed(1)(s.heapFloorMB), `${fixed(0)(s.cpuPercent)} %`])),
+    table(
+      ['t (s)', 'requests', 'p99 (interval)', 'errors', 'bulk', 'labels', 'RSS MB', 'heap MB', 'heap floor MB', 'server CPU'],
+      samples.map((s) => [
+        s.t,
+        int(s.requests),
+        `${fixed(0)(s.p99Ms)} ms`,
+        s.errors,
+        s.bulk,
+        int(s.feedback),
+        fixed(1)(s.rssMB),
+        fixed(1)(s.heapUsedMB),
+        fixed(1)(s.heapFloorMB),
+        `${fixed(0)(s.cpuPercent)} %`,
+      ]),
+    ),
     '',
   ].join('\n');
   writeFileSync(path.join(ROOT, 'reports', 'soak.md'), md);

@@ -18,7 +18,16 @@ const r = (): number => ((s = (s * 1103515245 + 12345) % 2147483648), s / 214748
 // Rows as csv-parser hands them over: string cells keyed by column position.
 const rows: Record<number, string>[] = Array.from({ length: n }, () => {
   const o: Record<number, string> = {};
-  const v = [(1 + Math.floor(r() * 50)) * 10000, 21 + Math.floor(r() * 50), Math.floor(r() * 5) - 2, Math.floor(r() * 5) - 2, Math.round(r() * 200000), Math.round(r() * 200000), Math.round(r() * 20000), Math.round(r() * 20000)];
+  const v = [
+    (1 + Math.floor(r() * 50)) * 10000,
+    21 + Math.floor(r() * 50),
+    Math.floor(r() * 5) - 2,
+    Math.floor(r() * 5) - 2,
+    Math.round(r() * 200000),
+    Math.round(r() * 200000),
+    Math.round(r() * 20000),
+    Math.round(r() * 20000),
+  ];
   v.forEach((x, i) => (o[i] = String(x)));
   return o;
 });
@@ -55,5 +64,8 @@ const time = (f: () => number): { ns: number; ok: number } => {
 
 const c = time(compiled);
 const z = time(zod);
-console.table({ 'compiled validator': { 'ns/row': Math.round(c.ns), valid: c.ok }, 'zod safeParse': { 'ns/row': Math.round(z.ns), valid: z.ok } });
+console.table({
+  'compiled validator': { 'ns/row': Math.round(c.ns), valid: c.ok },
+  'zod safeParse': { 'ns/row': Math.round(z.ns), valid: z.ok },
+});
 console.log(`zod costs ${(z.ns / c.ns).toFixed(1)}× the compiled check (${n} rows, ${columns.length} features)`);

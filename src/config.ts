@@ -50,8 +50,7 @@ const bool = (dflt: boolean) =>
 
 const str = (dflt: string) => z.preprocess(unsetIfEmpty, z.string().default(dflt));
 const optionalStr = () => z.preprocess(unsetIfEmpty, z.string().optional());
-const dir = (dflt: string) =>
-  z.preprocess(unsetIfEmpty, z.string().default(dflt)).transform((p) => path.resolve(p));
+const dir = (dflt: string) => z.preprocess(unsetIfEmpty, z.string().default(dflt)).transform((p) => path.resolve(p));
 
 const url = (protocols: readonly string[]) =>
   z.preprocess(
@@ -73,10 +72,7 @@ export const configSchema = z.object({
   MODEL_DIR: dir(path.join(PACKAGE_ROOT, 'models', 'credit-default', 'v1')),
   DATA_DIR: dir(path.join(PACKAGE_ROOT, 'data')),
   REPORTS_DIR: dir(path.join(PACKAGE_ROOT, 'reports')),
-  LOG_LEVEL: z.preprocess(
-    unsetIfEmpty,
-    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  ),
+  LOG_LEVEL: z.preprocess(unsetIfEmpty, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   ALLOW_UWS_FALLBACK: bool(false),
 
   // Inference and batching
@@ -103,7 +99,12 @@ export const configSchema = z.object({
   // Below 1e9: uWebSockets.js closes the connection of a request that declares a 10-digit
   // Content-Length (its handler runs, but no answer goes out: measured on 20.30), so a larger
   // limit could never be answered with its 413.
-  MAX_UPLOAD_BYTES: int(1, UWS_MAX_CONTENT_LENGTH, 512 * 1024 * 1024, ' (uWebSockets.js drops a request declaring 1000000000 bytes or more unanswered)'),
+  MAX_UPLOAD_BYTES: int(
+    1,
+    UWS_MAX_CONTENT_LENGTH,
+    512 * 1024 * 1024,
+    ' (uWebSockets.js drops a request declaring 1000000000 bytes or more unanswered)',
+  ),
   MAX_ROWS_PER_REQUEST: int(1, Number.MAX_SAFE_INTEGER, 10_000_000),
   MAX_FIELD_BYTES: int(16, 1 << 30, 64 * 1024),
   MAX_COLUMNS: int(1, 1_000_000, 1000),

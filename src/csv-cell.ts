@@ -30,7 +30,14 @@ export function looksLikeFormula(s: string): boolean {
  * null and undefined as an empty cell, anything else as its JSON.
  */
 export function csvCell(v: unknown): string {
-  const s = typeof v === 'string' ? v : v === undefined || v === null ? '' : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
+  const s =
+    typeof v === 'string'
+      ? v
+      : v === undefined || v === null
+        ? ''
+        : typeof v === 'number' || typeof v === 'boolean'
+          ? String(v)
+          : JSON.stringify(v);
   const safe = looksLikeFormula(s) ? `'${s}` : s;
   return NEEDS_QUOTES.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }

@@ -43,11 +43,7 @@ function lineEndings(): Transform {
  * row and column: offline data is expected to be clean, and silently dropping rows would skew
  * a model or a profile.
  */
-export async function readCsvColumns(
-  file: string,
-  wanted: readonly ColumnRequest[],
-  opts: { limit?: number } = {},
-): Promise<CsvColumns> {
+export async function readCsvColumns(file: string, wanted: readonly ColumnRequest[], opts: { limit?: number } = {}): Promise<CsvColumns> {
   const limit = opts.limit ?? Number.POSITIVE_INFINITY;
   let header: string[] = [];
   let sources: { name: string; key: string }[] = [];
@@ -74,7 +70,13 @@ export async function readCsvColumns(
       else sources.push({ name: w.name, key });
     }
     if (missing.length > 0) {
-      parser.destroy(new DriftlineError('DL_ERR_SCHEMA_MISSING_COLUMNS', `Invalid schema. Missing required columns: [${missing.join(', ')}] in ${file}`, { details: { missing } }));
+      parser.destroy(
+        new DriftlineError(
+          'DL_ERR_SCHEMA_MISSING_COLUMNS',
+          `Invalid schema. Missing required columns: [${missing.join(', ')}] in ${file}`,
+          { details: { missing } },
+        ),
+      );
     }
     bufs = sources.map(() => new Float64Array(cap));
   });
@@ -96,7 +98,9 @@ export async function readCsvColumns(
         const cell = rec[key] ?? '';
         const v = cell.trim() === '' ? Number.NaN : Number(cell);
         if (!Number.isFinite(v)) {
-          return cb(new DriftlineError('DL_ERR_BAD_INPUT', `${file}: row ${rows + 1}, column ${name}: not a number (${JSON.stringify(cell)})`));
+          return cb(
+            new DriftlineError('DL_ERR_BAD_INPUT', `${file}: row ${rows + 1}, column ${name}: not a number (${JSON.stringify(cell)})`),
+          );
         }
         bufs[j]![rows] = v;
       }
@@ -150,7 +154,11 @@ export function readCsvHeader(file: string): string[] {
   try {
     const buf = Buffer.alloc(1 << 20);
     const n = readSync(fd, buf, 0, buf.length, 0);
-    const line = buf.toString('utf8', 0, n).replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0] ?? '';
+    const line =
+      buf
+        .toString('utf8', 0, n)
+        .replace(/^\uFEFF/, '')
+        .split(/\r?\n/, 1)[0] ?? '';
     if (line.trim() === '') throw new DriftlineError('DL_ERR_EMPTY_BODY', `${file} has no header`);
     return splitCsvLine(line);
   } finally {

@@ -6,28 +6,72 @@ export const ERROR_CODES = {
   DL_ERR_CONFIG: { status: 500, summary: 'A configuration value is invalid; start-up stops and lists every problem.' },
   DL_ERR_MODEL_LOAD: { status: 500, summary: 'The model file is missing, corrupt, or does not match its model card.' },
   DL_ERR_MODEL_CARD: { status: 500, summary: 'The model card (card.json) is missing or fails validation.' },
-  DL_ERR_MODEL_OUTPUT: { status: 500, summary: 'The model has an output that is not a tensor (e.g. a skl2onnx ZipMap), or the probability output has the wrong shape.' },
-  DL_ERR_MODEL_INPUT: { status: 500, summary: 'The model has an input the service cannot feed: a string (categorical) input, not yet supported; an element type other than float32, float64 or int64; a shape other than [N, k]; or an input the card does not map.' },
-  DL_ERR_INIT_TARGET: { status: 400, summary: '`driftline init`: the target column is not in the data, or holds anything but the two classes 0 and 1.' },
-  DL_ERR_INIT_COLUMNS: { status: 400, summary: '`driftline init`: a feature (from --features, or an ONNX input of the same name) has no column in the data, or the number of features differs from the ONNX input\'s width.' },
-  DL_ERR_INIT_OUT_EXISTS: { status: 409, summary: '`driftline init`: the output directory already holds a model (model.onnx or card.json); pass --force to replace it.' },
+  DL_ERR_MODEL_OUTPUT: {
+    status: 500,
+    summary: 'The model has an output that is not a tensor (e.g. a skl2onnx ZipMap), or the probability output has the wrong shape.',
+  },
+  DL_ERR_MODEL_INPUT: {
+    status: 500,
+    summary:
+      'The model has an input the service cannot feed: a string (categorical) input, not yet supported; an element type other than float32, float64 or int64; a shape other than [N, k]; or an input the card does not map.',
+  },
+  DL_ERR_INIT_TARGET: {
+    status: 400,
+    summary: '`driftline init`: the target column is not in the data, or holds anything but the two classes 0 and 1.',
+  },
+  DL_ERR_INIT_COLUMNS: {
+    status: 400,
+    summary:
+      "`driftline init`: a feature (from --features, or an ONNX input of the same name) has no column in the data, or the number of features differs from the ONNX input's width.",
+  },
+  DL_ERR_INIT_OUT_EXISTS: {
+    status: 409,
+    summary: '`driftline init`: the output directory already holds a model (model.onnx or card.json); pass --force to replace it.',
+  },
   DL_ERR_INFERENCE: { status: 500, summary: 'The inference worker failed while running a batch, or was closed.' },
-  DL_ERR_UWS_FALLBACK: { status: 500, summary: 'uWebSockets.js fell back to its JavaScript implementation and ALLOW_UWS_FALLBACK is not set.' },
+  DL_ERR_UWS_FALLBACK: {
+    status: 500,
+    summary: 'uWebSockets.js fell back to its JavaScript implementation and ALLOW_UWS_FALLBACK is not set.',
+  },
   DL_ERR_SCHEMA_MISSING_COLUMNS: { status: 400, summary: 'The upload lacks one or more feature columns of the model card.' },
   DL_ERR_BAD_INPUT: { status: 400, summary: 'The body cannot be parsed in the declared format (malformed CSV, JSON or NDJSON).' },
-  DL_ERR_BAD_ENCODING: { status: 400, summary: 'The body is not UTF-8 text: it starts with a UTF-16 or UTF-32 byte-order mark, or has NUL bytes in its first KiB.' },
+  DL_ERR_BAD_ENCODING: {
+    status: 400,
+    summary: 'The body is not UTF-8 text: it starts with a UTF-16 or UTF-32 byte-order mark, or has NUL bytes in its first KiB.',
+  },
   DL_ERR_EMPTY_BODY: { status: 400, summary: 'The request body is empty or holds no header.' },
   DL_ERR_NO_FILE: { status: 400, summary: 'A multipart upload has no `file` field (or more than one).' },
-  DL_ERR_MULTIPART_LIMIT: { status: 413, summary: 'A multipart upload has more parts (128) or non-file fields (64) than are read before its `file` field; the response names the limit.' },
-  DL_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'The Content-Type is not one of multipart/form-data, text/csv, application/json, application/x-ndjson.' },
-  DL_ERR_BAD_FRAMING: { status: 400, summary: 'The request body is framed ambiguously: more than one Content-Length, Content-Length with Transfer-Encoding, or a Transfer-Encoding other than one `chunked`; the connection is closed.' },
+  DL_ERR_MULTIPART_LIMIT: {
+    status: 413,
+    summary:
+      'A multipart upload has more parts (128) or non-file fields (64) than are read before its `file` field; the response names the limit.',
+  },
+  DL_ERR_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    summary: 'The Content-Type is not one of multipart/form-data, text/csv, application/json, application/x-ndjson.',
+  },
+  DL_ERR_BAD_FRAMING: {
+    status: 400,
+    summary:
+      'The request body is framed ambiguously: more than one Content-Length, Content-Length with Transfer-Encoding, or a Transfer-Encoding other than one `chunked`; the connection is closed.',
+  },
   DL_ERR_NOT_ACCEPTABLE: { status: 406, summary: 'The Accept header names no format the route can produce.' },
   DL_ERR_PAYLOAD_TOO_LARGE: { status: 413, summary: 'The body (or the multipart file) exceeds MAX_UPLOAD_BYTES.' },
-  DL_ERR_FIELD_TOO_LARGE: { status: 413, summary: 'A CSV row, an NDJSON line or a single JSON value (string, number or key) exceeds MAX_FIELD_BYTES.' },
+  DL_ERR_FIELD_TOO_LARGE: {
+    status: 413,
+    summary: 'A CSV row, an NDJSON line or a single JSON value (string, number or key) exceeds MAX_FIELD_BYTES.',
+  },
   DL_ERR_TOO_MANY_COLUMNS: { status: 413, summary: 'The CSV header, or a JSON/NDJSON row, has more columns than MAX_COLUMNS.' },
   DL_ERR_TOO_MANY_ROWS: { status: 413, summary: 'The upload has more rows than MAX_ROWS_PER_REQUEST.' },
-  DL_ERR_TOO_MANY_REQUESTS: { status: 429, summary: 'More uploads are in flight than MAX_CONCURRENT_UPLOADS; retry after the Retry-After delay.' },
-  DL_ERR_TIMEOUT: { status: 408, summary: 'An upload made no progress for longer than REQUEST_IDLE_TIMEOUT_MS (the client sent no body data and read none of the response), or its body arrived slower than REQUEST_MIN_RECEIVE_RATE over REQUEST_RECEIVE_WINDOW_MS.' },
+  DL_ERR_TOO_MANY_REQUESTS: {
+    status: 429,
+    summary: 'More uploads are in flight than MAX_CONCURRENT_UPLOADS; retry after the Retry-After delay.',
+  },
+  DL_ERR_TIMEOUT: {
+    status: 408,
+    summary:
+      'An upload made no progress for longer than REQUEST_IDLE_TIMEOUT_MS (the client sent no body data and read none of the response), or its body arrived slower than REQUEST_MIN_RECEIVE_RATE over REQUEST_RECEIVE_WINDOW_MS.',
+  },
   DL_ERR_ORIGIN_NOT_ALLOWED: { status: 403, summary: 'A WebSocket upgrade comes from an Origin that WS_ALLOWED_ORIGINS does not list.' },
   DL_ERR_UNAUTHORIZED: { status: 401, summary: 'API_KEY is set and the request has no valid `Authorization: Bearer <key>`.' },
   DL_ERR_NOT_FOUND: { status: 404, summary: 'No route, or no such resource.' },
@@ -37,7 +81,11 @@ export const ERROR_CODES = {
   DL_ERR_ABORTED: { status: 499, summary: 'The client went away or the operation was aborted before it finished.' },
   DL_ERR_DRIFT_UNKNOWN_TEST: { status: 500, summary: 'A drift configuration names a statistical test that is not registered.' },
   DL_ERR_REFERENCE: { status: 500, summary: 'The reference profile is missing, invalid, or does not match the model card.' },
-  DL_ERR_STORE_CORRUPT: { status: 500, summary: 'SQLite reports the database file damaged (SQLITE_CORRUPT or SQLITE_NOTADB): the failure is logged at error level, /ready answers 503; stop the service and run PRAGMA integrity_check on the file.' },
+  DL_ERR_STORE_CORRUPT: {
+    status: 500,
+    summary:
+      'SQLite reports the database file damaged (SQLITE_CORRUPT or SQLITE_NOTADB): the failure is logged at error level, /ready answers 503; stop the service and run PRAGMA integrity_check on the file.',
+  },
   DL_ERR_INTERNAL: { status: 500, summary: 'An unexpected failure; the log holds the details.' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
@@ -56,8 +104,10 @@ export const ROW_ERROR_CODES = {
   DL_ERR_ROW_NOT_AN_INTEGER: 'An integer feature holds a fraction.',
   DL_ERR_ROW_BAD_LABEL: 'The target column holds something other than 0, 1 or nothing.',
   DL_ERR_ROW_WRONG_CELL_COUNT: 'A CSV row has more or fewer cells than the header.',
-  DL_ERR_ROW_DUPLICATE_COLUMN: 'A JSON or NDJSON row gives one feature twice, under two of its names (e.g. `credit_limit` and `LIMIT_BAL`).',
-  DL_ERR_ROW_MALFORMED: 'An NDJSON line is not a JSON object, a JSON array element is not a row object, or a cell holds a nested object or array.',
+  DL_ERR_ROW_DUPLICATE_COLUMN:
+    'A JSON or NDJSON row gives one feature twice, under two of its names (e.g. `credit_limit` and `LIMIT_BAL`).',
+  DL_ERR_ROW_MALFORMED:
+    'An NDJSON line is not a JSON object, a JSON array element is not a row object, or a cell holds a nested object or array.',
 } as const satisfies Record<string, string>;
 
 export type RowErrorCode = keyof typeof ROW_ERROR_CODES;

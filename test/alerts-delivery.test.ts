@@ -21,11 +21,12 @@ async function freePort(): Promise<number> {
 
 /** Decodes RFC 2047 Q encoded-words (nodemailer encodes a subject with non-ASCII that way). */
 function decodeWords(v: string): string {
-  return v
-    .replace(/\?=\s+=\?/g, '?==?')
-    .replace(/=\?UTF-8\?Q\?(.*?)\?=/gi, (_m, q: string) =>
-      Buffer.from(q.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_x, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8'),
-    );
+  return v.replace(/\?=\s+=\?/g, '?==?').replace(/=\?UTF-8\?Q\?(.*?)\?=/gi, (_m, q: string) =>
+    Buffer.from(
+      q.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_x, h: string) => String.fromCharCode(parseInt(h, 16))),
+      'latin1',
+    ).toString('utf8'),
+  );
 }
 
 /** A quoted-printable body (nodemailer's choice for text with long lines or `=`) as text. */
@@ -51,16 +52,25 @@ function startSmtp(port: number): Promise<{ mails: Mail[]; close: () => Promise<
       stream.on('end', () => {
         const raw = Buffer.concat(chunks).toString('utf8');
         const [head, ...body] = raw.split('\r\n\r\n');
-        const header = (k: string) => new RegExp(`^${k}: (.*(?:\\r\\n[ \\t].*)*)`, 'mi').exec(head ?? '')?.[1]?.replace(/\r\n[ \t]/g, ' ') ?? '';
-        mails.push({ subject: decodeWords(header('Subject')), text: decodeQuotedPrintable(body.join('\r\n\r\n')), messageId: header('Message-ID') });
+        const header = (k: string) =>
+          new RegExp(`^${k}: (.*(?:\\r\\n[ \\t].*)*)`, 'mi').exec(head ?? '')?.[1]?.replace(/\r\n[ \t]/g, ' ') ?? '';
+        mails.push({
+          subject: decodeWords(header('Subject')),
+          text: decodeQuotedPrintable(body.join('\r\n\r\n')),
+          messageId: header('Message-ID'),
+        });
         cb();
       });
     },
   });
-  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve({ mails, close: () => new Promise((r) => server.close(() => r())) })));
+  return new Promise((resolve) =>
+    server.listen(port, '127.0.0.1', () => resolve({ mails, close: () => new Promise((r) => server.close(() => r())) })),
+  );
 }
 
-function startHook(port: number): Promise<{ posts: { path: string; body: { text: string; blocks: unknown[] } }[]; close: () => Promise<void> }> {
+function startHook(
+  port: number,
+): Promise<{ posts: { path: string; body: { text: string; blocks: unknown[] } }[]; close: () => Promise<void> }> {
   const posts: { path: string; body: { text: string; blocks: unknown[] } }[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -70,13 +80,18 @@ function startHook(port: number): Promise<{ posts: { path: string; body: { text:
       res.end('ok');
     });
   });
-  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve({ posts, close: () => new Promise((r) => server.close(() => r())) })));
+  return new Promise((resolve) =>
+    server.listen(port, '127.0.0.1', () => resolve({ posts, close: () => new Promise((r) => server.close(() => r())) })),
+  );
 }
 
 /** Rows far from the reference: ages shifted by 30 years, limits tripled. */
 function driftedCsv(n: number): string {
   const lines = ['credit_limit,age,pay_delay_sep,pay_delay_aug,bill_amt_sep,bill_amt_aug,pay_amt_sep,pay_amt_aug'];
-  for (let i = 0; i < n; i++) lines.push(`${(5 + (i % 40)) * 30000},${60 + (i % 30)},${(i % 5) - 1},${(i % 4) - 1},${(i * 7919) % 300000},${(i * 104729) % 300000},${(i * 31) % 20000},${(i * 17) % 20000}`);
+  for (let i = 0; i < n; i++)
+    lines.push(
+      `${(5 + (i % 40)) * 30000},${60 + (i % 30)},${(i % 5) - 1},${(i % 4) - 1},${(i * 7919) % 300000},${(i * 104729) % 300000},${(i * 31) % 20000},${(i * 17) % 20000}`,
+    );
   return `${lines.join('\n')}\n`;
 }
 
@@ -88,82 +103,115 @@ async function until(what: string, cond: () => boolean, ms = 10_000): Promise<vo
   }
 }
 
-t.test('a drifted upload alerts by email and Slack; with peers down the alerts wait, across a restart, and arrive once', { skip }, async (t) => {
-  const smtpPort = await freePort();
-  const hookPort = await freePort();
-  const secretPath = '/services/T000/B000/very-secret-token';
-  const env = {
-    SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
-    ALERT_EMAIL_FROM: 'driftline@example.test',
-    ALERT_EMAIL_TO: 'oncall@example.test',
-    SLACK_WEBHOOK_URL: `http://127.0.0.1:${hookPort}${secretPath}`,
-    ALERT_RETRY_BASE_MS: '50',
-    ALERT_RETRY_MAX_MS: '300',
-    DRIFT_PUSH_MS: '50',
-    ALERT_RULES: JSON.stringify({ rules: [{ kind: 'dataset_drift_share', min_rows: 100 }, { kind: 'feature_drift', min_rows: 100 }] }),
-  };
-  let srv: TestServer = await startTestServer(env);
-  const up = await fetch(`${srv.url}/predict`, { method: 'POST', body: driftedCsv(600), headers: { 'content-type': 'text/csv' } });
-  t.equal(up.status, 200);
-  await up.text();
+t.test(
+  'a drifted upload alerts by email and Slack; with peers down the alerts wait, across a restart, and arrive once',
+  { skip },
+  async (t) => {
+    const smtpPort = await freePort();
+    const hookPort = await freePort();
+    const secretPath = '/services/T000/B000/very-secret-token';
+    const env = {
+      SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      ALERT_EMAIL_FROM: 'driftline@example.test',
+      ALERT_EMAIL_TO: 'oncall@example.test',
+      SLACK_WEBHOOK_URL: `http://127.0.0.1:${hookPort}${secretPath}`,
+      ALERT_RETRY_BASE_MS: '50',
+      ALERT_RETRY_MAX_MS: '300',
+      DRIFT_PUSH_MS: '50',
+      ALERT_RULES: JSON.stringify({
+        rules: [
+          { kind: 'dataset_drift_share', min_rows: 100 },
+          { kind: 'feature_drift', min_rows: 100 },
+        ],
+      }),
+    };
+    let srv: TestServer = await startTestServer(env);
+    const up = await fetch(`${srv.url}/predict`, { method: 'POST', body: driftedCsv(600), headers: { 'content-type': 'text/csv' } });
+    t.equal(up.status, 200);
+    await up.text();
 
-  type AlertsBody = { firing: { id: string; rule: string }[]; alerts: { id: string; rule: string; status: string; deliveries: { channel: string; state: string; attempts: number; last_error: string | null }[] }[]; undelivered: number };
-  const alerts = async (): Promise<AlertsBody> => (await (await fetch(`${srv.url}/api/alerts`)).json()) as AlertsBody;
-  let body = await alerts();
-  await until('two alerts to be recorded', () => body.alerts.length >= 2, 5000).catch(async () => undefined);
-  for (let i = 0; i < 50 && (body.alerts.length < 2 || body.alerts.some((a) => a.deliveries.every((d) => d.attempts === 0))); i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    body = await alerts();
-  }
-  t.same(body.alerts.map((a) => a.rule).sort(), ['dataset_drift_share', 'feature_drift']);
-  t.ok(body.alerts.every((a) => a.deliveries.length === 2 && a.deliveries.every((d) => d.state !== 'sent')), 'peers are down: nothing delivered');
-  t.ok(body.alerts.some((a) => a.deliveries.some((d) => d.attempts > 0 && d.last_error !== null)), 'deliveries were tried and failed');
-  t.notMatch(JSON.stringify(body), 'very-secret-token', 'the webhook URL does not leak into errors');
-  t.equal(body.undelivered, 4);
-  const ids = body.alerts.map((a) => a.id).sort();
+    type AlertsBody = {
+      firing: { id: string; rule: string }[];
+      alerts: {
+        id: string;
+        rule: string;
+        status: string;
+        deliveries: { channel: string; state: string; attempts: number; last_error: string | null }[];
+      }[];
+      undelivered: number;
+    };
+    const alerts = async (): Promise<AlertsBody> => (await (await fetch(`${srv.url}/api/alerts`)).json()) as AlertsBody;
+    let body = await alerts();
+    await until('two alerts to be recorded', () => body.alerts.length >= 2, 5000).catch(async () => undefined);
+    for (let i = 0; i < 50 && (body.alerts.length < 2 || body.alerts.some((a) => a.deliveries.every((d) => d.attempts === 0))); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      body = await alerts();
+    }
+    t.same(body.alerts.map((a) => a.rule).sort(), ['dataset_drift_share', 'feature_drift']);
+    t.ok(
+      body.alerts.every((a) => a.deliveries.length === 2 && a.deliveries.every((d) => d.state !== 'sent')),
+      'peers are down: nothing delivered',
+    );
+    t.ok(
+      body.alerts.some((a) => a.deliveries.some((d) => d.attempts > 0 && d.last_error !== null)),
+      'deliveries were tried and failed',
+    );
+    t.notMatch(JSON.stringify(body), 'very-secret-token', 'the webhook URL does not leak into errors');
+    t.equal(body.undelivered, 4);
+    const ids = body.alerts.map((a) => a.id).sort();
 
-  // Restart the service with the peers still down; then bring the peers up.
-  await srv.close();
-  srv = await startTestServer({ ...env, DATA_DIR: srv.dataDir });
-  t.teardown(() => srv.close());
-  const after = await alerts();
-  t.same(after.firing.map((a) => a.id).sort(), ids, 'the rules are still firing after the restart; nothing new fired');
-  const smtp = await startSmtp(smtpPort);
-  const hook = await startHook(hookPort);
-  t.teardown(() => smtp.close());
-  t.teardown(() => hook.close());
+    // Restart the service with the peers still down; then bring the peers up.
+    await srv.close();
+    srv = await startTestServer({ ...env, DATA_DIR: srv.dataDir });
+    t.teardown(() => srv.close());
+    const after = await alerts();
+    t.same(after.firing.map((a) => a.id).sort(), ids, 'the rules are still firing after the restart; nothing new fired');
+    const smtp = await startSmtp(smtpPort);
+    const hook = await startHook(hookPort);
+    t.teardown(() => smtp.close());
+    t.teardown(() => hook.close());
 
-  await until('2 emails and 2 Slack posts', () => smtp.mails.length >= 2 && hook.posts.length >= 2, 15_000);
-  await new Promise((r) => setTimeout(r, 1000));
-  t.equal(smtp.mails.length, 2, 'each alert emailed once');
-  t.equal(hook.posts.length, 2, 'each alert posted to Slack once');
-  t.same(smtp.mails.map((m) => /<(.+)@driftline>/.exec(m.messageId)?.[1]).sort(), ids, 'one email per alert id');
+    await until('2 emails and 2 Slack posts', () => smtp.mails.length >= 2 && hook.posts.length >= 2, 15_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    t.equal(smtp.mails.length, 2, 'each alert emailed once');
+    t.equal(hook.posts.length, 2, 'each alert posted to Slack once');
+    t.same(smtp.mails.map((m) => /<(.+)@driftline>/.exec(m.messageId)?.[1]).sort(), ids, 'one email per alert id');
 
-  const mail = smtp.mails.find((m) => m.subject.includes('dataset_drift_share'))!;
-  t.match(mail.subject, /FIRING warning: Dataset drift share above threshold \(dataset_drift_share\) — credit-default \d/);
-  t.match(mail.text, /Rule:\s+dataset_drift_share/);
-  t.match(mail.text, /Threshold: 0\.2/);
-  t.match(mail.text, /Value:\s+0\.\d+|Value:\s+1/);
-  t.match(mail.text, /Model:\s+credit-default version \d/);
-  t.match(mail.text, /drifted_features: \[/);
-  const post = hook.posts.find((p) => p.body.text.includes('feature_drift'))!;
-  t.equal(post.path, secretPath);
-  t.match(post.body.text, /FIRING Feature drift \(feature_drift\) — credit-default/);
-  t.ok(post.body.blocks.length >= 3);
-  // The feature_drift messages name each drifted feature with its test, score and threshold.
-  const featureMail = smtp.mails.find((m) => m.subject.includes('(feature_drift)'))!;
-  t.notMatch(featureMail.text, /^Value:|^Threshold:/m, 'no drifted-feature count passed off as value and threshold');
-  t.match(featureMail.text, /Drifted features \(\d+\):(?:\r?\n {2}.+)*\r?\n {2}age: Wasserstein distance \(normed\) \d[\d.]* >= threshold 0\.1/);
-  t.match(JSON.stringify(post.body.blocks), /Drifted features \(\d+\):\\n(?:[a-z_]+: [^\\]+\\n)*age: Wasserstein distance \(normed\) \d[\d.]* >= threshold 0\.1/);
+    const mail = smtp.mails.find((m) => m.subject.includes('dataset_drift_share'))!;
+    t.match(mail.subject, /FIRING warning: Dataset drift share above threshold \(dataset_drift_share\) — credit-default \d/);
+    t.match(mail.text, /Rule:\s+dataset_drift_share/);
+    t.match(mail.text, /Threshold: 0\.2/);
+    t.match(mail.text, /Value:\s+0\.\d+|Value:\s+1/);
+    t.match(mail.text, /Model:\s+credit-default version \d/);
+    t.match(mail.text, /drifted_features: \[/);
+    const post = hook.posts.find((p) => p.body.text.includes('feature_drift'))!;
+    t.equal(post.path, secretPath);
+    t.match(post.body.text, /FIRING Feature drift \(feature_drift\) — credit-default/);
+    t.ok(post.body.blocks.length >= 3);
+    // The feature_drift messages name each drifted feature with its test, score and threshold.
+    const featureMail = smtp.mails.find((m) => m.subject.includes('(feature_drift)'))!;
+    t.notMatch(featureMail.text, /^Value:|^Threshold:/m, 'no drifted-feature count passed off as value and threshold');
+    t.match(
+      featureMail.text,
+      /Drifted features \(\d+\):(?:\r?\n {2}.+)*\r?\n {2}age: Wasserstein distance \(normed\) \d[\d.]* >= threshold 0\.1/,
+    );
+    t.match(
+      JSON.stringify(post.body.blocks),
+      /Drifted features \(\d+\):\\n(?:[a-z_]+: [^\\]+\\n)*age: Wasserstein distance \(normed\) \d[\d.]* >= threshold 0\.1/,
+    );
 
-  await until('the outbox to be empty', () => false, 1).catch(() => undefined);
-  const final = await alerts();
-  t.equal(final.undelivered, 0);
-  t.ok(final.alerts.every((a) => a.deliveries.every((d) => d.state === 'sent')));
-});
+    await until('the outbox to be empty', () => false, 1).catch(() => undefined);
+    const final = await alerts();
+    t.equal(final.undelivered, 0);
+    t.ok(final.alerts.every((a) => a.deliveries.every((d) => d.state === 'sent')));
+  },
+);
 
 t.test('a channel without configuration is off', { skip }, async (t) => {
-  const srv = await startTestServer({ DRIFT_PUSH_MS: '50', ALERT_RULES: JSON.stringify({ rules: [{ kind: 'dataset_drift_share', min_rows: 100 }] }) });
+  const srv = await startTestServer({
+    DRIFT_PUSH_MS: '50',
+    ALERT_RULES: JSON.stringify({ rules: [{ kind: 'dataset_drift_share', min_rows: 100 }] }),
+  });
   t.teardown(() => srv.close());
   await (await fetch(`${srv.url}/predict`, { method: 'POST', body: driftedCsv(300), headers: { 'content-type': 'text/csv' } })).text();
   let body: { alerts: { deliveries: unknown[] }[]; undelivered: number } = { alerts: [], undelivered: 0 };

@@ -31,7 +31,6 @@ function intoPipelineInternals(target: string): boolean {
   return target.startsWith('src/stages/') || (target.startsWith('src/pipeline/') && target !== 'src/pipeline/index.ts');
 }
 
-
 t.test('src/server and src/cli import the stages and the scheduler only through src/pipeline/index.ts', async (t) => {
   const files = [...sourceFiles('src/server'), ...sourceFiles('src/cli')];
   const edges = files.flatMap((file) => importsOf(file).map((target) => `${file} → ${target}`));

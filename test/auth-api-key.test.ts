@@ -9,7 +9,12 @@ const skip = existsSync(`${BUNDLED_MODEL}/model.onnx`) ? false : 'the bundled mo
 t.test('API key: POST needs a bearer token (constant-time compared); reads stay open', { skip }, async (t) => {
   const k = await startTestServer({ API_KEY: 's3cret-key' });
   t.teardown(() => k.close());
-  const send = (auth?: string) => fetch(`${k.url}/predict`, { method: 'POST', body: TWO_ROWS, headers: { 'content-type': 'text/csv', ...(auth === undefined ? {} : { authorization: auth }) } });
+  const send = (auth?: string) =>
+    fetch(`${k.url}/predict`, {
+      method: 'POST',
+      body: TWO_ROWS,
+      headers: { 'content-type': 'text/csv', ...(auth === undefined ? {} : { authorization: auth }) },
+    });
   const none = await send();
   t.equal(none.status, 401);
   t.equal(none.headers.get('www-authenticate'), 'Bearer');

@@ -13,7 +13,11 @@ import { sampleCsv } from './helpers/fixtures.js';
 const run = promisify(execFile);
 const skip = existsSync(`${BUNDLED_MODEL}/model.onnx`) ? false : 'the bundled model is not built (models/credit-default/v1)';
 const cli = (args: string[], env: Record<string, string> = {}) =>
-  run(process.execPath, ['--import=tsx', path.join(ROOT, 'src/cli/index.ts'), ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent', ...env }, maxBuffer: 64 * 1024 * 1024 });
+  run(process.execPath, ['--import=tsx', path.join(ROOT, 'src/cli/index.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+    maxBuffer: 64 * 1024 * 1024,
+  });
 
 /** Plain onnxruntime on the same rows: the reference the CLI must match. */
 async function plain(rows: number[][]): Promise<Float32Array> {
@@ -62,7 +66,10 @@ t.test('JSON and NDJSON output; invalid rows on stderr with row numbers; exit co
   const file = path.join(tmp, 'bad.csv');
   writeFileSync(file, `${sampleCsv(3).trim()}\n1,abc,0,0,0,0,0,0\n`);
   const nd = await cli(['score', file, '--model', BUNDLED_MODEL, '--format', 'ndjson']);
-  const lines = nd.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = nd.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   t.equal(lines.length, 5);
   t.match(lines[3], { row: 3, error: { column: 'age' } });
   t.match(nd.stderr, /row 3, column age: not a number: "abc"/);
@@ -107,10 +114,27 @@ t.test('without --log nothing reaches the prediction log; with --log every row d
 
 t.test('stdin input with the format sniffed', { skip }, async (t) => {
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, ['--import=tsx', path.join(ROOT, 'src/cli/index.ts'), 'score', '-', '--model', BUNDLED_MODEL, '--format', 'ndjson'], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent' } });
+  const child = spawn(
+    process.execPath,
+    ['--import=tsx', path.join(ROOT, 'src/cli/index.ts'), 'score', '-', '--model', BUNDLED_MODEL, '--format', 'ndjson'],
+    { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent' } },
+  );
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stdin.end(JSON.stringify([{ credit_limit: 20000, age: 24, pay_delay_sep: 2, pay_delay_aug: 2, bill_amt_sep: 3913, bill_amt_aug: 3102, pay_amt_sep: 0, pay_amt_aug: 689 }]));
+  child.stdin.end(
+    JSON.stringify([
+      {
+        credit_limit: 20000,
+        age: 24,
+        pay_delay_sep: 2,
+        pay_delay_aug: 2,
+        bill_amt_sep: 3913,
+        bill_amt_aug: 3102,
+        pay_amt_sep: 0,
+        pay_amt_aug: 689,
+      },
+    ]),
+  );
   const code = await new Promise<number | null>((r) => child.on('close', r));
   t.equal(code, 0);
   t.match(JSON.parse(out.trim().split('\n')[0]!), { row: 0, prediction: /Default/ });

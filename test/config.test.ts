@@ -19,7 +19,15 @@ t.test('defaults', async (t) => {
 });
 
 t.test('values are coerced from strings; empty means unset', async (t) => {
-  const c = parseConfig({ PORT: '7860', HOST: '0.0.0.0', WINDOW_ROWS: '100000', ALLOW_UWS_FALLBACK: 'yes', LOG_LEVEL: 'debug', API_KEY: '', MODEL_DIR: 'x/y' });
+  const c = parseConfig({
+    PORT: '7860',
+    HOST: '0.0.0.0',
+    WINDOW_ROWS: '100000',
+    ALLOW_UWS_FALLBACK: 'yes',
+    LOG_LEVEL: 'debug',
+    API_KEY: '',
+    MODEL_DIR: 'x/y',
+  });
   t.equal(c.PORT, 7860);
   t.equal(c.HOST, '0.0.0.0');
   t.equal(c.WINDOW_ROWS, 100_000);
@@ -67,5 +75,8 @@ t.test('receive rules: uWS-equivalent defaults (16 KiB/s over 10 s); 0 turns the
   t.equal(c.REQUEST_MIN_RECEIVE_RATE, 16 * 1024);
   t.equal(c.REQUEST_RECEIVE_WINDOW_MS, 10_000);
   t.equal(parseConfig({ REQUEST_MIN_RECEIVE_RATE: '0' }).REQUEST_MIN_RECEIVE_RATE, 0);
-  t.throws(() => parseConfig({ REQUEST_RECEIVE_WINDOW_MS: '10' }), { code: 'DL_ERR_CONFIG', message: /REQUEST_RECEIVE_WINDOW_MS="10": must be ≥ 100/ });
+  t.throws(() => parseConfig({ REQUEST_RECEIVE_WINDOW_MS: '10' }), {
+    code: 'DL_ERR_CONFIG',
+    message: /REQUEST_RECEIVE_WINDOW_MS="10": must be ≥ 100/,
+  });
 });

@@ -9,7 +9,10 @@ const server = corpusServer();
 
 t.test('Content-Length shorter than the body: only the declared bytes are scored', { skip }, async (t) => {
   const srv = server();
-  const r = await rawExchange(srv.port, rawPostHead(CSV_ONE_ROW.length) + CSV_TWO_ROWS, { waitMs: 5000, until: (s) => s.includes('"n_rows"') });
+  const r = await rawExchange(srv.port, rawPostHead(CSV_ONE_ROW.length) + CSV_TWO_ROWS, {
+    waitMs: 5000,
+    until: (s) => s.includes('"n_rows"'),
+  });
   t.equal(statusOf(r.text), 200);
   const j = JSON.parse(bodyOf(r.text)) as { n_rows: number; n_rejected: number };
   t.same([j.n_rows, j.n_rejected], [1, 0], 'the row past Content-Length is not part of the upload');
@@ -50,10 +53,17 @@ t.test('Content-Length lies and oversized declarations: a complete answer, then 
   t.match(JSON.parse(bodyOf(oversized.text)), { code: 'DL_ERR_PAYLOAD_TOO_LARGE', detail: /MAX_UPLOAD_BYTES/ });
   t.ok(complete(oversized.text), 'a well-formed chunked answer');
 
-  for (const [name, r] of [['idle', idle], ['oversized', oversized]] as const) {
+  for (const [name, r] of [
+    ['idle', idle],
+    ['oversized', oversized],
+  ] as const) {
     t.match(r.text, /\r\nconnection: close\r\n/i, `${name}: the answer says the connection will close`);
   }
-  for (const [name, r] of [['idle', idle], ['partial', partial], ['oversized', oversized]] as const) {
+  for (const [name, r] of [
+    ['idle', idle],
+    ['partial', partial],
+    ['oversized', oversized],
+  ] as const) {
     t.ok(r.closed && r.ms < 13_000, `${name}: the server closed the connection (${Math.round(r.ms)} ms)`);
   }
   await settled(t, srv, 'Content-Length lies');

@@ -83,9 +83,19 @@ t.test('static/js/csv.js reads the same records as the server', async (t) => {
 
 t.test('a preview of a cut-off prefix drops the partial last record', async (t) => {
   const { parseCsv } = await load();
-  t.same(parseCsv('a,b\n1,2\n3,"x\ny', { complete: false }), [['a', 'b'], ['1', '2']]);
-  t.same(parseCsv('a,b\n1,2\n3,4', { complete: true }), [['a', 'b'], ['1', '2'], ['3', '4']]);
-  t.same(parseCsv('a,b\n1,2\n3,4\n5,6\n', { limit: 2 }), [['a', 'b'], ['1', '2']]);
+  t.same(parseCsv('a,b\n1,2\n3,"x\ny', { complete: false }), [
+    ['a', 'b'],
+    ['1', '2'],
+  ]);
+  t.same(parseCsv('a,b\n1,2\n3,4', { complete: true }), [
+    ['a', 'b'],
+    ['1', '2'],
+    ['3', '4'],
+  ]);
+  t.same(parseCsv('a,b\n1,2\n3,4\n5,6\n', { limit: 2 }), [
+    ['a', 'b'],
+    ['1', '2'],
+  ]);
 });
 
 t.test('error texts added to a download cannot run as spreadsheet formulas', async (t) => {

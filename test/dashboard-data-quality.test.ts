@@ -11,7 +11,7 @@ declare const document: any;
 
 const skip = browserSkip();
 
-t.test('the dashboard lists each feature\'s missing, invalid and unseen shares', { skip }, async (t) => {
+t.test("the dashboard lists each feature's missing, invalid and unseen shares", { skip }, async (t) => {
   const srv = await startTestServer({ WINDOW_ROWS: '100', DRIFT_PUSH_MS: '100' });
   t.teardown(() => srv.close());
   const browser = await launch();
@@ -29,7 +29,11 @@ t.test('the dashboard lists each feature\'s missing, invalid and unseen shares',
   t.equal(r.status, 200);
   await r.text();
 
-  await page.waitForFunction(() => document.querySelector('[data-testid=data-quality] tr[data-feature=age] [data-kind=missing]')?.textContent === '10.0%', undefined, { timeout: 10_000 });
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid=data-quality] tr[data-feature=age] [data-kind=missing]')?.textContent === '10.0%',
+    undefined,
+    { timeout: 10_000 },
+  );
   const cellsOf = (feature: string): Promise<string[]> =>
     page.$$eval(`[data-testid=data-quality] tr[data-feature=${feature}] td`, (tds) => tds.map((td) => td.textContent ?? ''));
   t.same(await cellsOf('age'), ['age', '10.0%', '0.0%', '—'], 'age: 10 % missing, no unseen share for a number');

@@ -39,7 +39,8 @@ t.before(async () => {
           if (!(n instanceof Element)) continue;
           const added = n as El;
           for (const el of [added, ...added.querySelectorAll('*')]) {
-            if (/^(img|script|iframe|object|embed)$/i.test(el.tagName) || el.hasAttribute('onerror') || el.hasAttribute('onload')) seen.push(el.outerHTML.slice(0, 200));
+            if (/^(img|script|iframe|object|embed)$/i.test(el.tagName) || el.hasAttribute('onerror') || el.hasAttribute('onload'))
+              seen.push(el.outerHTML.slice(0, 200));
           }
         }
       }
@@ -92,7 +93,11 @@ t.test('feature names, the model name and alert texts with markup are shown as t
   // The bundled model under hostile names: only card.json and reference.json change.
   const dir = mkdtempSync(path.join(tmp, 'model-'));
   copyFileSync(path.join(BUNDLED_MODEL, 'model.onnx'), path.join(dir, 'model.onnx'));
-  const card = JSON.parse(readFileSync(path.join(BUNDLED_MODEL, 'card.json'), 'utf8')) as { name: string; description: string; features: { name: string }[] };
+  const card = JSON.parse(readFileSync(path.join(BUNDLED_MODEL, 'card.json'), 'utf8')) as {
+    name: string;
+    description: string;
+    features: { name: string }[];
+  };
   const profile = JSON.parse(readFileSync(path.join(BUNDLED_MODEL, 'reference.json'), 'utf8')) as { features: { name: string }[] };
   const at = card.features.findIndex((f) => f.name === 'age');
   card.features[at]!.name = EVIL;
@@ -126,11 +131,23 @@ t.test('feature names, the model name and alert texts with markup are shown as t
 
   // ECharts renders tooltip formatter output as HTML: show the tip for that bar and read it back.
   const tip = await page.evaluate(async (i) => {
-    const echarts = (await import('/vendor/echarts.js' as string)) as { getInstanceByDom(el: unknown): { dispatchAction(a: object): void } | undefined };
-    echarts.getInstanceByDom(document.querySelector('[data-testid=drift-chart]')!)!.dispatchAction({ type: 'showTip', seriesIndex: 0, dataIndex: i });
+    const echarts = (await import('/vendor/echarts.js' as string)) as {
+      getInstanceByDom(el: unknown): { dispatchAction(a: object): void } | undefined;
+    };
+    echarts
+      .getInstanceByDom(document.querySelector('[data-testid=drift-chart]')!)!
+      .dispatchAction({ type: 'showTip', seriesIndex: 0, dataIndex: i });
     await new Promise((r) => setTimeout(r, 200));
-    const el = ([...document.querySelectorAll('.dl-tooltip')] as { style: { display: string }; textContent: string | null; querySelectorAll(s: string): { tagName: string }[] }[]).find((e) => e.style.display !== 'none');
-    return el === undefined ? null : { text: el.textContent ?? '', elements: [...el.querySelectorAll('*')].map((e) => e.tagName.toLowerCase()) };
+    const el = (
+      [...document.querySelectorAll('.dl-tooltip')] as {
+        style: { display: string };
+        textContent: string | null;
+        querySelectorAll(s: string): { tagName: string }[];
+      }[]
+    ).find((e) => e.style.display !== 'none');
+    return el === undefined
+      ? null
+      : { text: el.textContent ?? '', elements: [...el.querySelectorAll('*')].map((e) => e.tagName.toLowerCase()) };
   }, at);
   t.ok(tip !== null, 'the drift chart shows a tooltip');
   t.ok(tip?.text.includes(EVIL), 'the tooltip shows the feature name as text');

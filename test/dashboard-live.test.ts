@@ -64,7 +64,9 @@ async function upload(file: string): Promise<void> {
 }
 
 async function states(): Promise<Record<string, string | null>> {
-  return page.$$eval('[data-testid=drift-table] tbody tr', (trs) => Object.fromEntries(trs.map((tr) => [tr.getAttribute('data-feature'), tr.getAttribute('data-state')])));
+  return page.$$eval('[data-testid=drift-table] tbody tr', (trs) =>
+    Object.fromEntries(trs.map((tr) => [tr.getAttribute('data-feature'), tr.getAttribute('data-state')])),
+  );
 }
 
 t.test('the dashboard follows uploads live', { skip }, async (t) => {
@@ -76,24 +78,40 @@ t.test('the dashboard follows uploads live', { skip }, async (t) => {
 
   await t.test('an in-distribution upload fills the predictions and leaves every feature ok', async (t) => {
     await upload(csvFile('baseline.csv', baseline));
-    t.equal(await page.textContent('[data-testid=upload-scored]'), ROWS.toLocaleString('en-US'), 'the upload panel counts every row from the streamed answer');
+    t.equal(
+      await page.textContent('[data-testid=upload-scored]'),
+      ROWS.toLocaleString('en-US'),
+      'the upload panel counts every row from the streamed answer',
+    );
     t.equal(await page.textContent('[data-testid=upload-rejected]'), '0');
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=recent] tbody tr').length === 100, undefined, { timeout: 5000 });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=recent] tbody tr').length === 100, undefined, {
+      timeout: 5000,
+    });
     // The feed pushes every 100 ms, so the last rows may land just after the upload's answer.
-    await page.waitForFunction((last) => document.querySelector('[data-testid=recent] tbody tr:first-child td:nth-child(3)')?.textContent === last, String(ROWS - 1), { timeout: 3000 });
+    await page.waitForFunction(
+      (last) => document.querySelector('[data-testid=recent] tbody tr:first-child td:nth-child(3)')?.textContent === last,
+      String(ROWS - 1),
+      { timeout: 3000 },
+    );
     const first = await page.$$eval('[data-testid=recent] tbody tr:first-child td', (tds) => tds.map((td) => td.textContent ?? ''));
     t.equal(first.length, 6 + 8, 'a prediction row shows time, request, row, probability, prediction, risk and the 8 features');
     t.equal(first[2], String(ROWS - 1), 'newest first: the top row is the last row of the upload');
     t.match(first[3], /^0\.\d{3}|^1\.000/, 'probability');
     await page.waitForFunction(() => document.querySelector('[data-testid=window-rows]')?.textContent === '5,000 / 5,000');
-    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=drift-table] tbody tr')].every((tr) => tr.getAttribute('data-state') === 'ok'));
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('[data-testid=drift-table] tbody tr')].every((tr) => tr.getAttribute('data-state') === 'ok'),
+    );
     t.same(Object.keys(await states()), features, 'the drift table lists the 8 features in card order');
     t.same(await chartCategories(page, '[data-testid=drift-chart]', 'yAxis'), features, 'the drift chart shows the 8 features');
     t.equal(await page.getAttribute('[data-testid=dataset-drift]', 'data-state'), 'ok');
     const sparks = await page.$$eval('[data-testid=drift-table] polyline', (ps) => ps.map((p) => p.getAttribute('points') ?? ''));
     t.equal(sparks.filter((p) => p.split(' ').length >= 2).length, 8, 'every feature has a sparkline');
     await page.waitForFunction(() => document.querySelector('[data-metric=accuracy] .metric-value')?.textContent !== '—');
-    t.match(await page.textContent('[data-metric=accuracy] .metric-value'), /^0\.\d{3}$/, 'model quality appears once labelled rows are in the window');
+    t.match(
+      await page.textContent('[data-metric=accuracy] .metric-value'),
+      /^0\.\d{3}$/,
+      'model quality appears once labelled rows are in the window',
+    );
   });
 
   await t.test(`age + 8 turns age (and only age) to drifted within ${DRIFT_DEADLINE_MS} ms`, async (t) => {
@@ -103,7 +121,13 @@ t.test('the dashboard follows uploads live', { skip }, async (t) => {
     t.ok(Date.now() - t0 <= DRIFT_DEADLINE_MS, `age drifted after ${Date.now() - t0} ms`);
     const s = await states();
     t.equal(s.age, 'drift');
-    t.same(Object.entries(s).filter(([, v]) => v === 'drift').map(([k]) => k), ['age'], 'no other feature is flagged');
+    t.same(
+      Object.entries(s)
+        .filter(([, v]) => v === 'drift')
+        .map(([k]) => k),
+      ['age'],
+      'no other feature is flagged',
+    );
     t.equal(await page.getAttribute('[data-testid=dataset-drift]', 'data-state'), 'ok', 'one column of 8 is below the dataset threshold');
     t.match(await page.textContent('[data-testid=dataset-drift]'), /1 of 8 columns drifted/);
     await page.click('[data-testid=drift-table] tr[data-feature=age]');
@@ -112,7 +136,10 @@ t.test('the dashboard follows uploads live', { skip }, async (t) => {
   });
 
   await t.test(`shifting 5 of 8 columns turns the dataset to drifted within ${DRIFT_DEADLINE_MS} ms`, async (t) => {
-    const moved = shifted(header, baseline, { shift: { age: 8 }, scale: { credit_limit: 2, bill_amt_sep: 3, bill_amt_aug: 3, pay_amt_sep: 4 } });
+    const moved = shifted(header, baseline, {
+      shift: { age: 8 },
+      scale: { credit_limit: 2, bill_amt_sep: 3, bill_amt_aug: 3, pay_amt_sep: 4 },
+    });
     await upload(csvFile('many-shift.csv', moved));
     const t0 = Date.now();
     await page.waitForSelector('[data-testid=dataset-drift][data-state=drift]', { timeout: DRIFT_DEADLINE_MS });

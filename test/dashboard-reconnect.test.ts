@@ -35,7 +35,10 @@ t.test('backoff delays are jittered, grow exponentially and are capped', { skip 
   t.teardown(() => page.close());
   await page.goto(`${srv!.url}/`);
   const d = await page.evaluate(async () => {
-    const { backoffDelay, BACKOFF } = (await import('/js/live.js' as string)) as { backoffDelay(n: number, r: () => number): number; BACKOFF: { capMs: number } };
+    const { backoffDelay, BACKOFF } = (await import('/js/live.js' as string)) as {
+      backoffDelay(n: number, r: () => number): number;
+      BACKOFF: { capMs: number };
+    };
     const lo = (n: number) => backoffDelay(n, () => 0);
     const hi = (n: number) => backoffDelay(n, () => 1);
     return { lo: [1, 2, 3, 4].map(lo), hi: [1, 2, 3, 4].map(hi), far: [lo(30), hi(30)], cap: BACKOFF.capMs };
@@ -63,7 +66,8 @@ t.test('a quiet link shows as stalled; a dropped one backs off while refused and
     });
   });
   const hellos = (): Promise<number> => page.evaluate(() => (window as unknown as { driftline: { hellos(): number } }).driftline.hellos());
-  const state = (): Promise<LiveState> => page.evaluate(() => (window as unknown as { driftline: { live: { state: LiveState } } }).driftline.live.state);
+  const state = (): Promise<LiveState> =>
+    page.evaluate(() => (window as unknown as { driftline: { live: { state: LiveState } } }).driftline.live.state);
 
   await page.goto(`${srv!.url}/`);
   await page.waitForSelector('[data-testid=connection][data-state=live]');
@@ -80,7 +84,11 @@ t.test('a quiet link shows as stalled; a dropped one backs off while refused and
   srv!.service.state.hub.closeAll(1012, 'restarting');
   await page.waitForSelector('[data-testid=connection][data-state=reconnecting]', { timeout: 3000 });
   t.match(await page.textContent('[data-testid=connection]'), /Reconnecting/, 'the header says so');
-  await page.waitForFunction(() => (window as unknown as { driftline: { live: { state: LiveState } } }).driftline.live.state.attempt >= 3, undefined, { timeout: 8000 });
+  await page.waitForFunction(
+    () => (window as unknown as { driftline: { live: { state: LiveState } } }).driftline.live.state.attempt >= 3,
+    undefined,
+    { timeout: 8000 },
+  );
   t.ok((await state()).attempt >= 3, 'it keeps retrying, further apart, while refused');
 
   down = false;
@@ -92,7 +100,9 @@ t.test('a quiet link shows as stalled; a dropped one backs off while refused and
   const r = await fetch(`${srv!.url}/predict`, { method: 'POST', body: sampleCsv(300), headers: { 'content-type': 'text/csv' } });
   t.equal(r.status, 200);
   await r.text();
-  await page.waitForFunction(() => document.querySelector('[data-testid=window-rows]')?.textContent?.startsWith('300 '), undefined, { timeout: 3000 });
+  await page.waitForFunction(() => document.querySelector('[data-testid=window-rows]')?.textContent?.startsWith('300 '), undefined, {
+    timeout: 3000,
+  });
   t.pass('pushes after the reconnect are rendered');
   t.same(browser.problems, [], 'no console errors');
   t.same(browser.external, [], 'no request leaves localhost');

@@ -59,7 +59,10 @@ function cellKind(j: number, cell: string): 'missing' | 'invalid' | null {
 }
 
 /** Every share straight from the last `capacity` rows: a rejected row counts against its first bad cell. */
-function direct(all: readonly string[][], capacity: number): Record<string, { missing_share: number | null; invalid_share: number | null; unseen_share: number | null }> {
+function direct(
+  all: readonly string[][],
+  capacity: number,
+): Record<string, { missing_share: number | null; invalid_share: number | null; unseen_share: number | null }> {
   const last = all.slice(-capacity);
   const counts = FEATURES.map(() => ({ missing: 0, invalid: 0 }));
   for (const row of last) {
@@ -73,7 +76,14 @@ function direct(all: readonly string[][], capacity: number): Record<string, { mi
   }
   const n = last.length;
   return Object.fromEntries(
-    FEATURES.map((f, j) => [f, { missing_share: n === 0 ? null : counts[j]!.missing / n, invalid_share: n === 0 ? null : counts[j]!.invalid / n, unseen_share: null }]),
+    FEATURES.map((f, j) => [
+      f,
+      {
+        missing_share: n === 0 ? null : counts[j]!.missing / n,
+        invalid_share: n === 0 ? null : counts[j]!.invalid / n,
+        unseen_share: null,
+      },
+    ]),
   );
 }
 
@@ -107,14 +117,21 @@ t.test('shares match a direct count over the last rows after evictions (validato
       const chunk = all.slice(at, at + size);
       const block = v.block({ kind: 'rows', first: at, rows: chunk.map((row) => ({ ...row })) });
       rejected += block.errors.length;
-      const batch: Batch = { kind: 'batch', seq: seq++, ...block, results: { probabilities: new Float32Array(block.rows).fill(0.25), queueMs: 0, computeMs: 0 } };
+      const batch: Batch = {
+        kind: 'batch',
+        seq: seq++,
+        ...block,
+        results: { probabilities: new Float32Array(block.rows).fill(0.25), queueMs: 0, computeMs: 0 },
+      };
       sketchBatch(m, batch);
       at += chunk.length;
       const s = m.current();
       checks++;
       const want = direct(all.slice(0, at), capacity);
-      if (s.data_quality_rows !== Math.min(at, capacity)) mismatches.push(`after ${at} rows: ${s.data_quality_rows} rows in the quality window`);
-      if (JSON.stringify(s.data_quality) !== JSON.stringify(want)) mismatches.push(`after ${at} rows: ${JSON.stringify(s.data_quality)} != ${JSON.stringify(want)}`);
+      if (s.data_quality_rows !== Math.min(at, capacity))
+        mismatches.push(`after ${at} rows: ${s.data_quality_rows} rows in the quality window`);
+      if (JSON.stringify(s.data_quality) !== JSON.stringify(want))
+        mismatches.push(`after ${at} rows: ${JSON.stringify(s.data_quality)} != ${JSON.stringify(want)}`);
     }
     t.ok(rejected > 50 && at > capacity * 5, `seed ${seed}: ${rejected} rejected rows, ${at} rows through a window of ${capacity}`);
     t.same(mismatches.slice(0, 3), [], `seed ${seed}: ${checks} checkpoints agree`);
@@ -140,7 +157,12 @@ t.test('string columns: missing and unseen categories over the window, numeric f
   const known = ['red', 'green', 'blue'];
   const r = rng(5);
   const ref = Array.from({ length: 400 }, () => ({ amount: r() * 100, color: known[Math.floor(r() * 3)]! }));
-  const p = buildProfile({ features: [{ name: 'amount', values: ref.map((x) => x.amount) }, { name: 'color', strings: ref.map((x) => x.color) }] });
+  const p = buildProfile({
+    features: [
+      { name: 'amount', values: ref.map((x) => x.amount) },
+      { name: 'color', strings: ref.map((x) => x.color) },
+    ],
+  });
   for (const seed of [11, 12, 13]) {
     const g = rng(seed);
     const capacity = 30 + Math.floor(g() * 100);
@@ -174,7 +196,8 @@ t.test('string columns: missing and unseen categories over the window, numeric f
         },
       };
       const got = m.current().data_quality;
-      if (JSON.stringify(got) !== JSON.stringify(want)) mismatches.push(`after ${i + 1}: ${JSON.stringify(got)} != ${JSON.stringify(want)}`);
+      if (JSON.stringify(got) !== JSON.stringify(want))
+        mismatches.push(`after ${i + 1}: ${JSON.stringify(got)} != ${JSON.stringify(want)}`);
     }
     t.same(mismatches.slice(0, 3), [], `seed ${seed}, window ${capacity}: every checkpoint agrees`);
   }
@@ -191,7 +214,7 @@ t.test('rebuild from the log: the shares restart from the accepted rows only', a
   t.equal(s.data_quality.age!.invalid_share, 0);
 });
 
-t.test('JSON rows: a feature under an alias, or with no key at all, counts against the card\'s feature', async (t) => {
+t.test("JSON rows: a feature under an alias, or with no key at all, counts against the card's feature", async (t) => {
   const m = monitor(10);
   const v = new ChunkValidator(card);
   const good = Object.fromEntries(FEATURES.map((f, j) => [f, Number(validRow(rng(1))[j])]));
@@ -204,8 +227,26 @@ t.test('JSON rows: a feature under an alias, or with no key at all, counts again
     first: 0,
     rows: [keyed(noAge), keyed({ ...rest, LIMIT_BAL: 'lots' }), Object.values(good), keyed({ ...rest, LIMIT_BAL: null })],
   });
-  t.same(block.errors.map((e) => [e.column, e.code]), [['age', 'DL_ERR_ROW_MISSING_VALUE'], ['credit_limit', 'DL_ERR_ROW_NOT_A_NUMBER'], ['credit_limit', 'DL_ERR_ROW_EMPTY_VALUE']]);
-  sketchBatch(m, { kind: 'batch', seq: 0, ...block, results: { probabilities: new Float32Array(block.rows).fill(0.5), queueMs: 0, computeMs: 0 } });
+  t.same(
+    block.errors.map((e) => [e.column, e.code]),
+    [
+      ['age', 'DL_ERR_ROW_MISSING_VALUE'],
+      ['credit_limit', 'DL_ERR_ROW_NOT_A_NUMBER'],
+      ['credit_limit', 'DL_ERR_ROW_EMPTY_VALUE'],
+    ],
+  );
+  sketchBatch(m, {
+    kind: 'batch',
+    seq: 0,
+    ...block,
+    results: { probabilities: new Float32Array(block.rows).fill(0.5), queueMs: 0, computeMs: 0 },
+  });
   const q = m.current().data_quality;
-  t.same([q.age, q.credit_limit], [{ missing_share: 0.25, invalid_share: 0, unseen_share: null }, { missing_share: 0.25, invalid_share: 0.25, unseen_share: null }]);
+  t.same(
+    [q.age, q.credit_limit],
+    [
+      { missing_share: 0.25, invalid_share: 0, unseen_share: null },
+      { missing_share: 0.25, invalid_share: 0.25, unseen_share: null },
+    ],
+  );
 });

@@ -49,22 +49,38 @@ function walk(dir: string, prefix: string): string[] {
 }
 
 t.test('stages: a build on node:20-bookworm, a slim runtime last', async (t) => {
-  t.same(stages.map((s) => s.name), ['build', 'deps', 'runtime']);
+  t.same(
+    stages.map((s) => s.name),
+    ['build', 'deps', 'runtime'],
+  );
   t.equal(byName.get('build')!.image, 'node:20-bookworm');
   t.equal(byName.get('deps')!.image, 'node:20-bookworm');
   t.equal(runtime.image, 'node:20-bookworm-slim');
   for (const s of stages) t.equal(one(s, 'WORKDIR'), WORKDIR, `${s.name} works in ${WORKDIR}`);
-  t.same(all(runtime, 'RUN').filter((r) => /\b(npm|apt-get|yarn|pnpm)\b/.test(r.args)), [], 'the runtime stage installs nothing');
+  t.same(
+    all(runtime, 'RUN').filter((r) => /\b(npm|apt-get|yarn|pnpm)\b/.test(r.args)),
+    [],
+    'the runtime stage installs nothing',
+  );
 });
 
-t.test('port: EXPOSE, PORT, the README\'s app_port and the deployment page\'s docker run agree', async (t) => {
+t.test("port: EXPOSE, PORT, the README's app_port and the deployment page's docker run agree", async (t) => {
   const env = envOf(runtime);
   t.equal(one(runtime, 'EXPOSE'), '7860');
   t.equal(env.PORT, '7860');
   t.equal(env.HOST, '0.0.0.0', 'listens on every interface inside the container');
   const fm = frontMatter(readme);
   t.ok(fm !== null && readme.startsWith('---\n'), 'the README starts with front matter');
-  t.match(fm, { sdk: 'docker', app_port: '7860', title: String, emoji: String, colorFrom: String, colorTo: String, license: String, short_description: String });
+  t.match(fm, {
+    sdk: 'docker',
+    app_port: '7860',
+    title: String,
+    emoji: String,
+    colorFrom: String,
+    colorTo: String,
+    license: String,
+    short_description: String,
+  });
   t.ok((fm?.short_description ?? '').length <= 60, 'short_description fits the 60 characters Spaces allow');
   const colors = ['red', 'yellow', 'green', 'blue', 'indigo', 'purple', 'pink', 'gray'];
   t.ok(colors.includes(fm?.colorFrom ?? '') && colors.includes(fm?.colorTo ?? ''), 'colorFrom and colorTo are colours Spaces know');
@@ -79,7 +95,7 @@ t.test('port: EXPOSE, PORT, the README\'s app_port and the deployment page\'s do
 t.test('the user is not root and the data directories are theirs', async (t) => {
   const user = one(runtime, 'USER');
   t.notOk(['root', '0', '0:0'].includes(user), `USER ${user}`);
-  t.equal(user, 'node', 'node images\' uid-1000 user, as Spaces run containers');
+  t.equal(user, 'node', "node images' uid-1000 user, as Spaces run containers");
   const at = (op: string): number => runtime.instructions.findIndex((i) => i.op === op);
   t.ok(at('USER') < at('CMD'), 'USER comes before CMD');
   const mk = /^mkdir -p (.+?) && chown (\S+) (.+)$/.exec(one(runtime, 'RUN'));
@@ -92,8 +108,12 @@ t.test('the user is not root and the data directories are theirs', async (t) => 
 t.test('CMD runs the compiled service with node, and the build produces that file', async (t) => {
   const cmd = execForm(one(runtime, 'CMD'));
   t.same(cmd, ['node', 'dist/cli/index.js', 'serve']);
-  const build = JSON.parse(readFileSync(path.join(ROOT, 'tsconfig.build.json'), 'utf8')) as { compilerOptions: { rootDir: string; outDir: string } };
-  const source = cmd[1]!.replace(new RegExp(`^${build.compilerOptions.outDir}/`), `${build.compilerOptions.rootDir}/`).replace(/\.js$/, '.ts');
+  const build = JSON.parse(readFileSync(path.join(ROOT, 'tsconfig.build.json'), 'utf8')) as {
+    compilerOptions: { rootDir: string; outDir: string };
+  };
+  const source = cmd[1]!
+    .replace(new RegExp(`^${build.compilerOptions.outDir}/`), `${build.compilerOptions.rootDir}/`)
+    .replace(/\.js$/, '.ts');
   t.ok(existsSync(path.join(ROOT, source)), `${cmd[1]} is compiled from ${source}`);
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   t.equal(pkg.scripts.start, `node ${cmd[1]} ${cmd[2]}`, 'the same command as npm start');
@@ -120,7 +140,10 @@ t.test('every COPY source exists: in the build context, or made by its stage', a
       for (const src of c.sources) {
         if (c.from === undefined) t.ok(inContext(src), `${s.name}: COPY ${src} is in the context (tracked and not in .dockerignore)`);
         else {
-          t.ok(byName.has(c.from) && stages.indexOf(byName.get(c.from)!) < stages.indexOf(s), `${s.name}: --from=${c.from} is an earlier stage`);
+          t.ok(
+            byName.has(c.from) && stages.indexOf(byName.get(c.from)!) < stages.indexOf(s),
+            `${s.name}: --from=${c.from} is an earlier stage`,
+          );
           t.ok(src.startsWith(`${WORKDIR}/`), `${src} is under ${WORKDIR}`);
         }
       }
@@ -128,15 +151,32 @@ t.test('every COPY source exists: in the build context, or made by its stage', a
   }
   // What the runtime reads at start: see loadAssets, MODEL_DIR and program.ts.
   const copied = copies(runtime).flatMap((c) => c.sources.map((src) => path.posix.basename(src)));
-  for (const needed of ['node_modules', 'dist', 'package.json', 'models', 'static']) t.ok(copied.includes(needed), `the runtime gets ${needed}`);
+  for (const needed of ['node_modules', 'dist', 'package.json', 'models', 'static'])
+    t.ok(copied.includes(needed), `the runtime gets ${needed}`);
   t.notOk(copied.includes('src'), 'no TypeScript sources in the runtime');
 });
 
 t.test('.dockerignore keeps local state and secrets out of the context', async (t) => {
-  for (const p of ['node_modules/x/index.js', 'dist/cli/index.js', '.git/HEAD', 'reports/drift_report.json', 'data/driftline.db', 'data/driftline.db-wal', '.env', 'scratch/a.ts']) {
+  for (const p of [
+    'node_modules/x/index.js',
+    'dist/cli/index.js',
+    '.git/HEAD',
+    'reports/drift_report.json',
+    'data/driftline.db',
+    'data/driftline.db-wal',
+    '.env',
+    'scratch/a.ts',
+  ]) {
     t.ok(ignored(p), `${p} is not sent`);
   }
-  for (const p of ['package.json', 'package-lock.json', '.npmrc', 'src/cli/index.ts', 'models/credit-default/v1/model.onnx', 'static/index.html']) {
+  for (const p of [
+    'package.json',
+    'package-lock.json',
+    '.npmrc',
+    'src/cli/index.ts',
+    'models/credit-default/v1/model.onnx',
+    'static/index.html',
+  ]) {
     t.notOk(ignored(p), `${p} is sent`);
   }
 });
@@ -162,7 +202,9 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 function registrySkip(): false | string {
   const ping = spawnSync('npm', ['ping'], { encoding: 'utf8', timeout: 30_000, env: cleanEnv() });
-  return ping.status === 0 ? false : `npm cannot reach the package registry (npm ping: ${(ping.stderr || ping.error?.message || '').trim().split('\n').at(-1)}): the install replay needs it`;
+  return ping.status === 0
+    ? false
+    : `npm cannot reach the package registry (npm ping: ${(ping.stderr || ping.error?.message || '').trim().split('\n').at(-1)}): the install replay needs it`;
 }
 
 /** Docker's COPY: a directory's contents go to the destination; files into a destination ending in /. */
@@ -191,10 +233,17 @@ async function replayStage(t: Asserts, s: Stage, dirs: Map<string, string>, cont
       copyInto(c.from === undefined ? context : dirs.get(c.from)!, c, dir);
     } else if (i.op === 'RUN' && /\bapt-get install\b/.test(i.args)) {
       // System packages are the image's business; here the commands they provide must exist.
-      const pkgs = /apt-get install (.*?)(?:&&|$)/.exec(i.args)![1]!.split(' ').filter((p) => p !== '' && !p.startsWith('-'));
+      const pkgs = /apt-get install (.*?)(?:&&|$)/
+        .exec(i.args)![1]!
+        .split(' ')
+        .filter((p) => p !== '' && !p.startsWith('-'));
       for (const p of pkgs) {
         t.ok(APT_COMMANDS[p] !== undefined, `the test knows what apt package ${p} provides`);
-        t.equal(spawnSync('sh', ['-c', `command -v ${APT_COMMANDS[p] ?? p}`]).status, 0, `${APT_COMMANDS[p] ?? p} (apt ${p}) is on this machine`);
+        t.equal(
+          spawnSync('sh', ['-c', `command -v ${APT_COMMANDS[p] ?? p}`]).status,
+          0,
+          `${APT_COMMANDS[p] ?? p} (apt ${p}) is on this machine`,
+        );
       }
     } else if (i.op === 'RUN') {
       const t0 = Date.now();
@@ -231,7 +280,7 @@ async function waitFor<T>(f: () => Promise<T | undefined>, ms: number, what: str
   }
 }
 
-t.test('replay: the stages install and build in a clean copy, and the runtime stage\'s files serve', { skip: registrySkip() }, async (t) => {
+t.test("replay: the stages install and build in a clean copy, and the runtime stage's files serve", { skip: registrySkip() }, async (t) => {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'dl-docker-'));
   t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
   const context = path.join(tmp, 'context');
@@ -256,9 +305,10 @@ t.test('replay: the stages install and build in a clean copy, and the runtime st
   for (const c of copies(runtime)) copyInto(c.from === undefined ? context : dirs.get(c.from)!, c, app);
   for (const d of /^mkdir -p (.+?) &&/.exec(one(runtime, 'RUN'))![1]!.split(' ')) mkdirSync(path.join(app, d), { recursive: true });
   t.same(readdirSync(app).sort(), ['data', 'dist', 'models', 'node_modules', 'package.json', 'reports', 'static']);
-  for (const dev of ['typescript', 'tap', 'playwright-core', 'tsx']) t.notOk(existsSync(path.join(app, 'node_modules', dev)), `devDependency ${dev} is not in the image`);
+  for (const dev of ['typescript', 'tap', 'playwright-core', 'tsx'])
+    t.notOk(existsSync(path.join(app, 'node_modules', dev)), `devDependency ${dev} is not in the image`);
   t.ok(existsSync(path.join(app, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node')), 'better-sqlite3 was built');
-  t.ok(existsSync(path.join(app, 'dist', 'cli', 'index.js')), 'the build stage produced the CMD\'s file');
+  t.ok(existsSync(path.join(app, 'dist', 'cli', 'index.js')), "the build stage produced the CMD's file");
 
   // CMD with the image's environment; only the port (a free one) and the loopback interface differ.
   const port = await freePort();
@@ -300,12 +350,16 @@ t.test('replay: the stages install and build in a clean copy, and the runtime st
   t.equal(await healthcheck(), 0, 'HEALTHCHECK passes while the service runs');
 
   // SIMULATE_TRAFFIC=1 from the image: rows arrive with nobody uploading.
-  const rows = await waitFor(async () => {
-    const d = (await (await fetch(`${url}/api/drift`)).json()) as { window_rows: number };
-    return d.window_rows > 0 ? d.window_rows : undefined;
-  }, 20_000, 'simulated rows');
+  const rows = await waitFor(
+    async () => {
+      const d = (await (await fetch(`${url}/api/drift`)).json()) as { window_rows: number };
+      return d.window_rows > 0 ? d.window_rows : undefined;
+    },
+    20_000,
+    'simulated rows',
+  );
   t.ok(rows > 0, `${rows} simulated rows in the window`);
-  t.ok(existsSync(path.join(app, 'data', 'driftline.db')), 'the prediction log is in the image\'s data/');
+  t.ok(existsSync(path.join(app, 'data', 'driftline.db')), "the prediction log is in the image's data/");
 
   child.kill('SIGTERM');
   t.equal(await exited, 0, 'SIGTERM stops it cleanly');

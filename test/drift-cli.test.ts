@@ -13,11 +13,17 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'dl-drift-cli-'));
 const noModel = path.join(dir, 'no-model');
 
 let seed = 11;
-const rnd = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+const rnd = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
 
 /** Rows of (id, limit, age, region, target); `shift` moves age. */
 function rows(n: number, shift: number): number[][] {
-  return Array.from({ length: n }, (_, i) => [i + 1, Math.round(rnd() * 50) * 10000, Math.round(25 + rnd() * 30 + shift), Math.floor(rnd() * 3), rnd() < 0.2 ? 1 : 0]);
+  return Array.from({ length: n }, (_, i) => [
+    i + 1,
+    Math.round(rnd() * 50) * 10000,
+    Math.round(25 + rnd() * 30 + shift),
+    Math.floor(rnd() * 3),
+    rnd() < 0.2 ? 1 : 0,
+  ]);
 }
 function csv(file: string, header: string[], data: number[][]): string {
   const p = path.join(dir, file);
@@ -31,7 +37,10 @@ const curCsv = csv('cur.csv', ['ID', 'limit', 'age', 'region', 'target'], cur);
 
 async function cli(args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const r = await run(process.execPath, ['--import=tsx', 'src/cli/index.ts', 'drift', ...args], { cwd: ROOT, env: { ...process.env, MODEL_DIR: noModel, DRIFT_OVERRIDES: '', ...env } });
+    const r = await run(process.execPath, ['--import=tsx', 'src/cli/index.ts', 'drift', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, MODEL_DIR: noModel, DRIFT_OVERRIDES: '', ...env },
+    });
     return { ...r, code: 0 };
   } catch (err) {
     const e = err as { stdout: string; stderr: string; code: number };
@@ -62,11 +71,20 @@ t.test('the human output is a table with the dataset verdict', async (t) => {
 t.test('a model card: its features, raw-name aliases in the headers, categorical columns', async (t) => {
   const model = path.join(dir, 'model');
   mkdirSync(model, { recursive: true });
-  writeFileSync(path.join(model, 'card.json'), JSON.stringify({
-    name: 'm', version: '1', input_name: 'input', output: { name: 'p' },
-    features: [{ name: 'age', aliases: ['AGE'] }, { name: 'region', aliases: ['REGION'], categorical: true }],
-    target: { name: 'target', aliases: ['default.payment.next.month'] },
-  }));
+  writeFileSync(
+    path.join(model, 'card.json'),
+    JSON.stringify({
+      name: 'm',
+      version: '1',
+      input_name: 'input',
+      output: { name: 'p' },
+      features: [
+        { name: 'age', aliases: ['AGE'] },
+        { name: 'region', aliases: ['REGION'], categorical: true },
+      ],
+      target: { name: 'target', aliases: ['default.payment.next.month'] },
+    }),
+  );
   const rawRef = csv('raw-ref.csv', ['ID', 'LIMIT_BAL', 'AGE', 'REGION', 'default.payment.next.month'], ref);
   const rawCur = csv('raw-cur.csv', ['ID', 'LIMIT_BAL', 'AGE', 'REGION', 'default.payment.next.month'], cur);
   const r = await cli(['--reference', rawRef, '--current', rawCur, '--model', model, '--json']);
@@ -88,7 +106,8 @@ t.test('a reference.json profile as the reference, and DRIFT_OVERRIDES', async (
   writeProfile(file, profile);
   const fromCsv = JSON.parse((await cli(['--reference', refCsv, '--current', curCsv, '--json'])).stdout) as DriftSnapshot;
   const fromJson = JSON.parse((await cli(['--reference', file, '--current', curCsv, '--json'])).stdout) as DriftSnapshot;
-  for (const f of ['limit', 'age', 'region']) t.equal(fromJson.features[f]!.score, fromCsv.features[f]!.score, `${f}: same score as from the CSV`);
+  for (const f of ['limit', 'age', 'region'])
+    t.equal(fromJson.features[f]!.score, fromCsv.features[f]!.score, `${f}: same score as from the CSV`);
   const o = await cli(['--reference', file, '--current', curCsv, '--json'], { DRIFT_OVERRIDES: '{"age":{"test":"psi","threshold":0.2}}' });
   const s = JSON.parse(o.stdout) as DriftSnapshot;
   t.match(s.features.age, { test: 'psi', threshold: 0.2 });
@@ -107,7 +126,8 @@ t.test('no card and nothing in common: a clear error', async (t) => {
 t.test('columns of words are categorical with no card; --categorical makes a column of numbers one', async (t) => {
   const words = ['north', 'south', 'east'];
   const header = ['ID', 'limit', 'age', 'region', 'target'];
-  const named = (rs: number[][], extra: number): string[][] => rs.map((r) => [...r.slice(0, 3), r[3]! < extra ? words[r[3]!]! : 'west', r[4]!].map(String));
+  const named = (rs: number[][], extra: number): string[][] =>
+    rs.map((r) => [...r.slice(0, 3), r[3]! < extra ? words[r[3]!]! : 'west', r[4]!].map(String));
   const write = (file: string, rs: string[][]): string => {
     const p = path.join(dir, file);
     writeFileSync(p, [header.join(','), ...rs.map((r) => r.join(','))].join('\n') + '\n');

@@ -26,7 +26,14 @@ function step(x: number, dir: 1 | -1): number {
 }
 
 const edgesArb = fc
-  .array(fc.oneof(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.integer({ min: -50, max: 50 }), fc.double({ min: 0, max: 1, noNaN: true })), { minLength: 1, maxLength: 300 })
+  .array(
+    fc.oneof(
+      fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+      fc.integer({ min: -50, max: 50 }),
+      fc.double({ min: 0, max: 1, noNaN: true }),
+    ),
+    { minLength: 1, maxLength: 300 },
+  )
   .map((xs) => [...new Set(xs.map((x) => (Object.is(x, -0) ? 0 : x)))].sort((a, b) => a - b));
 
 t.test('the bin found is the last edge at or below the value, at, next to and between edges', async (t) => {
@@ -35,7 +42,12 @@ t.test('the bin found is the last edge at or below the value, at, next to and be
       const cs = column(edges);
       const lo = edges[0]!;
       const hi = edges.at(-1)!;
-      const probes = [...edges, ...edges.map((e) => step(e, 1)), ...edges.map((e) => step(e, -1)), ...fractions.map((u) => lo + u * (hi - lo))];
+      const probes = [
+        ...edges,
+        ...edges.map((e) => step(e, 1)),
+        ...edges.map((e) => step(e, -1)),
+        ...fractions.map((u) => lo + u * (hi - lo)),
+      ];
       for (const x of probes) {
         if (!(x >= lo && x <= hi)) continue;
         if (cs.locate(x) !== scan(edges, x)) return false;
@@ -50,9 +62,16 @@ t.test('the bin found is the last edge at or below the value, at, next to and be
 t.test('one edge, two close edges, and a wide heavy-tailed range', async (t) => {
   t.equal(column([5]).locate(5), 0);
   const close = [1, step(1, 1)];
-  t.same([close[0]!, close[1]!].map((x) => column(close).locate(x)), [0, 1]);
+  t.same(
+    [close[0]!, close[1]!].map((x) => column(close).locate(x)),
+    [0, 1],
+  );
   const huge = [-Number.MAX_VALUE, -1, 0, 1, Number.MAX_VALUE];
-  t.same(huge.map((x) => column(huge).locate(x)), [0, 1, 2, 3, 4], 'a range too wide for a double');
+  t.same(
+    huge.map((x) => column(huge).locate(x)),
+    [0, 1, 2, 3, 4],
+    'a range too wide for a double',
+  );
   const heavy = Array.from({ length: 2600 }, (_, i) => Math.round(Math.expm1(i / 150)) + i);
   const cs = column(heavy);
   const wrong: number[] = [];

@@ -25,7 +25,14 @@ interface Scenario {
   reference_csv: string;
   current_csv: string;
   n_current: number;
-  dataset: { n_columns: number; n_drifted: number; share_drifted: number; drift_share_threshold: number; drift: boolean; drifted_columns: string[] };
+  dataset: {
+    n_columns: number;
+    n_drifted: number;
+    share_drifted: number;
+    drift_share_threshold: number;
+    drift: boolean;
+    drifted_columns: string[];
+  };
   features: Record<string, { kind: string; evidently: { test: string; score: number; threshold: number; drift: boolean } }>;
 }
 
@@ -43,11 +50,15 @@ function drift(reference: string, current: string, o: { columns?: string[]; cate
 /** The command line itself, once: --categorical and --json. */
 async function cliDrift(reference: string, current: string, extra: string[] = []): Promise<DriftSnapshot> {
   const env = { ...process.env, MODEL_DIR: NO_MODEL, DRIFT_OVERRIDES: '' };
-  const { stdout } = await run(process.execPath, ['--import=tsx', 'src/cli/index.ts', 'drift', '--reference', reference, '--current', current, '--json', ...extra], {
-    cwd: ROOT,
-    env,
-    maxBuffer: 64 << 20,
-  });
+  const { stdout } = await run(
+    process.execPath,
+    ['--import=tsx', 'src/cli/index.ts', 'drift', '--reference', reference, '--current', current, '--json', ...extra],
+    {
+      cwd: ROOT,
+      env,
+      maxBuffer: 64 << 20,
+    },
+  );
   return JSON.parse(stdout) as DriftSnapshot;
 }
 
@@ -82,7 +93,9 @@ t.test('driftline drift --json matches Evidently on every public categorical sce
         const { drifted_columns: drifted, ...dataset } = sc.dataset;
         t.same(s.dataset, dataset, 'dataset share and decision');
         t.same(
-          Object.entries(s.features).flatMap(([n, d]) => (d.drift ? [n] : [])).sort(),
+          Object.entries(s.features)
+            .flatMap(([n, d]) => (d.drift ? [n] : []))
+            .sort(),
           [...drifted].sort(),
           'the drifted columns',
         );
@@ -92,21 +105,36 @@ t.test('driftline drift --json matches Evidently on every public categorical sce
   }
 });
 
-t.test('every categorical test, forced by DRIFT_OVERRIDES, matches Evidently\'s forced StatTest', { skip: golden.skip }, async (t) => {
+t.test("every categorical test, forced by DRIFT_OVERRIDES, matches Evidently's forced StatTest", { skip: golden.skip }, async (t) => {
   type Forced = Record<string, { evidently_score: number; threshold: number; drift: boolean }>;
-  const scenarios = (JSON.parse(readFileSync(golden.path, 'utf8')) as { scenarios: Record<string, Scenario & { features: Record<string, { all_tests?: Forced }> }> }).scenarios;
+  const scenarios = (
+    JSON.parse(readFileSync(golden.path, 'utf8')) as {
+      scenarios: Record<string, Scenario & { features: Record<string, { all_tests?: Forced }> }>;
+    }
+  ).scenarios;
   for (const [id, sc] of Object.entries(scenarios)) {
     const ref = await readStrings(path.join(GOLDEN_DIR, sc.reference_csv));
     const cur = await readStrings(path.join(GOLDEN_DIR, sc.current_csv));
     const profile = buildProfile({ features: CATEGORICAL.map((name) => ({ name, strings: ref.get(name)! })) });
     const window = new DriftWindow(profile, { capacity: cur.get('SEX')!.length });
     const none = new Float64Array(CATEGORICAL.length);
-    for (let i = 0; i < window.capacity; i++) window.push(none, 0, Number.NaN, Number.NaN, 0, CATEGORICAL.map((c) => cur.get(c)![i]));
+    for (let i = 0; i < window.capacity; i++)
+      window.push(
+        none,
+        0,
+        Number.NaN,
+        Number.NaN,
+        0,
+        CATEGORICAL.map((c) => cur.get(c)![i]),
+      );
     for (const c of CATEGORICAL) {
       // z only where Evidently allows it: two values.
       for (const [test, e] of Object.entries(sc.features[c]!.all_tests!)) {
         const o = snapshot(profile, window, { overrides: { [c]: { test } }, at: 0, columns: [c] }).features[c]!;
-        t.ok(relErr(o.score!, e.evidently_score) < 1e-9 || o.score === e.evidently_score, `${id} ${c} ${test}: ${o.score} vs ${e.evidently_score}`);
+        t.ok(
+          relErr(o.score!, e.evidently_score) < 1e-9 || o.score === e.evidently_score,
+          `${id} ${c} ${test}: ${o.score} vs ${e.evidently_score}`,
+        );
         t.equal(o.threshold, e.threshold, `${id} ${c} ${test}: threshold`);
         t.equal(o.drift, e.drift, `${id} ${c} ${test}: drift`);
       }
@@ -121,7 +149,12 @@ t.test('every categorical test, forced by DRIFT_OVERRIDES, matches Evidently\'s 
 type Rows = Map<string, string[]>;
 
 async function readStrings(file: string): Promise<Rows> {
-  return (await readCsvColumns(file, CATEGORICAL.map((name) => ({ name, text: true })))).text;
+  return (
+    await readCsvColumns(
+      file,
+      CATEGORICAL.map((name) => ({ name, text: true })),
+    )
+  ).text;
 }
 
 function writeCsv(name: string, rows: Rows): string {
@@ -185,7 +218,10 @@ t.test('categories on one side only, as Evidently treats them', { skip: golden.s
 
   await t.test('small reference: one row of an unseen category makes chi-square p exactly 0', async (t) => {
     const cur = new Map(c4);
-    cur.set('EDUCATION', c4.get('EDUCATION')!.map((v, i) => (i === 17 ? 'doctorate' : v)));
+    cur.set(
+      'EDUCATION',
+      c4.get('EDUCATION')!.map((v, i) => (i === 17 ? 'doctorate' : v)),
+    );
     const s = await drift(small, writeCsv('c4-doctorate.csv', cur), cols);
     const d = only(s.features.EDUCATION);
     t.equal(d.test, 'chisquare');
@@ -196,7 +232,10 @@ t.test('categories on one side only, as Evidently treats them', { skip: golden.s
 
   await t.test('small reference: a binary column gaining a third value switches from z to chi-square', async (t) => {
     const cur = new Map(c4);
-    cur.set('SEX', c4.get('SEX')!.map((v, i) => (i % 150 === 3 ? 'unknown' : v)));
+    cur.set(
+      'SEX',
+      c4.get('SEX')!.map((v, i) => (i % 150 === 3 ? 'unknown' : v)),
+    );
     const s = await drift(small, writeCsv('c4-sex-unknown.csv', cur), cols);
     const d = only(s.features.SEX);
     t.equal(d.test, 'chisquare', 'n_values counts the current side: 3 values');
@@ -221,7 +260,10 @@ t.test('categories on one side only, as Evidently treats them', { skip: golden.s
 
   await t.test('large reference: an unseen category adds Jensen-Shannon mass smoothly, no infinity', async (t) => {
     const cur = new Map(c1);
-    cur.set('MARRIAGE', c1.get('MARRIAGE')!.map((v, i) => (i % 10 === 0 ? 'widowed' : i % 97 === 1 ? 'divorced' : v)));
+    cur.set(
+      'MARRIAGE',
+      c1.get('MARRIAGE')!.map((v, i) => (i % 10 === 0 ? 'widowed' : i % 97 === 1 ? 'divorced' : v)),
+    );
     const s = await drift(large, writeCsv('c1-widowed.csv', cur), cols);
     const d = only(s.features.MARRIAGE);
     const js = jsDistance(refLarge.get('MARRIAGE')!, cur.get('MARRIAGE')!);

@@ -19,7 +19,18 @@ async function cliDrift(reference: string, current: string): Promise<DriftSnapsh
   const env = { ...process.env, MODEL_DIR: mkdtempSync(path.join(os.tmpdir(), 'dl-nomodel-')), DRIFT_OVERRIDES: '' };
   const { stdout } = await run(
     process.execPath,
-    ['--import=tsx', 'src/cli/index.ts', 'drift', '--reference', reference, '--current', current, '--columns', FEATURES.join(','), '--json'],
+    [
+      '--import=tsx',
+      'src/cli/index.ts',
+      'drift',
+      '--reference',
+      reference,
+      '--current',
+      current,
+      '--columns',
+      FEATURES.join(','),
+      '--json',
+    ],
     { cwd: ROOT, env, maxBuffer: 64 << 20 },
   );
   return JSON.parse(stdout) as DriftSnapshot;
@@ -27,7 +38,7 @@ async function cliDrift(reference: string, current: string): Promise<DriftSnapsh
 
 function scoreOk(test: string, ours: number, theirs: number, threshold: number): { ok: boolean; err: number } {
   if (P_VALUE_TESTS.has(test)) {
-    const sameSide = (ours <= threshold) === (theirs <= threshold) && (ours < threshold) === (theirs < threshold);
+    const sameSide = ours <= threshold === theirs <= threshold && ours < threshold === theirs < threshold;
     const err = theirs > 1e-6 ? relErr(ours, theirs) : 0;
     return { ok: sameSide && err <= 0.1, err };
   }

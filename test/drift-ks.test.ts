@@ -49,7 +49,10 @@ t.test('golden ks_stat and ks_p on every scenario', { skip: golden.skip }, async
       } else {
         // Quantile bins: the statistic is taken at bin ends, a lower bound (KS is never the
         // default there; references of ≤ 1000 rows always get per-value bins).
-        t.ok(o.stats.ks_stat! <= g.ks_stat + 1e-12 && relErr(o.stats.ks_stat!, g.ks_stat) < 0.03, `${id} ${f}: D ${o.stats.ks_stat} ≤ ${g.ks_stat}, within 3 %`);
+        t.ok(
+          o.stats.ks_stat! <= g.ks_stat + 1e-12 && relErr(o.stats.ks_stat!, g.ks_stat) < 0.03,
+          `${id} ${f}: D ${o.stats.ks_stat} ≤ ${g.ks_stat}, within 3 %`,
+        );
       }
     }
   }

@@ -25,24 +25,30 @@ function window(capacity: number, rows: readonly Row[]): DriftWindow {
 
 t.test('merge(sketch A, sketch B) = sketch of A ∪ B', async (t) => {
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 30 }), fc.array(row, { maxLength: 60 }), fc.integer({ min: 1, max: 30 }), fc.array(row, { maxLength: 60 }), (ca, ra, cb, rb) => {
-      const a = window(ca, ra as Row[]);
-      const b = window(cb, rb as Row[]);
-      const keptA = (ra as Row[]).slice(Math.max(0, ra.length - ca));
-      const keptB = (rb as Row[]).slice(Math.max(0, rb.length - cb));
-      const union = window(Math.max(1, keptA.length + keptB.length), [...keptA, ...keptB]);
-      // Through JSON, as replicas would ship them.
-      const merged = mergeSketches(parseSketch(JSON.parse(JSON.stringify(a.sketch()))), b.sketch());
-      const diff = sketchDiff(merged, union.sketch());
-      if (diff !== null) throw new Error(diff);
-      if (sketchDiff(mergeSketches(b.sketch(), a.sketch()), merged) !== null) throw new Error('merge is not symmetric');
-      const x = snapshot(profile, merged, { at: 0 });
-      const y = snapshot(profile, union, { at: 0 });
-      for (const name of ['small', 'wide']) {
-        const [p, q] = [x.features[name]!.score, y.features[name]!.score];
-        if (p !== q && Math.abs(p! - q!) > 1e-9 * Math.abs(q!)) throw new Error(`${name}: ${p} ≠ ${q}`);
-      }
-    }),
+    fc.property(
+      fc.integer({ min: 1, max: 30 }),
+      fc.array(row, { maxLength: 60 }),
+      fc.integer({ min: 1, max: 30 }),
+      fc.array(row, { maxLength: 60 }),
+      (ca, ra, cb, rb) => {
+        const a = window(ca, ra as Row[]);
+        const b = window(cb, rb as Row[]);
+        const keptA = (ra as Row[]).slice(Math.max(0, ra.length - ca));
+        const keptB = (rb as Row[]).slice(Math.max(0, rb.length - cb));
+        const union = window(Math.max(1, keptA.length + keptB.length), [...keptA, ...keptB]);
+        // Through JSON, as replicas would ship them.
+        const merged = mergeSketches(parseSketch(JSON.parse(JSON.stringify(a.sketch()))), b.sketch());
+        const diff = sketchDiff(merged, union.sketch());
+        if (diff !== null) throw new Error(diff);
+        if (sketchDiff(mergeSketches(b.sketch(), a.sketch()), merged) !== null) throw new Error('merge is not symmetric');
+        const x = snapshot(profile, merged, { at: 0 });
+        const y = snapshot(profile, union, { at: 0 });
+        for (const name of ['small', 'wide']) {
+          const [p, q] = [x.features[name]!.score, y.features[name]!.score];
+          if (p !== q && Math.abs(p! - q!) > 1e-9 * Math.abs(q!)) throw new Error(`${name}: ${p} ≠ ${q}`);
+        }
+      },
+    ),
     { numRuns: 300 },
   );
   t.pass('300 random pairs');

@@ -36,7 +36,9 @@ t.test('the snapshot applies them', async (t) => {
   const plain = snapshot(profile, window);
   t.equal(plain.features.age!.test, 'wasserstein');
   t.equal(plain.features.region!.test, 'jensenshannon');
-  const s = snapshot(profile, window, { overrides: parseDriftOverrides('{"age":{"test":"psi","threshold":5},"region":{"threshold":0.9}}') });
+  const s = snapshot(profile, window, {
+    overrides: parseDriftOverrides('{"age":{"test":"psi","threshold":5},"region":{"threshold":0.9}}'),
+  });
   t.equal(s.features.age!.test, 'psi');
   t.equal(s.features.age!.threshold, 5);
   t.equal(s.features.age!.drift, false, 'a high PSI threshold is not reached');
@@ -46,6 +48,9 @@ t.test('the snapshot applies them', async (t) => {
 
 t.test('checked against the profile: unknown column, test not for the column type', async (t) => {
   t.throws(() => snapshot(profile, window, { overrides: { agee: { test: 'ks' } } }), { code: 'DL_ERR_CONFIG', message: /"agee"/ });
-  t.throws(() => snapshot(profile, window, { overrides: { region: { test: 'wasserstein' } } }), { code: 'DL_ERR_CONFIG', message: /categorical column "region"/ });
+  t.throws(() => snapshot(profile, window, { overrides: { region: { test: 'wasserstein' } } }), {
+    code: 'DL_ERR_CONFIG',
+    message: /categorical column "region"/,
+  });
   t.throws(() => snapshot(profile, window, { overrides: { age: { test: 'nope' } } }), { code: 'DL_ERR_DRIFT_UNKNOWN_TEST' });
 });

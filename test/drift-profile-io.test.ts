@@ -9,7 +9,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'dl-profile-'));
 const wide = Array.from({ length: 5000 }, (_, i) => Math.sin(i) * 1000);
 const profile = buildProfile({
   features: [
-    { name: 'few', values: [3, 1, 2, 2, Number.NaN, 3, 3] .concat(new Array(4993).fill(1)) },
+    { name: 'few', values: [3, 1, 2, 2, Number.NaN, 3, 3].concat(new Array(4993).fill(1)) },
     { name: 'wide', values: wide },
     { name: 'kind', values: new Array(5000).fill(0).map((_, i) => i % 3), categorical: true },
   ],
@@ -20,7 +20,15 @@ const profile = buildProfile({
 
 t.test('per-column summary and frozen bins', async (t) => {
   const [few, wideCol, kind] = profile.features;
-  t.match(few, { type: 'num', count: 4999, missing: 1, min: 1, max: 3, n_unique: 3, bins: { mode: 'values', edges: [1, 2, 3], counts: [4994, 2, 3] } });
+  t.match(few, {
+    type: 'num',
+    count: 4999,
+    missing: 1,
+    min: 1,
+    max: 3,
+    n_unique: 3,
+    bins: { mode: 'values', edges: [1, 2, 3], counts: [4994, 2, 3] },
+  });
   t.equal(wideCol!.bins.mode, 'quantile', `more than ${VALUES_MODE_MAX_DISTINCT} distinct values`);
   const b = wideCol!.bins;
   const total = b.counts.reduce((s, c) => s + c, 0) + b.inner_counts!.reduce((s, c) => s + c, 0);
@@ -53,7 +61,19 @@ t.test('an invalid file is refused with DL_ERR_REFERENCE, naming the problem', a
 });
 
 t.test('buildProfile refuses unequal columns and empty ones', async (t) => {
-  t.throws(() => buildProfile({ features: [{ name: 'a', values: [1, 2] }, { name: 'b', values: [1] }] }), { code: 'DL_ERR_REFERENCE' });
-  t.throws(() => buildProfile({ features: [{ name: 'a', values: [Number.NaN] }] }), { code: 'DL_ERR_REFERENCE', message: /no finite value/ });
+  t.throws(
+    () =>
+      buildProfile({
+        features: [
+          { name: 'a', values: [1, 2] },
+          { name: 'b', values: [1] },
+        ],
+      }),
+    { code: 'DL_ERR_REFERENCE' },
+  );
+  t.throws(() => buildProfile({ features: [{ name: 'a', values: [Number.NaN] }] }), {
+    code: 'DL_ERR_REFERENCE',
+    message: /no finite value/,
+  });
   t.throws(() => buildProfile({ features: [] }), { code: 'DL_ERR_REFERENCE' });
 });

@@ -54,7 +54,11 @@ t.test('dataset drift: share of drifted features ≥ the threshold; a subset of 
   t.equal(snapshot(profile, w, { driftShareThreshold: 0.7 }).dataset.drift, false);
   const sub = snapshot(profile, w, { columns: ['a', 'b'] });
   t.same(Object.keys(sub.features), ['a', 'b']);
-  t.same(sub.dataset, { n_columns: 2, n_drifted: 1, share_drifted: 0.5, drift_share_threshold: 0.5, drift: true }, 'share = 0.5 reaches 0.5');
+  t.same(
+    sub.dataset,
+    { n_columns: 2, n_drifted: 1, share_drifted: 0.5, drift_share_threshold: 0.5, drift: true },
+    'share = 0.5 reaches 0.5',
+  );
   t.throws(() => snapshot(profile, w, { columns: ['zz'] }), { code: 'DL_ERR_REFERENCE', message: /zz/ });
 });
 
@@ -66,8 +70,14 @@ t.test('snapshot of a sketch equals the snapshot of its window', async (t) => {
 t.test('quantiles of tiny windows match numpy.quantile (ranks of several levels coincide)', async (t) => {
   const p = buildProfile({ features: [{ name: 'x', values: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] }] });
   const cases: [number[], number[]][] = [
-    [[3, 7], [3.2, 4, 5, 6, 6.8]],
-    [[1, 2, 2, 9, 10], [1.2, 2, 2, 9, 9.8]],
+    [
+      [3, 7],
+      [3.2, 4, 5, 6, 6.8],
+    ],
+    [
+      [1, 2, 2, 9, 10],
+      [1.2, 2, 2, 9, 9.8],
+    ],
     [[4], [4, 4, 4, 4, 4]],
   ];
   for (const [cur, numpy] of cases) {
@@ -75,6 +85,9 @@ t.test('quantiles of tiny windows match numpy.quantile (ranks of several levels 
     for (const v of cur) w.push([v], 0, Number.NaN, Number.NaN);
     const q = snapshot(p, w).features.x!.quantiles.current!;
     const got = [q.p5, q.p25, q.p50, q.p75, q.p95];
-    t.ok(got.every((v, i) => Math.abs(v - numpy[i]!) < 1e-12), `${JSON.stringify(cur)}: ${got.join(' ')}`);
+    t.ok(
+      got.every((v, i) => Math.abs(v - numpy[i]!) < 1e-12),
+      `${JSON.stringify(cur)}: ${got.join(' ')}`,
+    );
   }
 });

@@ -10,7 +10,7 @@ const close = (a: number, b: number, rel: number): boolean => Math.abs(a - b) <=
 t.test('lgamma', async (t) => {
   t.ok(close(lgamma(0.5), Math.log(Math.sqrt(Math.PI)), 1e-14));
   t.ok(close(lgamma(10), Math.log(362880), 1e-14));
-  t.ok(close(lgamma(171.5), 709.1431630309282, 1e-13), "CPython math.lgamma");
+  t.ok(close(lgamma(171.5), 709.1431630309282, 1e-13), 'CPython math.lgamma');
 });
 
 t.test('chi-square survival: closed forms for even df, the 5 % point of df = 1', async (t) => {
@@ -42,7 +42,13 @@ t.test('two-sample KS exact p-values: hand counts', async (t) => {
 });
 
 t.test('one-sample Kolmogorov: the exact methods agree with each other, the series with both', async (t) => {
-  for (const [n, x] of [[30, 0.2], [50, 0.1], [100, 0.08], [120, 0.12], [140, 0.05]] as const) {
+  for (const [n, x] of [
+    [30, 0.2],
+    [50, 0.1],
+    [100, 0.08],
+    [120, 0.12],
+    [140, 0.05],
+  ] as const) {
     const durbin = kolmognDMTW(n, x);
     const pomeranz = kolmognPomeranz(n, x);
     t.ok(close(durbin, pomeranz, 1e-10), `n ${n}, x ${x}: Durbin ${durbin}, Pomeranz ${pomeranz}`);

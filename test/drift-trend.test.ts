@@ -4,7 +4,7 @@ import { buildProfile, DriftWindow, TDigest } from '../src/drift/index.js';
 import { TrendRing } from '../src/drift/window/trend.js';
 
 function rng(seed: number): () => number {
-  return () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  return () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
 }
 
 t.test('t-digest quantiles are close to the exact ones, deterministic, and merge', async (t) => {
@@ -32,14 +32,28 @@ t.test('t-digest quantiles are close to the exact ones, deterministic, and merge
 });
 
 t.test('quantileTrend: one digest per time bucket, oldest first, old buckets age out', async (t) => {
-  const profile = buildProfile({ features: [{ name: 'x', values: Array.from({ length: 100 }, (_, i) => i) }], prediction: Array.from({ length: 100 }, (_, i) => i / 100) });
+  const profile = buildProfile({
+    features: [{ name: 'x', values: Array.from({ length: 100 }, (_, i) => i) }],
+    prediction: Array.from({ length: 100 }, (_, i) => i / 100),
+  });
   const w = new DriftWindow(profile, { capacity: 10, bucketMs: 1000, buckets: 3 });
   for (let s = 0; s < 5; s++) for (let i = 0; i <= 100; i++) w.push([s * 1000 + i], 0, 0.5, Number.NaN, s * 1000 + 9 * i);
   const trend = w.quantileTrend('x');
   t.equal(trend.bucket_ms, 1000);
-  t.same(trend.buckets.map((b) => b.start), [2000, 3000, 4000], 'only the last 3 buckets');
-  t.same(trend.buckets.map((b) => b.count), [101, 101, 101]);
-  t.same(trend.buckets.map((b) => b.p50), [2050, 3050, 4050], 'medians of 0..100 shifted per bucket');
+  t.same(
+    trend.buckets.map((b) => b.start),
+    [2000, 3000, 4000],
+    'only the last 3 buckets',
+  );
+  t.same(
+    trend.buckets.map((b) => b.count),
+    [101, 101, 101],
+  );
+  t.same(
+    trend.buckets.map((b) => b.p50),
+    [2050, 3050, 4050],
+    'medians of 0..100 shifted per bucket',
+  );
   t.ok(Math.abs(trend.reference.p50 - 49.5) < 1, `reference median ${trend.reference.p50}`);
   t.equal(w.size, 10, 'the row window is independent of the trend');
   t.equal(w.quantileTrend('prediction').buckets.at(-1)!.p50, 0.5);
@@ -54,5 +68,8 @@ t.test('a busy minute is sampled into its digest: exact count, quantiles still c
   for (let i = 0; i < n; i++) ring.push(((i * 7919) % n) / n, 1_000);
   const [b] = ring.buckets();
   t.equal(b!.count, n, 'every value counted');
-  t.ok(Math.abs(b!.p5 - 0.05) < 0.01 && Math.abs(b!.p50 - 0.5) < 0.01 && Math.abs(b!.p95 - 0.95) < 0.01, `p5 ${b!.p5.toFixed(3)} p50 ${b!.p50.toFixed(3)} p95 ${b!.p95.toFixed(3)}`);
+  t.ok(
+    Math.abs(b!.p5 - 0.05) < 0.01 && Math.abs(b!.p50 - 0.5) < 0.01 && Math.abs(b!.p95 - 0.95) < 0.01,
+    `p5 ${b!.p5.toFixed(3)} p50 ${b!.p50.toFixed(3)} p95 ${b!.p95.toFixed(3)}`,
+  );
 });

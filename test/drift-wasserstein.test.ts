@@ -15,7 +15,9 @@ function exactW1(a: number[], b: number[]): number {
   const xs = [...new Set([...a, ...b])].sort((x, y) => x - y);
   const sa = [...a].sort((x, y) => x - y);
   const sb = [...b].sort((x, y) => x - y);
-  let ia = 0, ib = 0, w = 0;
+  let ia = 0,
+    ib = 0,
+    w = 0;
   for (let k = 0; k < xs.length - 1; k++) {
     while (ia < sa.length && sa[ia]! <= xs[k]!) ia++;
     while (ib < sb.length && sb[ib]! <= xs[k]!) ib++;
@@ -42,10 +44,14 @@ t.test('hand-computed', async (t) => {
 
 t.test('quantile bins (> 2048 distinct values) stay within 0.5 % of the exact distance', async (t) => {
   let seed = 7;
-  const rnd = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rnd = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const lognormal = (mu: number): number => Math.exp(mu + Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd()));
   const ref = Array.from({ length: 20000 }, () => Math.round(lognormal(8) * 100) / 100);
-  for (const [label, shift] of [['no drift', 0], ['small shift', 0.05], ['large shift', 0.5]] as const) {
+  for (const [label, shift] of [
+    ['no drift', 0],
+    ['small shift', 0.05],
+    ['large shift', 0.5],
+  ] as const) {
     const cur = Array.from({ length: 5000 }, () => Math.round(lognormal(8 + shift) * 100) / 100);
     const err = relErr(w1Normed(ref, cur), exactW1(ref, cur) / std(ref));
     t.ok(err < 0.005, `${label}: relative error ${err.toExponential(2)}`);
@@ -61,7 +67,10 @@ t.test('golden wasserstein_normed on every scenario and feature', { skip: golden
     for (const f of FEATURES) {
       const perValue = profile.features.find((c) => c.name === f)!.bins.mode === 'values';
       const err = relErr(s.features[f]!.stats.wasserstein_normed!, sc.features[f]!.wasserstein_normed);
-      t.ok(err < (perValue ? 1e-11 : 0.005), `${id} ${f}: relative error ${err.toExponential(2)} (${perValue ? 'exact' : 'quantile bins'})`);
+      t.ok(
+        err < (perValue ? 1e-11 : 0.005),
+        `${id} ${f}: relative error ${err.toExponential(2)} (${perValue ? 'exact' : 'quantile bins'})`,
+      );
     }
   }
 });

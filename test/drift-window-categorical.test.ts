@@ -90,7 +90,15 @@ function erfc(x: number): number {
   const r =
     u *
     Math.exp(
-      -z * z - 1.26551223 + u * (1.00002368 + u * (0.37409196 + u * (0.09678418 + u * (-0.18628806 + u * (0.27886807 + u * (-1.13520398 + u * (1.48851587 + u * (-0.82215223 + u * 0.17087277)))))))),
+      -z * z -
+        1.26551223 +
+        u *
+          (1.00002368 +
+            u *
+              (0.37409196 +
+                u *
+                  (0.09678418 +
+                    u * (-0.18628806 + u * (0.27886807 + u * (-1.13520398 + u * (1.48851587 + u * (-0.82215223 + u * 0.17087277)))))))),
     );
   return x >= 0 ? r : 2 - r;
 }
@@ -168,7 +176,13 @@ for (const [size, label] of [
       const rows = stream.slice(Math.max(0, i + 1 - capacity), i + 1);
       const s = snapshot(profile, w, { at: 0 });
       for (const col of ['color', 'flag'] as const) {
-        checkColumn(t, `row ${i + 1}, ${col}`, s.features[col]!, refRows.map((r) => r[col]), rows.map((r) => r[col]));
+        checkColumn(
+          t,
+          `row ${i + 1}, ${col}`,
+          s.features[col]!,
+          refRows.map((r) => r[col]),
+          rows.map((r) => r[col]),
+        );
       }
       // A sketch read back gives the same snapshot.
       const back = snapshot(profile, parseSketch(JSON.parse(JSON.stringify(w.sketch()))), { at: 0 });
@@ -179,7 +193,7 @@ for (const [size, label] of [
   });
 }
 
-t.test('merged sketches of two windows equal a batch computation on both windows\' rows', async (t) => {
+t.test("merged sketches of two windows equal a batch computation on both windows' rows", async (t) => {
   const refRows = referenceRows(3000);
   const profile = profileOf(refRows);
   const stream = currentRows();
@@ -192,7 +206,13 @@ t.test('merged sketches of two windows equal a batch computation on both windows
   for (const r of rowsB) push(b, r);
   const s = snapshot(profile, mergeSketches(a.sketch(), b.sketch()), { at: 0 });
   for (const col of ['color', 'flag'] as const) {
-    checkColumn(t, col, s.features[col]!, refRows.map((r) => r[col]), [...rowsA, ...rowsB].map((r) => r[col]));
+    checkColumn(
+      t,
+      col,
+      s.features[col]!,
+      refRows.map((r) => r[col]),
+      [...rowsA, ...rowsB].map((r) => r[col]),
+    );
   }
 });
 
@@ -215,7 +235,13 @@ t.test('categories unseen in the reference are freed when their rows leave the w
     'each live new category by name; none lumped together',
   );
   const d = snapshot(profile, w).features.color!;
-  checkColumn(t, 'color', d, refRows.map((r) => r.color), live.map((r) => r.color));
+  checkColumn(
+    t,
+    'color',
+    d,
+    refRows.map((r) => r.color),
+    live.map((r) => r.color),
+  );
   t.notOk(d.current_hist.labels?.includes(OTHER_UNSEEN_LABEL));
 });
 
@@ -229,9 +255,18 @@ t.test('past the cap, further new categories share one code and the defaults sta
   for (const r of rows) push(w, r);
   const sk = w.sketch().features.color!.unseen!;
   t.equal(sk.filter(([name]) => name !== null).length, UNSEEN_CATEGORIES_CAP);
-  t.same(sk.find(([name]) => name === null), [null, n - UNSEEN_CATEGORIES_CAP]);
+  t.same(
+    sk.find(([name]) => name === null),
+    [null, n - UNSEEN_CATEGORIES_CAP],
+  );
   // Jensen-Shannon adds ln 2 · (the share of unseen rows) however they are split.
-  checkColumn(t, 'color', snapshot(profile, w).features.color!, refRows.map((r) => r.color), rows.map((r) => r.color));
+  checkColumn(
+    t,
+    'color',
+    snapshot(profile, w).features.color!,
+    refRows.map((r) => r.color),
+    rows.map((r) => r.color),
+  );
 });
 
 t.test('reference.json keeps the categories; profiles without them load unchanged', async (t) => {

@@ -15,12 +15,13 @@ const profile = buildProfile({
   target: Array.from({ length: 3000 }, (_, i) => i % 2),
 });
 
-const value = fc.oneof(
-  fc.integer({ min: -3, max: 13 }),
-  fc.double({ min: -20, max: 120, noNaN: true }),
-  fc.constant(Number.NaN),
+const value = fc.oneof(fc.integer({ min: -3, max: 13 }), fc.double({ min: -20, max: 120, noNaN: true }), fc.constant(Number.NaN));
+const row = fc.tuple(
+  value,
+  value,
+  fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constant(Number.NaN)),
+  fc.constantFrom(0, 1, Number.NaN),
 );
-const row = fc.tuple(value, value, fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constant(Number.NaN)), fc.constantFrom(0, 1, Number.NaN));
 
 function fill(capacity: number, rows: readonly (readonly number[])[], withTarget: boolean): DriftWindow {
   const w = new DriftWindow(profile, { capacity });
@@ -69,7 +70,10 @@ t.test('beyond the exact-count cap, bins and totals still match', async (t) => {
   const rows = Array.from({ length: 1500 }, (_, i) => [0.5 + ((i * 7919) % 1500) / 1000, 50, 0.5, 1]);
   const rolled = fill(600, rows, true).sketch().features.small!;
   const fresh = fill(600, rows.slice(-600), true).sketch().features.small!;
-  t.same(rolled.bins.map((b) => b.slice(0, 3)), fresh.bins.map((b) => b.slice(0, 3)));
+  t.same(
+    rolled.bins.map((b) => b.slice(0, 3)),
+    fresh.bins.map((b) => b.slice(0, 3)),
+  );
   t.equal(rolled.n, fresh.n);
   const total = (s: typeof rolled): number => s.untracked + s.extras.reduce((a, [, c]) => a + c, 0);
   t.equal(total(rolled), total(fresh), 'exactly counted + untracked rows agree');

@@ -16,5 +16,8 @@ t.test('the drift window rebuilds from the log after a restart', { skip }, async
   t.teardown(() => b.close());
   const after = (await (await fetch(`${b.url}/api/drift`)).json()) as typeof before;
   t.equal(after.window_rows, before.window_rows);
-  t.same(Object.fromEntries(Object.entries(after.features).map(([k, v]) => [k, v.score])), Object.fromEntries(Object.entries(before.features).map(([k, v]) => [k, v.score])));
+  t.same(
+    Object.fromEntries(Object.entries(after.features).map(([k, v]) => [k, v.score])),
+    Object.fromEntries(Object.entries(before.features).map(([k, v]) => [k, v.score])),
+  );
 });

@@ -3,7 +3,10 @@ import t from 'tap';
 import { buildProfile, DriftWindow, snapshot } from '../src/drift/index.js';
 
 const profile = buildProfile({
-  features: [{ name: 'a', values: [1, 2, 3, 4, 5, 6] }, { name: 'b', values: [10, 20, 30, 40, 50, 60] }],
+  features: [
+    { name: 'a', values: [1, 2, 3, 4, 5, 6] },
+    { name: 'b', values: [10, 20, 30, 40, 50, 60] },
+  ],
   target: [0, 1, 0, 1, 0, 1],
 });
 
@@ -16,7 +19,11 @@ t.test('keeps the last `capacity` rows, evicting the oldest', async (t) => {
   t.equal(w.size, 3);
   const s = snapshot(profile, w, { at: 0 });
   t.equal(s.window_rows, 3);
-  t.same(s.features.a!.current_hist, { kind: 'values', x: [1, 2, 3, 4, 5, 6], shares: [0, 0, 1 / 3, 1 / 3, 1 / 3, 0] }, 'rows 3, 4, 5 remain');
+  t.same(
+    s.features.a!.current_hist,
+    { kind: 'values', x: [1, 2, 3, 4, 5, 6], shares: [0, 0, 1 / 3, 1 / 3, 1 / 3, 0] },
+    'rows 3, 4, 5 remain',
+  );
   t.equal(s.features.b!.quantiles.current!.p50, 40);
 });
 

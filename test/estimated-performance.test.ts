@@ -73,7 +73,8 @@ t.test('the calibration map recovers a known miscalibration and keeps the rankin
   t.equal(c.method, 'binned');
   t.equal(c.rows, 20_000);
   for (let i = 1; i < c.y.length; i++) t.ok(c.y[i]! >= c.y[i - 1]!, 'calibrated probabilities never fall as the score rises');
-  for (const v of [0.1, 0.3, 0.5, 0.7, 0.9]) t.ok(Math.abs(calibrate(c, v) - v * v) < 0.03, `calibrate(${v}) = ${calibrate(c, v).toFixed(3)} ≈ ${(v * v).toFixed(3)}`);
+  for (const v of [0.1, 0.3, 0.5, 0.7, 0.9])
+    t.ok(Math.abs(calibrate(c, v) - v * v) < 0.03, `calibrate(${v}) = ${calibrate(c, v).toFixed(3)} ≈ ${(v * v).toFixed(3)}`);
   t.equal(calibrate(c, 0), c.y[0], 'clipped below the first knot');
   t.equal(calibrate(c, 1), c.y.at(-1), 'clipped above the last knot');
 });
@@ -113,7 +114,8 @@ t.test('the live estimate equals the direct computation on the window after evic
   const got = est.estimate();
   const want = direct(skewed, window, 0.4);
   t.equal(got.n_rows, capacity);
-  for (const k of ['accuracy', 'precision', 'recall', 'f1'] as const) t.ok(Math.abs(got[k]! - want[k]!) < 1e-6, `${k}: ${got[k]} vs ${want[k]}`);
+  for (const k of ['accuracy', 'precision', 'recall', 'f1'] as const)
+    t.ok(Math.abs(got[k]! - want[k]!) < 1e-6, `${k}: ${got[k]} vs ${want[k]}`);
   t.ok(Math.abs(got.roc_auc! - want.roc_auc!) < 1e-6, `roc_auc: ${got.roc_auc} vs ${want.roc_auc}`);
   for (const k of ['accuracy', 'precision', 'recall', 'f1', 'roc_auc'] as const) {
     const band = got.bands[k]!;
@@ -121,7 +123,15 @@ t.test('the live estimate equals the direct computation on the window after evic
   }
   // Emptied, the window holds nothing: sums cancel exactly.
   for (const p of window) est.remove(p);
-  t.same(est.estimate(), { n_rows: 0, accuracy: null, precision: null, recall: null, f1: null, roc_auc: null, bands: { accuracy: null, precision: null, recall: null, f1: null, roc_auc: null } });
+  t.same(est.estimate(), {
+    n_rows: 0,
+    accuracy: null,
+    precision: null,
+    recall: null,
+    f1: null,
+    roc_auc: null,
+    bands: { accuracy: null, precision: null, recall: null, f1: null, roc_auc: null },
+  });
 });
 
 const data = sharedFile('data/UCI_Credit_Card.csv');
@@ -129,10 +139,18 @@ const ids = sharedFile('golden/validation_ids.json');
 t.test('estimated against realized performance on the UCI validation rows', { skip: data.skip || ids.skip }, async (t) => {
   const MODEL = path.join(ROOT, 'models', 'credit-default', 'v1');
   const card = readModelCard(path.join(MODEL, CARD_FILE));
-  const { columns, rows } = await readCsvColumns(data.path, [...featureRequests(card), { name: 'target', aliases: ['default.payment.next.month'] }, { name: 'ID' }]);
+  const { columns, rows } = await readCsvColumns(data.path, [
+    ...featureRequests(card),
+    { name: 'target', aliases: ['default.payment.next.month'] },
+    { name: 'ID' },
+  ]);
   const model = await loadModel(MODEL, { threads: 1 });
   t.teardown(() => model.engine.close());
-  const prob = await predictColumns(model.engine, card.features.map((f) => columns.get(f.name)!), rows);
+  const prob = await predictColumns(
+    model.engine,
+    card.features.map((f) => columns.get(f.name)!),
+    rows,
+  );
   const target = columns.get('target')!;
   const listed = new Set<number>((JSON.parse(readFileSync(ids.path, 'utf8')) as { ids: number[] }).ids);
   const all = Array.from({ length: rows }, (_, i) => i);
@@ -163,7 +181,10 @@ t.test('estimated against realized performance on the UCI validation rows', { sk
       [pool[i], pool[j]] = [pool[j]!, pool[i]!];
     }
     const { est, real } = measure(pool.slice(0, 5000));
-    t.ok(Math.abs(est.roc_auc! - real.roc_auc!) <= 0.03, `window ${k}: estimated ROC-AUC ${est.roc_auc!.toFixed(4)}, realized ${real.roc_auc!.toFixed(4)}`);
+    t.ok(
+      Math.abs(est.roc_auc! - real.roc_auc!) <= 0.03,
+      `window ${k}: estimated ROC-AUC ${est.roc_auc!.toFixed(4)}, realized ${real.roc_auc!.toFixed(4)}`,
+    );
     t.ok(Math.abs(est.f1! - real.f1!) <= 0.05, `window ${k}: estimated F1 ${est.f1!.toFixed(4)}, realized ${real.f1!.toFixed(4)}`);
     const inside = (b: [number, number] | null, v: number | null) => b !== null && v !== null && b[0] <= v && v <= b[1];
     if (inside(est.bands.roc_auc, real.roc_auc) && inside(est.bands.f1, real.f1)) covered++;

@@ -25,12 +25,27 @@ const stages = {
 };
 
 // Bytes that mean something to one of the grammars, plus a few that are not UTF-8.
-const SIGNIFICANT = [...Buffer.from(',"\n\r\t {}[]:-+.e0123456789abcnulltruefalse\\'), 0x00, 0xef, 0xbb, 0xbf, 0xff, 0xfe, 0xc3, 0xa9, 0xe2, 0x82, 0xac];
+const SIGNIFICANT = [
+  ...Buffer.from(',"\n\r\t {}[]:-+.e0123456789abcnulltruefalse\\'),
+  0x00,
+  0xef,
+  0xbb,
+  0xbf,
+  0xff,
+  0xfe,
+  0xc3,
+  0xa9,
+  0xe2,
+  0x82,
+  0xac,
+];
 const bytes = fc.oneof(
   fc.uint8Array({ maxLength: 400 }),
   fc.array(fc.constantFrom(...SIGNIFICANT), { maxLength: 400 }).map((a) => Uint8Array.from(a)),
   // Mostly well-formed: random text in each grammar's shape, so parsing gets past the first byte.
-  fc.array(fc.array(fc.oneof(fc.string({ maxLength: 8 }), fc.integer().map(String)), { maxLength: 8 }), { maxLength: 12 }).map((rows) => Buffer.from(rows.map((r) => r.join(',')).join('\n'))),
+  fc
+    .array(fc.array(fc.oneof(fc.string({ maxLength: 8 }), fc.integer().map(String)), { maxLength: 8 }), { maxLength: 12 })
+    .map((rows) => Buffer.from(rows.map((r) => r.join(',')).join('\n'))),
   fc.jsonValue({ maxDepth: 4 }).map((v) => Buffer.from(JSON.stringify(v) ?? '')),
   fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 8 }).map((vs) => Buffer.from(vs.map((v) => JSON.stringify(v)).join('\n'))),
 );
@@ -120,7 +135,9 @@ for (const [format, make] of Object.entries(stages)) {
 function flatten(out: Parsed[]): unknown {
   return {
     header: out.find((rec) => rec.kind === 'header'),
-    rows: out.flatMap((rec): unknown[] => (rec.kind === 'header' ? [] : rec.rows.map((r, i) => (isRowError(r) ? r : { row: rec.first + i, cells: Object.values(r) })))),
+    rows: out.flatMap((rec): unknown[] =>
+      rec.kind === 'header' ? [] : rec.rows.map((r, i) => (isRowError(r) ? r : { row: rec.first + i, cells: Object.values(r) })),
+    ),
   };
 }
 
@@ -143,7 +160,8 @@ t.test('the UTF-8 check passes a body through unchanged, or refuses it with DL_E
         if (!Buffer.concat(chunks).equals(buf)) throw new Error('the bytes changed on the way through');
       } else {
         refused++;
-        if (!(err instanceof DriftlineError) || err.code !== 'DL_ERR_BAD_ENCODING') throw new Error(`expected DL_ERR_BAD_ENCODING, got ${String(err)}`);
+        if (!(err instanceof DriftlineError) || err.code !== 'DL_ERR_BAD_ENCODING')
+          throw new Error(`expected DL_ERR_BAD_ENCODING, got ${String(err)}`);
         if (err.message !== verdict) throw new Error(`"${err.message}" whole, "${verdict}" by notUtf8`);
       }
     }),

@@ -44,11 +44,17 @@ const anyNumberCell = fc.oneof(
   fc.constantFrom('1e3', '-2.5E-3', '+7', '.5', '5.').map((s) => usable(s, Number(s), s)),
 );
 const junkCell = fc.oneof(
-  fc.constantFrom('', ' ', 'abc', 'NaN', 'Infinity', '-Infinity', '0x10', '0b11', '1e400', '1,000', '1_000', '١٢', 'null').map((s) => unusable(s)),
+  fc
+    .constantFrom('', ' ', 'abc', 'NaN', 'Infinity', '-Infinity', '0x10', '0b11', '1e400', '1,000', '1_000', '١٢', 'null')
+    .map((s) => unusable(s)),
   // Text that is not a number, of any characters but NUL (NUL in the first KiB is a 400).
-  fc.string({ unit: 'grapheme', maxLength: 12 }).filter((s) => !s.includes('\u0000') && s.trim() !== '' && !/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(s)).map((s) => unusable(s)),
+  fc
+    .string({ unit: 'grapheme', maxLength: 12 })
+    .filter((s) => !s.includes('\u0000') && s.trim() !== '' && !/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(s))
+    .map((s) => unusable(s)),
 );
-const featureCell = (j: number) => fc.oneof({ weight: 6, arbitrary: j === 0 ? limitCell : j === 1 ? ageCell : anyNumberCell }, { weight: 1, arbitrary: junkCell });
+const featureCell = (j: number) =>
+  fc.oneof({ weight: 6, arbitrary: j === 0 ? limitCell : j === 1 ? ageCell : anyNumberCell }, { weight: 1, arbitrary: junkCell });
 
 /** A record: its eight cells, a passed-through note, and (CSV only) cells added or dropped. */
 const record = fc.record({
@@ -65,7 +71,11 @@ const layout = fc.record({
 
 const quote = (s: string): string => (/[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s);
 
-function write(format: InputFormat, lay: { names: string[]; order: number[] }, records: { cells: Cell[]; note: string; ragged: number }[]): { body: string; ok: boolean[] } {
+function write(
+  format: InputFormat,
+  lay: { names: string[]; order: number[] },
+  records: { cells: Cell[]; note: string; ragged: number }[],
+): { body: string; ok: boolean[] } {
   const names = [...lay.names, 'note'];
   const ok = records.map((r) => r.cells.every((c) => c.ok) && (format !== 'csv' || r.ragged === 0));
   if (format === 'csv') {
@@ -78,7 +88,9 @@ function write(format: InputFormat, lay: { names: string[]; order: number[] }, r
     }
     return { body: `${lines.join('\n')}\n`, ok };
   }
-  const objects = records.map((r) => Object.fromEntries(lay.order.map((i) => [names[i]!, i < FEATURES.length ? r.cells[i]!.json : r.note])));
+  const objects = records.map((r) =>
+    Object.fromEntries(lay.order.map((i) => [names[i]!, i < FEATURES.length ? r.cells[i]!.json : r.note])),
+  );
   return { body: format === 'json' ? JSON.stringify(objects) : objects.map((o) => JSON.stringify(o)).join('\n'), ok };
 }
 
@@ -100,7 +112,10 @@ t.test('random records through the pipeline: each row predicted or reported, onc
       const buf = Buffer.from(body);
       const sink = collector();
       const result = await runPipeline({
-        source: chunked(buf, s.cuts.map((c) => c % (buf.length + 1))),
+        source: chunked(
+          buf,
+          s.cuts.map((c) => c % (buf.length + 1)),
+        ),
         input: s.format,
         output: 'ndjson',
         sink,
@@ -109,19 +124,31 @@ t.test('random records through the pipeline: each row predicted or reported, onc
         requestId: 'fuzz',
         batch: { maxRows: s.batch, maxWaitMs: 1 },
       });
-      const lines = sink.text().trim().split('\n').map((l) => JSON.parse(l) as { row?: number; probability?: number; error?: RowError; summary?: { n_rows: number; n_rejected: number } });
+      const lines = sink
+        .text()
+        .trim()
+        .split('\n')
+        .map(
+          (l) =>
+            JSON.parse(l) as { row?: number; probability?: number; error?: RowError; summary?: { n_rows: number; n_rejected: number } },
+        );
       const summary = lines.pop()?.summary;
       const n = s.records.length;
       if (summary === undefined) throw new Error('no summary line');
-      if (summary.n_rows + summary.n_rejected !== n || result.n_rows + result.n_rejected !== n) throw new Error(`${n} rows in, ${summary.n_rows} + ${summary.n_rejected} out`);
+      if (summary.n_rows + summary.n_rejected !== n || result.n_rows + result.n_rejected !== n)
+        throw new Error(`${n} rows in, ${summary.n_rows} + ${summary.n_rejected} out`);
       if (lines.length !== n) throw new Error(`${lines.length} lines for ${n} rows`);
       lines.forEach((line, i) => {
         if (line.row !== i) throw new Error(`line ${i} is row ${line.row}`);
-        if (ok[i] !== (line.error === undefined)) throw new Error(`row ${i}: ${ok[i] ? 'usable' : 'unusable'} but ${line.error === undefined ? 'predicted' : `rejected (${line.error.message})`}`);
+        if (ok[i] !== (line.error === undefined))
+          throw new Error(
+            `row ${i}: ${ok[i] ? 'usable' : 'unusable'} but ${line.error === undefined ? 'predicted' : `rejected (${line.error.message})`}`,
+          );
         if (line.error !== undefined) return;
         // The probability of this row's own values: a shifted or misread cell would change it.
         const values = s.records[i]!.cells.map((c) => Math.fround(c.value));
-        if (Math.fround(Number(line.probability)) !== fakeProbability(values)) throw new Error(`row ${i}: probability ${line.probability}, expected ${fakeProbability(values)}`);
+        if (Math.fround(Number(line.probability)) !== fakeProbability(values))
+          throw new Error(`row ${i}: probability ${line.probability}, expected ${fakeProbability(values)}`);
       });
       predicted += summary.n_rows;
       rejected += summary.n_rejected;
@@ -133,7 +160,13 @@ t.test('random records through the pipeline: each row predicted or reported, onc
 
 t.test('random cell values of any type into validateRows: no throw, every row valid or an error, valid ones in range', async (t) => {
   const item = fc.oneof(
-    { weight: 8, arbitrary: fc.array(fc.oneof(fc.anything(), fc.double(), fc.integer({ min: 0, max: 200 }).map(String)), { minLength: 0, maxLength: 11 }) },
+    {
+      weight: 8,
+      arbitrary: fc.array(fc.oneof(fc.anything(), fc.double(), fc.integer({ min: 0, max: 200 }).map(String)), {
+        minLength: 0,
+        maxLength: 11,
+      }),
+    },
     { weight: 1, arbitrary: fc.constant('error' as const) },
   );
   const chunks = fc.array(fc.array(item, { maxLength: 20 }), { maxLength: 6 });
@@ -143,7 +176,9 @@ t.test('random cell values of any type into validateRows: no throw, every row va
       const input: Parsed[] = [{ kind: 'header', format: 'json', columns: [...cols] }];
       let next = 0;
       for (const part of parts) {
-        const rows: Rows['rows'] = part.map((p, i) => (p === 'error' ? { kind: 'error', index: next + i, column: null, code: 'DL_ERR_ROW_MALFORMED', message: 'upstream' } : p));
+        const rows: Rows['rows'] = part.map((p, i) =>
+          p === 'error' ? { kind: 'error', index: next + i, column: null, code: 'DL_ERR_ROW_MALFORMED', message: 'upstream' } : p,
+        );
         input.push({ kind: 'rows', first: next, rows });
         next += part.length;
       }
@@ -166,7 +201,8 @@ t.test('random cell values of any type into validateRows: no throw, every row va
           seen.push(b.rowIndex[r]!);
           const f = b.features.subarray(r * FEATURES.length, (r + 1) * FEATURES.length);
           if (!f.every(Number.isFinite)) throw new Error(`row ${b.rowIndex[r]} was accepted with ${Array.from(f)}`);
-          if (!(f[1]! >= 18 && f[1]! <= 120 && Number.isInteger(f[1])) || !(f[0]! >= 0)) throw new Error(`row ${b.rowIndex[r]} out of the card's range: ${Array.from(f)}`);
+          if (!(f[1]! >= 18 && f[1]! <= 120 && Number.isInteger(f[1])) || !(f[0]! >= 0))
+            throw new Error(`row ${b.rowIndex[r]} out of the card's range: ${Array.from(f)}`);
         }
         for (const e of b.errors) seen.push(e.index);
       }
@@ -182,15 +218,33 @@ t.test('runPipeline fails only with DriftlineErrors (random bodies, any format)'
   const formats: InputFormat[] = ['csv', 'json', 'ndjson'];
   let failed = 0;
   await fc.assert(
-    fc.asyncProperty(fc.constantFrom(...formats), fc.uint8Array({ maxLength: 300 }), fc.array(fc.nat(), { maxLength: 5 }), async (format, bytes, cuts) => {
-      const buf = Buffer.concat([Buffer.from(`${FEATURES.join(',')}\n`), Buffer.from(bytes)]);
-      try {
-        await runPipeline({ source: chunked(buf, cuts.map((c) => c % (buf.length + 1))), input: format, output: 'json', sink: collector(), card, predictor: fakePredictor(), requestId: 'fuzz', batch: { maxRows: 8, maxWaitMs: 1 }, limits: { maxFieldBytes: 128, maxColumns: 12 } });
-      } catch (err) {
-        failed++;
-        if (!(err instanceof DriftlineError) || err.status >= 500) throw new Error(`escaped as ${String(err)}`, { cause: err });
-      }
-    }),
+    fc.asyncProperty(
+      fc.constantFrom(...formats),
+      fc.uint8Array({ maxLength: 300 }),
+      fc.array(fc.nat(), { maxLength: 5 }),
+      async (format, bytes, cuts) => {
+        const buf = Buffer.concat([Buffer.from(`${FEATURES.join(',')}\n`), Buffer.from(bytes)]);
+        try {
+          await runPipeline({
+            source: chunked(
+              buf,
+              cuts.map((c) => c % (buf.length + 1)),
+            ),
+            input: format,
+            output: 'json',
+            sink: collector(),
+            card,
+            predictor: fakePredictor(),
+            requestId: 'fuzz',
+            batch: { maxRows: 8, maxWaitMs: 1 },
+            limits: { maxFieldBytes: 128, maxColumns: 12 },
+          });
+        } catch (err) {
+          failed++;
+          if (!(err instanceof DriftlineError) || err.status >= 500) throw new Error(`escaped as ${String(err)}`, { cause: err });
+        }
+      },
+    ),
     { numRuns: RUNS },
   );
   t.ok(failed > 0, `${failed} runs failed, all with typed 4xx errors`);

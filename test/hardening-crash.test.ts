@@ -20,7 +20,16 @@ const WINDOW = 3000;
 function start(dataDir: string): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, ['--import=tsx', path.join(ROOT, 'src/cli/index.ts'), 'serve'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, REPORTS_DIR: path.join(dataDir, 'reports'), MODEL_DIR: BUNDLED_MODEL, WINDOW_ROWS: String(WINDOW), LOG_LEVEL: 'info' },
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      REPORTS_DIR: path.join(dataDir, 'reports'),
+      MODEL_DIR: BUNDLED_MODEL,
+      WINDOW_ROWS: String(WINDOW),
+      LOG_LEVEL: 'info',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -49,22 +58,31 @@ t.test('SIGKILL mid-upload: every row the client received is logged; the window 
   const body = lines.slice(1).filter((l) => l !== '');
 
   await new Promise<void>((resolve) => {
-    const req = http.request({ host: '127.0.0.1', port: first.port, path: '/predict', method: 'POST', headers: { 'content-type': 'text/csv', accept: 'application/x-ndjson' } }, (res) => {
-      requestId = String(res.headers['x-request-id']);
-      let carry = '';
-      res.on('data', (c: Buffer) => {
-        const parts = (carry + c.toString()).split('\n');
-        carry = parts.pop()!;
-        for (const p of parts) {
-          const m = JSON.parse(p) as { row?: number };
-          if (m.row !== undefined) received.push(m.row);
-        }
-        // Kill as soon as a good part of the results arrived, while the upload still streams.
-        if (received.length >= 8000 && first.child.exitCode === null) first.child.kill('SIGKILL');
-      });
-      res.on('error', () => resolve());
-      res.on('close', () => resolve());
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: first.port,
+        path: '/predict',
+        method: 'POST',
+        headers: { 'content-type': 'text/csv', accept: 'application/x-ndjson' },
+      },
+      (res) => {
+        requestId = String(res.headers['x-request-id']);
+        let carry = '';
+        res.on('data', (c: Buffer) => {
+          const parts = (carry + c.toString()).split('\n');
+          carry = parts.pop()!;
+          for (const p of parts) {
+            const m = JSON.parse(p) as { row?: number };
+            if (m.row !== undefined) received.push(m.row);
+          }
+          // Kill as soon as a good part of the results arrived, while the upload still streams.
+          if (received.length >= 8000 && first.child.exitCode === null) first.child.kill('SIGKILL');
+        });
+        res.on('error', () => resolve());
+        res.on('close', () => resolve());
+      },
+    );
     req.on('error', () => resolve());
     req.write(`${head}\n`);
     let at = 0;
@@ -77,7 +95,9 @@ t.test('SIGKILL mid-upload: every row the client received is logged; the window 
     };
     pump();
   });
-  await new Promise<void>((r) => (first.child.exitCode !== null || first.child.signalCode !== null ? r() : first.child.once('exit', () => r())));
+  await new Promise<void>((r) =>
+    first.child.exitCode !== null || first.child.signalCode !== null ? r() : first.child.once('exit', () => r()),
+  );
   t.equal(first.child.signalCode, 'SIGKILL', 'the server was killed, not shut down');
   t.ok(received.length >= 8000, `the client received ${received.length} results before the kill`);
 
@@ -94,13 +114,21 @@ t.test('SIGKILL mid-upload: every row the client received is logged; the window 
   // Restart: the window is rebuilt from the log and must equal one built by replaying it.
   const second = await start(dataDir);
   t.teardown(() => second.child.kill('SIGKILL'));
-  const served = (await (await fetch(`http://127.0.0.1:${second.port}/api/drift`)).json()) as { window_rows: number; features: Record<string, { score: number }>; prediction: { score: number } };
+  const served = (await (await fetch(`http://127.0.0.1:${second.port}/api/drift`)).json()) as {
+    window_rows: number;
+    features: Record<string, { score: number }>;
+    prediction: { score: number };
+  };
   const profile = readProfile(path.join(BUNDLED_MODEL, 'reference.json'));
   const replay = new DriftWindow(profile, { capacity: WINDOW });
   // The replay reads the log row by row, in id order, independently of the service's rebuild.
   for (const r of all.slice(-WINDOW)) replay.push(Float32Array.from(r.features), 0, r.probability, r.target ?? Number.NaN);
   const want = snapshot(profile, replay);
   t.equal(served.window_rows, Math.min(WINDOW, logged.size));
-  t.same(Object.fromEntries(Object.entries(served.features).map(([k, v]) => [k, v.score])), Object.fromEntries(Object.entries(want.features).map(([k, v]) => [k, v.score])), 'every feature score matches the replay');
+  t.same(
+    Object.fromEntries(Object.entries(served.features).map(([k, v]) => [k, v.score])),
+    Object.fromEntries(Object.entries(want.features).map(([k, v]) => [k, v.score])),
+    'every feature score matches the replay',
+  );
   t.equal(served.prediction.score, want.prediction!.score);
 });

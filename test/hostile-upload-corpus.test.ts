@@ -51,7 +51,9 @@ interface Case extends Omit<Part, 'name'> {
 const BOMS: Record<Encoding, number[]> = { utf8: [0xef, 0xbb, 0xbf], utf16le: [0xff, 0xfe], utf16be: [0xfe, 0xff], latin1: [] };
 
 function encode(p: Omit<Part, 'name'>): Buffer {
-  const text = (p.lines !== undefined ? `${p.lines.join('\n')}\n` : (p.body ?? '')).replaceAll('$HEADER', FEATURE_HEADER).replaceAll('$ROW', VALID_ROW);
+  const text = (p.lines !== undefined ? `${p.lines.join('\n')}\n` : (p.body ?? ''))
+    .replaceAll('$HEADER', FEATURE_HEADER)
+    .replaceAll('$ROW', VALID_ROW);
   const enc = p.encoding ?? 'utf8';
   let bytes = enc === 'utf16be' ? Buffer.from(text, 'utf16le').swap16() : Buffer.from(text, enc);
   if (p.bom !== undefined) bytes = Buffer.concat([Buffer.from(BOMS[p.bom]), bytes]);
@@ -59,12 +61,17 @@ function encode(p: Omit<Part, 'name'>): Buffer {
 }
 
 function build(c: Case): { headers: Record<string, string>; body: Buffer } {
-  if (c.multipart === undefined) return { headers: c.headers ?? {}, body: c.bodyBase64 !== undefined ? Buffer.from(c.bodyBase64, 'base64') : encode(c) };
+  if (c.multipart === undefined)
+    return { headers: c.headers ?? {}, body: c.bodyBase64 !== undefined ? Buffer.from(c.bodyBase64, 'base64') : encode(c) };
   const boundary = c.multipart.boundary ?? 'corpus-boundary';
   const pieces: Buffer[] = [];
   for (const p of c.multipart.parts) {
     const disposition = `form-data; name="${p.name}"${p.filename === undefined ? '' : `; filename="${p.filename}"`}`;
-    pieces.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\nContent-Type: ${p.type ?? 'text/csv'}\r\n\r\n`), encode(p), Buffer.from('\r\n'));
+    pieces.push(
+      Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\nContent-Type: ${p.type ?? 'text/csv'}\r\n\r\n`),
+      encode(p),
+      Buffer.from('\r\n'),
+    );
   }
   pieces.push(Buffer.from(`--${boundary}--\r\n`));
   let body = Buffer.concat(pieces);
@@ -100,7 +107,8 @@ t.test('generated cases (test/corpus/generated.ts): large, streamed, never-endin
     const read = serverRead();
     t.comment(`${g.name}: ${reply.status} in ${Math.round(reply.ms)} ms; client sent ${reply.sent} bytes, server read ${read ?? '?'}`);
     checkReply(t, reply, g.expect, g.name);
-    if (g.maxRead !== undefined) t.ok(read !== undefined && read <= g.maxRead, `${g.name}: the server read ${read} bytes, at most ${g.maxRead}`);
+    if (g.maxRead !== undefined)
+      t.ok(read !== undefined && read <= g.maxRead, `${g.name}: the server read ${read} bytes, at most ${g.maxRead}`);
     if (g.endless === true) t.ok(reply.sent < 64 * 1024 * 1024, `${g.name}: the server ended a body that never ends`);
     await settled(t, target, g.name);
   }

@@ -7,7 +7,9 @@ const hgb = sharedFile('models/sklearn_hgb.onnx');
 
 t.test('a long inference does not block the event loop', { skip: hgb.skip }, async (t) => {
   const card = parseModelCard({
-    name: 'x', version: '0', input_name: 'input',
+    name: 'x',
+    version: '0',
+    input_name: 'input',
     features: Array.from({ length: 8 }, (_, i) => ({ name: `f${i}` })),
     output: { name: 'probabilities', index: 1 },
   });

@@ -47,7 +47,9 @@ t.test('rocAuc equals the pairwise definition (random data with many ties)', asy
         const scores = rows.map((r) => r[1] / 6);
         const expected = labels.includes(0) && labels.includes(1) ? pairwiseAuc(labels, scores) : Number.NaN;
         const got = rocAuc(labels, Float32Array.from(scores));
-        return Number.isNaN(expected) ? Number.isNaN(got) : Math.abs(got - pairwiseAuc(labels, Array.from(Float32Array.from(scores)))) < 1e-12;
+        return Number.isNaN(expected)
+          ? Number.isNaN(got)
+          : Math.abs(got - pairwiseAuc(labels, Array.from(Float32Array.from(scores)))) < 1e-12;
       },
     ),
     { seed: 20240611, numRuns: 300 },
@@ -77,7 +79,7 @@ t.test('zero division gives 0 (sklearn zero_division=0), accuracy of nothing is 
   t.throws(() => confusion([0, 1], [1]), /2 labels but 1 values/);
 });
 
-t.test('threshold is inclusive, like the card\'s decision_threshold', async (t) => {
+t.test("threshold is inclusive, like the card's decision_threshold", async (t) => {
   t.same(Array.from(threshold([0.49, 0.5, 0.51], 0.5)), [0, 1, 1]);
 });
 

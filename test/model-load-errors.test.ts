@@ -44,7 +44,10 @@ t.test('a card naming a missing output, or a wrong column, is refused', { skip: 
 t.test('loadModel reads card.json beside the graph', { skip: hgb.skip }, async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dl-model-'));
   writeFileSync(path.join(dir, 'model.onnx'), readFileSync(hgb.path));
-  writeFileSync(path.join(dir, 'card.json'), JSON.stringify({ name: 'x', version: '0', input_name: 'input', features: features(8), output: { name: 'probabilities', index: 1 } }));
+  writeFileSync(
+    path.join(dir, 'card.json'),
+    JSON.stringify({ name: 'x', version: '0', input_name: 'input', features: features(8), output: { name: 'probabilities', index: 1 } }),
+  );
   const m = await loadModel(dir);
   t.teardown(() => m.engine.close());
   const r = await m.engine.run(new Float32Array(16), 2);

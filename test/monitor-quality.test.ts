@@ -7,7 +7,16 @@ t.test('rolling metrics against hand-computed values', async (t) => {
   // p:      0.9 0.8 0.7 0.6 0.4 0.3 0.2 0.1
   // target:  1   1   0   1   1   0   0   0
   // predicted 1 for p ≥ 0.5: TP=3 (0.9,0.8,0.6) FP=1 (0.7) FN=1 (0.4) TN=3
-  const rows: [number, number][] = [[0.9, 1], [0.8, 1], [0.7, 0], [0.6, 1], [0.4, 1], [0.3, 0], [0.2, 0], [0.1, 0]];
+  const rows: [number, number][] = [
+    [0.9, 1],
+    [0.8, 1],
+    [0.7, 0],
+    [0.6, 1],
+    [0.4, 1],
+    [0.3, 0],
+    [0.2, 0],
+    [0.1, 0],
+  ];
   for (const [p, y] of rows) r.add(p, y);
   const m = r.metrics();
   t.equal(m.n_labelled, 8);

@@ -12,7 +12,17 @@ type Outcome = { ok: true; text: string } | { ok: false; code: string; message: 
 async function viaStreams(body: Buffer, input: 'csv' | 'ndjson', output: OutputFormat): Promise<Outcome> {
   const sink = collector();
   try {
-    await runPipeline({ source: Readable.from([body]), input, output, sink, card, predictor: fakePredictor(), requestId: 'r', batch: { maxRows: 64, maxWaitMs: 1 }, limits: { maxFieldBytes: 65536 } });
+    await runPipeline({
+      source: Readable.from([body]),
+      input,
+      output,
+      sink,
+      card,
+      predictor: fakePredictor(),
+      requestId: 'r',
+      batch: { maxRows: 64, maxWaitMs: 1 },
+      limits: { maxFieldBytes: 65536 },
+    });
     return { ok: true, text: sink.text() };
   } catch (err) {
     const e = err as { code: string; message: string };
@@ -22,7 +32,16 @@ async function viaStreams(body: Buffer, input: 'csv' | 'ndjson', output: OutputF
 
 async function viaBuffer(body: Buffer, input: 'csv' | 'ndjson', output: OutputFormat): Promise<Outcome> {
   try {
-    const r = await scoreBuffer({ body, input, output, card, predictor: fakePredictor(), requestId: 'r', batchRows: 64, limits: { maxFieldBytes: 65536 } });
+    const r = await scoreBuffer({
+      body,
+      input,
+      output,
+      card,
+      predictor: fakePredictor(),
+      requestId: 'r',
+      batchRows: 64,
+      limits: { maxFieldBytes: 65536 },
+    });
     return { ok: true, text: r.body.toString('utf8') };
   } catch (err) {
     const e = err as { code: string; message: string };
@@ -35,22 +54,24 @@ const cell = fc.oneof(
   fc.constantFrom('', 'abc', 'NaN', '1e400', '0x10', '17', '121', '30.5', ' 42 ', '"q,uo""te"', 'Zoë ✓'),
 );
 const row = fc.array(cell, { minLength: 7, maxLength: 10 });
-const csvBody = fc.record({
-  rows: fc.array(row, { maxLength: 150 }),
-  bom: fc.boolean(),
-  // One ending for the whole body, or (mixed) each line's own, as pasted-together files have.
-  eol: fc.constantFrom('\n', '\r\n', '\r', 'mixed'),
-  extra: fc.boolean(),
-  blank: fc.boolean(),
-}).map(({ rows, bom, eol, extra, blank }) => {
-  const nl = (i: number): string => (eol === 'mixed' ? ['\n', '\r\n', '\r'][i % 3]! : eol);
-  const head = [...FEATURES, ...(extra ? ['note', 'target'] : [])].join(',');
-  const lines = rows.map((r) => r.join(','));
-  if (blank && lines.length > 2) lines.splice(1, 0, '');
-  return Buffer.from(`${bom ? '\uFEFF' : ''}${[head, ...lines].map((l, i) => l + nl(i)).join('')}`);
-});
+const csvBody = fc
+  .record({
+    rows: fc.array(row, { maxLength: 150 }),
+    bom: fc.boolean(),
+    // One ending for the whole body, or (mixed) each line's own, as pasted-together files have.
+    eol: fc.constantFrom('\n', '\r\n', '\r', 'mixed'),
+    extra: fc.boolean(),
+    blank: fc.boolean(),
+  })
+  .map(({ rows, bom, eol, extra, blank }) => {
+    const nl = (i: number): string => (eol === 'mixed' ? ['\n', '\r\n', '\r'][i % 3]! : eol);
+    const head = [...FEATURES, ...(extra ? ['note', 'target'] : [])].join(',');
+    const lines = rows.map((r) => r.join(','));
+    if (blank && lines.length > 2) lines.splice(1, 0, '');
+    return Buffer.from(`${bom ? '\uFEFF' : ''}${[head, ...lines].map((l, i) => l + nl(i)).join('')}`);
+  });
 
-t.test('CSV: the buffered path gives the stream pipeline\'s bytes, or its error', async (t) => {
+t.test("CSV: the buffered path gives the stream pipeline's bytes, or its error", async (t) => {
   await fc.assert(
     fc.asyncProperty(csvBody, fc.constantFrom<OutputFormat>('json', 'ndjson', 'csv'), async (body, output) => {
       const [a, b] = await Promise.all([viaStreams(body, 'csv', output), viaBuffer(body, 'csv', output)]);
@@ -61,15 +82,24 @@ t.test('CSV: the buffered path gives the stream pipeline\'s bytes, or its error'
   );
 });
 
-const ndjsonBody = fc.array(
-  fc.oneof(
-    { weight: 5, arbitrary: fc.array(cell, { minLength: 8, maxLength: 8 }).map((cells) => JSON.stringify(Object.fromEntries(FEATURES.map((f, i) => [f, /^-?\d+$/.test(cells[i]!) ? Number(cells[i]) : cells[i]])))) },
-    fc.constantFrom('not json', '[1,2]', '', '{"age": {"nested": 1}}'),
-  ),
-  { maxLength: 80 },
-).map((lines) => Buffer.from(lines.join('\n')));
+const ndjsonBody = fc
+  .array(
+    fc.oneof(
+      {
+        weight: 5,
+        arbitrary: fc
+          .array(cell, { minLength: 8, maxLength: 8 })
+          .map((cells) =>
+            JSON.stringify(Object.fromEntries(FEATURES.map((f, i) => [f, /^-?\d+$/.test(cells[i]!) ? Number(cells[i]) : cells[i]]))),
+          ),
+      },
+      fc.constantFrom('not json', '[1,2]', '', '{"age": {"nested": 1}}'),
+    ),
+    { maxLength: 80 },
+  )
+  .map((lines) => Buffer.from(lines.join('\n')));
 
-t.test('NDJSON: the buffered path gives the stream pipeline\'s bytes, or its error', async (t) => {
+t.test("NDJSON: the buffered path gives the stream pipeline's bytes, or its error", async (t) => {
   await fc.assert(
     fc.asyncProperty(ndjsonBody, fc.constantFrom<OutputFormat>('json', 'ndjson'), async (body, output) => {
       const [a, b] = await Promise.all([viaStreams(body, 'ndjson', output), viaBuffer(body, 'ndjson', output)]);

@@ -29,7 +29,10 @@ const csv = Buffer.from(sampleCsv(300, { extra: true }).replace('note 5, with co
 t.test('CSV out: input columns + probability,prediction,risk_level, computed from the row', async (t) => {
   const out = await score(csv, []);
   const lines = out.trim().split('\n');
-  t.equal(lines[0], 'credit_limit,age,pay_delay_sep,pay_delay_aug,bill_amt_sep,bill_amt_aug,pay_amt_sep,pay_amt_aug,ID,note,probability,prediction,risk_level');
+  t.equal(
+    lines[0],
+    'credit_limit,age,pay_delay_sep,pay_delay_aug,bill_amt_sep,bill_amt_aug,pay_amt_sep,pay_amt_aug,ID,note,probability,prediction,risk_level',
+  );
   const first = lines[1]!.split(',');
   const p = fakeProbability(first.slice(0, 8).map(Number));
   const [prob, label] = first.slice(-3);
@@ -44,7 +47,10 @@ t.test('chunk boundaries anywhere give the same output (inside quotes, inside mu
   const forced = [zoe + 3, zoe + 6, zoe + 7, csv.indexOf('\nsecond') + 1, csv.indexOf('\n') + 1];
   t.equal(await score(csv, forced), whole, 'cuts inside ë, ✓ and a quoted newline');
   await fc.assert(
-    fc.asyncProperty(fc.array(fc.integer({ min: 1, max: csv.length - 1 }), { maxLength: 40 }), async (cuts) => (await score(csv, cuts)) === whole),
+    fc.asyncProperty(
+      fc.array(fc.integer({ min: 1, max: csv.length - 1 }), { maxLength: 40 }),
+      async (cuts) => (await score(csv, cuts)) === whole,
+    ),
     { numRuns: 40 },
   );
   t.pass('40 random chunkings agree');
@@ -52,7 +58,13 @@ t.test('chunk boundaries anywhere give the same output (inside quotes, inside mu
 
 t.test('an upload split into 1-byte chunks', async (t) => {
   const small = Buffer.from(sampleCsv(20, { extra: true }));
-  t.equal(await score(small, Array.from({ length: small.length }, (_, i) => i)), await score(small, []));
+  t.equal(
+    await score(
+      small,
+      Array.from({ length: small.length }, (_, i) => i),
+    ),
+    await score(small, []),
+  );
 });
 
 t.test('every kind of bad row is reported inline with its row and column; good rows go on', async (t) => {
@@ -75,9 +87,20 @@ t.test('every kind of bad row is reported inline with its row and column; good r
   const r = await runPipeline(base({ source: Readable.from([`${head}\n${rows.join('\n')}\n`]), sink, output: 'ndjson' }));
   t.equal(r.n_rows, 2);
   t.equal(r.n_rejected, 10);
-  const lines = sink.text().trim().split('\n').map((l) => JSON.parse(l));
-  t.same(lines.slice(0, 12).map((l) => (l.error === undefined ? 'ok' : `${l.error.column}`)), ['ok', 'age', 'age', 'age', 'pay_delay_sep', 'credit_limit', 'null', 'null', 'target', 'age', 'credit_limit', 'ok']);
-  t.same(lines.slice(0, 12).map((l) => l.row), Array.from({ length: 12 }, (_, i) => i), 'one line per row, in input order');
+  const lines = sink
+    .text()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  t.same(
+    lines.slice(0, 12).map((l) => (l.error === undefined ? 'ok' : `${l.error.column}`)),
+    ['ok', 'age', 'age', 'age', 'pay_delay_sep', 'credit_limit', 'null', 'null', 'target', 'age', 'credit_limit', 'ok'],
+  );
+  t.same(
+    lines.slice(0, 12).map((l) => l.row),
+    Array.from({ length: 12 }, (_, i) => i),
+    'one line per row, in input order',
+  );
   t.match(lines[12], { summary: { n_rows: 2, n_rejected: 10 } });
 });
 
@@ -96,22 +119,31 @@ t.test('JSON and NDJSON input give the same predictions as CSV', async (t) => {
   const cols = head!.split(',');
   const objs = lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], Number(v)])));
   const fromCsv = await score(Buffer.from(text), [], { output: 'ndjson' });
-  const strip = (s: string) => s.split('\n').filter((l) => !l.includes('summary')).join('\n');
+  const strip = (s: string) =>
+    s
+      .split('\n')
+      .filter((l) => !l.includes('summary'))
+      .join('\n');
   t.equal(strip(await score(Buffer.from(JSON.stringify(objs)), [7, 100, 333], { input: 'json', output: 'ndjson' })), strip(fromCsv));
-  t.equal(strip(await score(Buffer.from(objs.map((o) => JSON.stringify(o)).join('\n')), [5, 99], { input: 'ndjson', output: 'ndjson' })), strip(fromCsv));
+  t.equal(
+    strip(await score(Buffer.from(objs.map((o) => JSON.stringify(o)).join('\n')), [5, 99], { input: 'ndjson', output: 'ndjson' })),
+    strip(fromCsv),
+  );
 });
 
 t.test('abort midway rejects with DL_ERR_ABORTED and tears every stage down', async (t) => {
   const ac = new AbortController();
   let pulled = 0;
-  const endless = Readable.from((async function* () {
-    yield Buffer.from(sampleCsv(1));
-    for (;;) {
-      pulled++;
-      await tick(); // a real upload waits on the socket between chunks
-      yield Buffer.from('20000,24,2,2,3913,3102,0,689\n'.repeat(100));
-    }
-  })());
+  const endless = Readable.from(
+    (async function* () {
+      yield Buffer.from(sampleCsv(1));
+      for (;;) {
+        pulled++;
+        await tick(); // a real upload waits on the socket between chunks
+        yield Buffer.from('20000,24,2,2,3913,3102,0,689\n'.repeat(100));
+      }
+    })(),
+  );
   const sink = collector();
   setTimeout(() => ac.abort(), 50);
   await t.rejects(runPipeline(base({ source: endless, sink, signal: ac.signal })), { code: 'DL_ERR_ABORTED' });
@@ -123,14 +155,16 @@ t.test('a consumer that stops reading pauses the source: memory stays bounded', 
   const ac = new AbortController();
   let pulled = 0;
   const chunk = Buffer.from('20000,24,2,2,3913,3102,0,689\n'.repeat(1000)); // ~29 KB
-  const endless = Readable.from((async function* () {
-    yield Buffer.from(sampleCsv(1));
-    for (;;) {
-      pulled++;
-      await tick();
-      yield chunk;
-    }
-  })());
+  const endless = Readable.from(
+    (async function* () {
+      yield Buffer.from(sampleCsv(1));
+      for (;;) {
+        pulled++;
+        await tick();
+        yield chunk;
+      }
+    })(),
+  );
   let received = 0;
   const stuck = new Writable({
     highWaterMark: 16 * 1024,

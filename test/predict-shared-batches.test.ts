@@ -14,13 +14,31 @@ t.teardown(async () => srv?.close());
 
 t.test('concurrent uploads each get exactly their own rows, in order', { skip }, async (t) => {
   const bodies = Array.from({ length: 12 }, (_, k) => sampleCsv(50 + k * 30, { seed: k + 1, extra: true }));
-  const results = await Promise.all(bodies.map((b) => fetch(`${srv.url}/predict`, { method: 'POST', body: b, headers: { 'content-type': 'text/csv', accept: 'text/csv' } }).then((r) => r.text())));
-  const single = await Promise.all(bodies.slice(0, 3).map((b) => fetch(`${srv.url}/predict`, { method: 'POST', body: b, headers: { 'content-type': 'text/csv', accept: 'text/csv' } }).then((r) => r.text())));
+  const results = await Promise.all(
+    bodies.map((b) =>
+      fetch(`${srv.url}/predict`, { method: 'POST', body: b, headers: { 'content-type': 'text/csv', accept: 'text/csv' } }).then((r) =>
+        r.text(),
+      ),
+    ),
+  );
+  const single = await Promise.all(
+    bodies
+      .slice(0, 3)
+      .map((b) =>
+        fetch(`${srv.url}/predict`, { method: 'POST', body: b, headers: { 'content-type': 'text/csv', accept: 'text/csv' } }).then((r) =>
+          r.text(),
+        ),
+      ),
+  );
   results.forEach((out, k) => {
     const lines = out.trim().split('\n');
     t.equal(lines.length, 51 + k * 30, `upload ${k}: all rows back`);
     const ids = lines.slice(1).map((l) => Number(l.split(',')[8]));
-    t.same(ids, Array.from({ length: 50 + k * 30 }, (_, i) => i + 1), `upload ${k}: its own rows, in order`);
+    t.same(
+      ids,
+      Array.from({ length: 50 + k * 30 }, (_, i) => i + 1),
+      `upload ${k}: its own rows, in order`,
+    );
   });
   t.same(results.slice(0, 3), single, 'the same probabilities whether batched with others or alone');
 });

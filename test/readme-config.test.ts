@@ -10,5 +10,8 @@ t.test('every configuration key is in the README table, and the table names no u
   const keys = Object.keys(configSchema.shape);
   for (const k of keys) t.match(section, new RegExp(`\\| \`${k}\` \\|`), `${k} is documented`);
   const listed = [...section.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]!);
-  t.same(listed.filter((k) => !keys.includes(k)), []);
+  t.same(
+    listed.filter((k) => !keys.includes(k)),
+    [],
+  );
 });

@@ -49,7 +49,12 @@ function checkPredict(t: Asserts, status: number, text: string, rows: number): v
   t.match(body, { model_version: String, request_id: String, errors: [], n_rows: rows, n_rejected: 0 });
   t.equal(body.results.length, rows);
   body.results.forEach((r, i) => {
-    if (r.row !== i || !(r.probability >= 0 && r.probability <= 1) || !['Default', 'No Default'].includes(r.prediction) || !['Low', 'Medium', 'High'].includes(r.risk_level)) {
+    if (
+      r.row !== i ||
+      !(r.probability >= 0 && r.probability <= 1) ||
+      !['Default', 'No Default'].includes(r.prediction) ||
+      !['Low', 'Medium', 'High'].includes(r.risk_level)
+    ) {
       t.fail(`result ${i} has an unexpected shape: ${JSON.stringify(r)}`);
     }
   });
@@ -58,18 +63,33 @@ function checkPredict(t: Asserts, status: number, text: string, rows: number): v
 t.test('curl -F file=@data/sample.csv …/predict, as in the README', async (t) => {
   const line = shLines('Scoring over HTTP').find((l) => l.includes('data/sample.csv'));
   t.equal(line, `curl -F file=@data/sample.csv ${DEFAULT_URL}/predict`);
-  const rows = readFileSync(path.join(ROOT, 'data', 'sample.csv'), 'utf8').trim().split('\n').length - 1;
+  const rows =
+    readFileSync(path.join(ROOT, 'data', 'sample.csv'), 'utf8')
+      .trim()
+      .split('\n').length - 1;
   t.equal(rows, 20, 'the committed sample has 20 rows');
   if (hasCurl) {
     // The README's words as arguments; -s and -w only add the status after the body.
-    const args = [...line!.split(' ').slice(1).map((a) => a.replace(DEFAULT_URL, srv.url)), '-s', '-w', '\n%{http_code}'];
+    const args = [
+      ...line!
+        .split(' ')
+        .slice(1)
+        .map((a) => a.replace(DEFAULT_URL, srv.url)),
+      '-s',
+      '-w',
+      '\n%{http_code}',
+    ];
     const { stdout } = await run('curl', args, { cwd: ROOT });
     const cut = stdout.lastIndexOf('\n');
     checkPredict(t, Number(stdout.slice(cut + 1)), stdout.slice(0, cut), rows);
   } else {
     t.comment('curl is absent: sending the same multipart request with fetch');
     const form = new FormData();
-    form.append('file', new Blob([readFileSync(path.join(ROOT, 'data', 'sample.csv'))], { type: 'application/octet-stream' }), 'sample.csv');
+    form.append(
+      'file',
+      new Blob([readFileSync(path.join(ROOT, 'data', 'sample.csv'))], { type: 'application/octet-stream' }),
+      'sample.csv',
+    );
     const res = await fetch(`${srv.url}/predict`, { method: 'POST', body: form });
     checkPredict(t, res.status, await res.text(), rows);
   }
@@ -94,7 +114,7 @@ function jsonAfter(title: string, after: RegExp): string {
 }
 
 // Regression: the README showed a probability (0.7333) the service did not return (0.7361).
-t.test('the printf | curl example prints the README\'s output, but for the request id and the time taken', async (t) => {
+t.test("the printf | curl example prints the README's output, but for the request id and the time taken", async (t) => {
   const shown = JSON.parse(jsonAfter('Scoring over HTTP', /curl -F file=@two\.csv/)) as PredictBody & { took_ms?: number };
   const lines = shLines('Scoring over HTTP').filter((l) => /two\.csv/.test(l));
   const dir = workdir();

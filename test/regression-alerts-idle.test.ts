@@ -15,7 +15,10 @@ const WINDOW = 400;
 /** Rows far from the reference: ages shifted by 30 years, limits tripled. */
 function driftedCsv(n: number): string {
   const lines = ['credit_limit,age,pay_delay_sep,pay_delay_aug,bill_amt_sep,bill_amt_aug,pay_amt_sep,pay_amt_aug'];
-  for (let i = 0; i < n; i++) lines.push(`${(5 + (i % 40)) * 30000},${60 + (i % 30)},${(i % 5) - 1},${(i % 4) - 1},${(i * 7919) % 300000},${(i * 104729) % 300000},${(i * 31) % 20000},${(i * 17) % 20000}`);
+  for (let i = 0; i < n; i++)
+    lines.push(
+      `${(5 + (i % 40)) * 30000},${60 + (i % 30)},${(i % 5) - 1},${(i % 4) - 1},${(i * 7919) % 300000},${(i * 104729) % 300000},${(i * 31) % 20000},${(i * 17) % 20000}`,
+    );
   return `${lines.join('\n')}\n`;
 }
 
@@ -29,7 +32,10 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms: n
   }
 }
 
-type Alerts = { firing: { id: string; rule: string }[]; alerts: { id: string; rule: string; status: string; resolves?: string; message: string }[] };
+type Alerts = {
+  firing: { id: string; rule: string }[];
+  alerts: { id: string; rule: string; status: string; resolves?: string; message: string }[];
+};
 
 t.test('regression: a drift alert stayed firing after traffic stopped; rules re-read the idle window and resolve', { skip }, async (t) => {
   const srv = await startTestServer({
@@ -54,7 +60,11 @@ t.test('regression: a drift alert stayed firing after traffic stopped; rules re-
   // Idle with the window still drifted: re-reading it neither resolves nor fires again.
   await new Promise((r) => setTimeout(r, 1500));
   let body = await alerts();
-  t.same(body.firing.map((a) => a.id), [fired.id], 'still firing while the idle window is drifted');
+  t.same(
+    body.firing.map((a) => a.id),
+    [fired.id],
+    'still firing while the idle window is drifted',
+  );
   t.equal(body.alerts.length, 1, 'and nothing new');
 
   // Replace the whole window with rows from the reference data, then send nothing more.
@@ -64,7 +74,11 @@ t.test('regression: a drift alert stayed firing after traffic stopped; rules re-
   t.equal(drift.window_rows, WINDOW);
   t.equal(drift.dataset.n_drifted, 0, 'the window shows no drift');
 
-  const resolved = await until('the alert to resolve with no traffic', async () => (await alerts()).alerts.find((a) => a.status === 'resolved'), 10_000);
+  const resolved = await until(
+    'the alert to resolve with no traffic',
+    async () => (await alerts()).alerts.find((a) => a.status === 'resolved'),
+    10_000,
+  );
   t.match(resolved, { rule: 'feature_drift', resolves: fired.id, message: /^back within bounds: no feature drifted over 400 rows/ });
   body = await alerts();
   t.same(body.firing, [], 'nothing firing');

@@ -59,20 +59,33 @@ t.test('the dashboard draws a string column by category name, without quantiles'
   t.same(await chartCategories(page, '[data-testid=dist-chart]', 'xAxis'), EDUCATION, 'the x axis names the categories');
   t.equal(await page.isVisible('[data-testid=dist-categorical]'), true, 'the panel says categories have no quantiles');
   t.equal(await page.isVisible('table.quantiles'), false, 'no quantile table of category codes');
-  t.same(fetched.filter((u) => u.includes('/api/drift/trend')), [], 'no per-minute quantile trend is asked for');
+  t.same(
+    fetched.filter((u) => u.includes('/api/drift/trend')),
+    [],
+    'no per-minute quantile trend is asked for',
+  );
 
   const tip = await page.evaluate(async (i) => {
-    const echarts = (await import('/vendor/echarts.js' as string)) as { getInstanceByDom(el: unknown): { dispatchAction(a: object): void } | undefined };
-    echarts.getInstanceByDom(document.querySelector('[data-testid=drift-chart]'))!.dispatchAction({ type: 'showTip', seriesIndex: 0, dataIndex: i });
+    const echarts = (await import('/vendor/echarts.js' as string)) as {
+      getInstanceByDom(el: unknown): { dispatchAction(a: object): void } | undefined;
+    };
+    echarts
+      .getInstanceByDom(document.querySelector('[data-testid=drift-chart]'))!
+      .dispatchAction({ type: 'showTip', seriesIndex: 0, dataIndex: i });
     await new Promise((r) => setTimeout(r, 200));
-    const el = ([...document.querySelectorAll('.dl-tooltip')] as { style: { display: string }; textContent: string | null }[]).find((e) => e.style.display !== 'none');
+    const el = ([...document.querySelectorAll('.dl-tooltip')] as { style: { display: string }; textContent: string | null }[]).find(
+      (e) => e.style.display !== 'none',
+    );
     return el?.textContent ?? null;
   }, 8);
   const ref = education.reference_hist.shares;
   const cur = education.current_hist.shares;
   const most = ref.reduce((b, r, i) => (Math.abs(cur[i]! - r) > Math.abs(cur[b]! - ref[b]!) ? i : b), 0);
   const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
-  t.ok(tip?.includes(`most changed: ${EDUCATION[most]}`) && tip.includes(`${pct(ref[most]!)} → ${pct(cur[most]!)}`), `the drift chart's tooltip names the category that moved most (${tip})`);
+  t.ok(
+    tip?.includes(`most changed: ${EDUCATION[most]}`) && tip.includes(`${pct(ref[most]!)} → ${pct(cur[most]!)}`),
+    `the drift chart's tooltip names the category that moved most (${tip})`,
+  );
 
   // A numeric feature selected after it gets its bins and quantiles back.
   await page.click('[data-testid=drift-table] tr[data-feature=age]');
@@ -99,6 +112,9 @@ t.test('the HTML report draws a string column by category name, without quantile
   t.teardown(() => page.close());
   await page.setContent(html);
   await page.waitForFunction((id) => document.querySelector(`#${id} canvas`) !== null, `hist-${i}`);
-  const axis = await page.evaluate((id) => (window.echarts.getInstanceByDom(document.getElementById(id)).getOption().xAxis[0].data as unknown[]).map(String), `hist-${i}`);
-  t.same(axis, EDUCATION, 'the report\'s x axis names the categories');
+  const axis = await page.evaluate(
+    (id) => (window.echarts.getInstanceByDom(document.getElementById(id)).getOption().xAxis[0].data as unknown[]).map(String),
+    `hist-${i}`,
+  );
+  t.same(axis, EDUCATION, "the report's x axis names the categories");
 });

@@ -32,7 +32,12 @@ t.test('an export over a damaged page ends with an error, logs it, and /ready tu
   const lines: string[] = [];
   const logTo = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      lines.push(...chunk.toString().split('\n').filter((l) => l !== ''));
+      lines.push(
+        ...chunk
+          .toString()
+          .split('\n')
+          .filter((l) => l !== ''),
+      );
       cb();
     },
   });
@@ -53,7 +58,11 @@ t.test('an export over a damaged page ends with an error, logs it, and /ready tu
   t.ok(nd.complete, 'the NDJSON response ended');
   const out = nd.body.toString().trim().split('\n');
   t.ok(out.length > 100 && out.length < ROWS, `rows before the damage were sent (${out.length - 1})`);
-  t.match(JSON.parse(out.at(-1)!) as unknown, { error: { code: 'DL_ERR_STORE_CORRUPT', detail: /integrity_check/ } }, 'its last line is the error');
+  t.match(
+    JSON.parse(out.at(-1)!) as unknown,
+    { error: { code: 'DL_ERR_STORE_CORRUPT', detail: /integrity_check/ } },
+    'its last line is the error',
+  );
 
   const csv = await send(srv, { path: `/api/predictions?limit=${ROWS}&format=csv`, method: 'GET', timeoutMs: 15_000 });
   t.equal(csv.status, 200);
@@ -66,6 +75,12 @@ t.test('an export over a damaged page ends with an error, logs it, and /ready tu
 
   const logged = lines.map((l) => JSON.parse(l) as { level: number; msg: string; code?: string });
   const corrupt = logged.filter((l) => l.level >= 50 && l.code === 'DL_ERR_STORE_CORRUPT');
-  t.ok(corrupt.some((l) => /PRAGMA integrity_check/.test(l.msg)), 'the damage is logged at error level with the hint');
-  t.ok(corrupt.some((l) => /api\/predictions/.test(l.msg)), 'the failed export is logged with its code');
+  t.ok(
+    corrupt.some((l) => /PRAGMA integrity_check/.test(l.msg)),
+    'the damage is logged at error level with the hint',
+  );
+  t.ok(
+    corrupt.some((l) => /api\/predictions/.test(l.msg)),
+    'the failed export is logged with its code',
+  );
 });

@@ -12,10 +12,19 @@ import { chunked } from './helpers/fixtures.js';
 import { FEATURE_HEADER, send } from './helpers/hostile.js';
 import { startTestServer } from './helpers/server.js';
 
-const ROWS = ['20000,24,2,2,3913,3102,0,689', '120000,26,-1,2,2682,1725,0,1000', '90000,34,0,0,29239,14027,1518,1500', '50000,37,0,0,46990,48233,2000,2019', '50000,57,-1,0,8617,5670,2000,36681'];
+const ROWS = [
+  '20000,24,2,2,3913,3102,0,689',
+  '120000,26,-1,2,2682,1725,0,1000',
+  '90000,34,0,0,29239,14027,1518,1500',
+  '50000,37,0,0,46990,48233,2000,2019',
+  '50000,57,-1,0,8617,5670,2000,36681',
+];
 /** Every terminator after every other one: LF, CRLF, CR, CR, LF, CRLF, with a CR at the very end. */
 const ENDINGS = ['\n', '\r\n', '\r', '\r', '\n', '\r\n'];
-const MIXED = [FEATURE_HEADER, ...ROWS].map((l, i) => l + ENDINGS[i]!).join('').replace(/\r\n$/, '\r');
+const MIXED = [FEATURE_HEADER, ...ROWS]
+  .map((l, i) => l + ENDINGS[i]!)
+  .join('')
+  .replace(/\r\n$/, '\r');
 
 function cellsOf(parsed: Parsed[]): unknown[] {
   return parsed.flatMap((p) => (p.kind === 'rows' ? p.rows.map((r) => (isRowError(r) ? r : Object.values(r))) : []));
@@ -60,6 +69,13 @@ t.test('offline CSV files (drift, profile, train) read mixed line endings the sa
   writeFileSync(file, MIXED);
   const { rows, columns } = await readCsvColumns(file, [{ name: 'age' }, { name: 'pay_amt_aug' }]);
   t.equal(rows, ROWS.length);
-  t.same([...columns.get('age')!], ROWS.map((r) => Number(r.split(',')[1])));
-  t.same([...columns.get('pay_amt_aug')!], ROWS.map((r) => Number(r.split(',')[7])), 'the last cell of each line carries no CR');
+  t.same(
+    [...columns.get('age')!],
+    ROWS.map((r) => Number(r.split(',')[1])),
+  );
+  t.same(
+    [...columns.get('pay_amt_aug')!],
+    ROWS.map((r) => Number(r.split(',')[7])),
+    'the last cell of each line carries no CR',
+  );
 });

@@ -30,7 +30,10 @@ t.test('POST /predict with Accept: text/csv neutralises passed-through cells as 
   // Past 64 KiB a body takes the streamed path: the same rows, then plain ones.
   const large = body + `7,${VALID_ROW},-5\n`.repeat(2500);
   t.ok(large.length > 64 * 1024);
-  for (const [how, text] of [['buffered', body], ['streamed', large]] as const) {
+  for (const [how, text] of [
+    ['buffered', body],
+    ['streamed', large],
+  ] as const) {
     const r = await send(srv, { headers: { 'content-type': 'text/csv', accept: 'text/csv' }, body: text });
     t.equal(r.status, 200);
     const rows = parseCsvText(r.body.toString());
@@ -46,6 +49,14 @@ t.test('POST /predict with Accept: text/csv neutralises passed-through cells as 
     // The export writes the same `id` (its ext_id) with the same function: the same text.
     const exported = parseCsvText(await (await fetch(`${srv.url}/api/predictions?limit=${HOSTILE.length + 1}&format=csv`)).text());
     const extId = exported[0]!.indexOf('ext_id');
-    t.same(exported.slice(1).map((e) => e[extId]).filter((v) => v !== '7').sort(), HOSTILE.map((v) => `'${v}`).sort(), 'the export neutralises the same cells the same way');
+    t.same(
+      exported
+        .slice(1)
+        .map((e) => e[extId])
+        .filter((v) => v !== '7')
+        .sort(),
+      HOSTILE.map((v) => `'${v}`).sort(),
+      'the export neutralises the same cells the same way',
+    );
   }
 });

@@ -23,8 +23,13 @@ t.teardown(() => srv?.close());
 const head = (headers: string): string => `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n${headers}\r\n`;
 
 t.test('two Content-Length headers: 400 DL_ERR_BAD_FRAMING, then the connection is closed', { skip }, async (t) => {
-  for (const [name, lengths] of [['different', [ROWS.length, ROWS.length + 40]], ['equal', [ROWS.length, ROWS.length]]] as const) {
-    const r = await rawExchange(srv.port, head(`Content-Length: ${lengths[0]}\r\nContent-Length: ${lengths[1]}\r\n`) + ROWS, { waitMs: 3000 });
+  for (const [name, lengths] of [
+    ['different', [ROWS.length, ROWS.length + 40]],
+    ['equal', [ROWS.length, ROWS.length]],
+  ] as const) {
+    const r = await rawExchange(srv.port, head(`Content-Length: ${lengths[0]}\r\nContent-Length: ${lengths[1]}\r\n`) + ROWS, {
+      waitMs: 3000,
+    });
     t.equal(statusOf(r.text), 400, `${name}: 400 (${JSON.stringify(r.text.slice(0, 30))})`);
     t.match(r.text, /\r\nconnection: close\r\n/i, `${name}: says it closes`);
     t.match(r.text, /"code":"DL_ERR_BAD_FRAMING"/, `${name}: a JSON error with its code`);
@@ -36,7 +41,11 @@ t.test('two Content-Length headers: 400 DL_ERR_BAD_FRAMING, then the connection 
 t.test('the bytes past the first Content-Length are never routed as a request', { skip }, async (t) => {
   // In the same write (uWS sees the smuggled request while the first is unanswered and closes the
   // connection itself), and in a later one (the 400 has gone out and closed the connection).
-  const sameWrite = await rawExchange(srv.port, head(`Content-Length: ${ROWS.length}\r\nContent-Length: ${ROWS.length + SMUGGLED.length}\r\n`) + ROWS + SMUGGLED, { waitMs: 3000 });
+  const sameWrite = await rawExchange(
+    srv.port,
+    head(`Content-Length: ${ROWS.length}\r\nContent-Length: ${ROWS.length + SMUGGLED.length}\r\n`) + ROWS + SMUGGLED,
+    { waitMs: 3000 },
+  );
   t.notMatch(sameWrite.text, /HTTP\/1\.1 200/, 'same write: the smuggled request got no answer');
   t.notMatch(sameWrite.text, /"model_version"|"features"/, 'same write: nothing of the smuggled route came back');
   t.ok(responses(sameWrite.text) <= 1 && sameWrite.closed, 'same write: at most the 400, and the connection is closed');
@@ -66,16 +75,27 @@ t.test('Transfer-Encoding other than one `chunked`: 400 and close; with Content-
   const gzipBody = await rawExchange(srv.port, head('Transfer-Encoding: gzip\r\n') + ROWS, { waitMs: 3000 });
   t.ok(gzipBody.closed && [0, 400].includes(statusOf(gzipBody.text)), 'with bytes after it: closed, with the 400 or no answer');
   t.notMatch(gzipBody.text, /n_rows/, 'nothing was scored');
-  const twice = await rawExchange(srv.port, `${head('Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n')}${ROWS.length.toString(16)}\r\n${ROWS}\r\n0\r\n\r\n`, { waitMs: 3000 });
+  const twice = await rawExchange(
+    srv.port,
+    `${head('Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n')}${ROWS.length.toString(16)}\r\n${ROWS}\r\n0\r\n\r\n`,
+    { waitMs: 3000 },
+  );
   t.equal(statusOf(twice.text), 400, 'two Transfer-Encoding headers: 400');
   t.ok(twice.closed);
-  const both = await rawExchange(srv.port, `${head(`Content-Length: 5\r\nTransfer-Encoding: chunked\r\n`)}${ROWS.length.toString(16)}\r\n${ROWS}\r\n0\r\n\r\n`, { waitMs: 3000 });
+  const both = await rawExchange(
+    srv.port,
+    `${head(`Content-Length: 5\r\nTransfer-Encoding: chunked\r\n`)}${ROWS.length.toString(16)}\r\n${ROWS}\r\n0\r\n\r\n`,
+    { waitMs: 3000 },
+  );
   t.ok(both.closed, 'Content-Length with Transfer-Encoding: the connection is closed');
   t.ok(statusOf(both.text) === 0 || statusOf(both.text) === 400, 'with no answer (uWS refuses it first) or a 400');
   t.notMatch(both.text, /n_rows/, 'nothing was scored');
 });
 
 t.test('a well-framed request on the same server is unaffected', { skip }, async (t) => {
-  const r = await rawExchange(srv.port, `${head(`Content-Length: ${ROWS.length}\r\n`)}${ROWS}`, { waitMs: 5000, until: (s) => s.includes('n_rows') });
+  const r = await rawExchange(srv.port, `${head(`Content-Length: ${ROWS.length}\r\n`)}${ROWS}`, {
+    waitMs: 5000,
+    until: (s) => s.includes('n_rows'),
+  });
   t.equal(statusOf(r.text), 200);
 });

@@ -20,7 +20,8 @@ const skip = existsSync(`${BUNDLED_MODEL}/model.onnx`) ? false : 'the bundled mo
 const ROWS = `${FEATURE_HEADER}\n${VALID_ROW}\n`;
 const HEALTH = 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n';
 const statuses = (text: string): number[] => [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
-const post = (p: string, headers: string, body: string): string => `POST ${p} HTTP/1.1\r\nHost: x\r\n${headers}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+const post = (p: string, headers: string, body: string): string =>
+  `POST ${p} HTTP/1.1\r\nHost: x\r\n${headers}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 
 /** A port nothing listens on now (the service must be reachable before startService resolves). */
 function freePort(): Promise<number> {
@@ -42,22 +43,40 @@ async function* endless(): AsyncIterable<Buffer> {
 t.test('during start-up, POST /predict gets its 503 (not a reset), and a pipelined request its answer', { skip }, async (t) => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'dl-early-'));
   const port = await freePort();
-  const config = parseConfig({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, REPORTS_DIR: path.join(dataDir, 'reports'), MODEL_DIR: BUNDLED_MODEL, LOG_LEVEL: 'silent' });
+  const config = parseConfig({
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    REPORTS_DIR: path.join(dataDir, 'reports'),
+    MODEL_DIR: BUNDLED_MODEL,
+    LOG_LEVEL: 'silent',
+  });
   const starting = startService(config, createLogger('silent', 2));
   t.teardown(async () => (await starting).shutdown());
   const url = `http://127.0.0.1:${port}`;
   for (;;) {
-    const up = await fetch(`${url}/health`).then((r) => r.status, () => 0);
+    const up = await fetch(`${url}/health`).then(
+      (r) => r.status,
+      () => 0,
+    );
     if (up === 200) break;
     await sleep(2);
   }
   const [fetched, pipelined, streamed] = await Promise.all([
-    fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: ROWS }).then(async (r) => ({ status: r.status, body: await r.text() }), (err: Error) => ({ status: 0, body: String((err.cause as Error | undefined)?.message ?? err) })),
-    rawExchange(port, post('/predict', 'Content-Type: text/csv\r\n', ROWS) + HEALTH, { waitMs: 5000, until: (s) => s.endsWith('{"status":"ok"}') }),
+    fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: ROWS }).then(
+      async (r) => ({ status: r.status, body: await r.text() }),
+      (err: Error) => ({ status: 0, body: String((err.cause as Error | undefined)?.message ?? err) }),
+    ),
+    rawExchange(port, post('/predict', 'Content-Type: text/csv\r\n', ROWS) + HEALTH, {
+      waitMs: 5000,
+      until: (s) => s.endsWith('{"status":"ok"}'),
+    }),
     send({ url }, { headers: { 'content-type': 'text/csv' }, body: endless, timeoutMs: 10_000 }),
   ]);
   const ready = (await fetch(`${url}/ready`)).status;
-  t.comment(`/ready was ${ready} right after; the first answers: ${fetched.status}, ${statuses(pipelined.text).join('+')}, ${streamed.status}`);
+  t.comment(
+    `/ready was ${ready} right after; the first answers: ${fetched.status}, ${statuses(pipelined.text).join('+')}, ${streamed.status}`,
+  );
   // On a fast machine the model may finish loading first: then these are scored (200), which is
   // fine; what must never happen is no answer.
   t.ok([503, 200].includes(fetched.status), `fetch gets an answer (${fetched.status}: ${fetched.body.slice(0, 80)})`);
@@ -93,13 +112,21 @@ t.test('early refusals of a whole body: answered, and a request pipelined behind
   }
 });
 
-t.test('an early refusal while the body is still arriving: the answer, Connection: close, then the connection is closed', { skip }, async (t) => {
-  const r = await send(srv, { headers: { 'content-type': 'application/xml', authorization: `Bearer ${'k'.repeat(32)}` }, body: endless, timeoutMs: 10_000 });
-  t.equal(r.status, 415, 'the refusal arrives while the client is still sending');
-  t.ok(r.complete, 'whole, not cut by a reset');
-  t.equal(r.headers.connection, 'close');
-  t.match(JSON.parse(r.body.toString()), { code: 'DL_ERR_UNSUPPORTED_MEDIA_TYPE' });
-  const unauthorized = await send(srv, { headers: { 'content-type': 'text/csv' }, body: endless, timeoutMs: 10_000 });
-  t.equal(unauthorized.status, 401);
-  t.ok(unauthorized.complete, '401: whole');
-});
+t.test(
+  'an early refusal while the body is still arriving: the answer, Connection: close, then the connection is closed',
+  { skip },
+  async (t) => {
+    const r = await send(srv, {
+      headers: { 'content-type': 'application/xml', authorization: `Bearer ${'k'.repeat(32)}` },
+      body: endless,
+      timeoutMs: 10_000,
+    });
+    t.equal(r.status, 415, 'the refusal arrives while the client is still sending');
+    t.ok(r.complete, 'whole, not cut by a reset');
+    t.equal(r.headers.connection, 'close');
+    t.match(JSON.parse(r.body.toString()), { code: 'DL_ERR_UNSUPPORTED_MEDIA_TYPE' });
+    const unauthorized = await send(srv, { headers: { 'content-type': 'text/csv' }, body: endless, timeoutMs: 10_000 });
+    t.equal(unauthorized.status, 401);
+    t.ok(unauthorized.complete, '401: whole');
+  },
+);

@@ -17,18 +17,47 @@ t.before(async () => {
 t.teardown(() => srv?.close());
 
 /** The first response's head, and everything after it up to the follow-up's status line. */
-async function headThenFollow(path: string): Promise<{ head: string; between: string; follow: string; status: number; headers: Map<string, string> }> {
-  const r = await rawExchange(srv.port, `HEAD ${path} HTTP/1.1\r\nHost: x\r\n\r\n${FOLLOW}`, { waitMs: 5000, until: (s) => s.endsWith('{"status":"ok"}') });
+async function headThenFollow(
+  path: string,
+): Promise<{ head: string; between: string; follow: string; status: number; headers: Map<string, string> }> {
+  const r = await rawExchange(srv.port, `HEAD ${path} HTTP/1.1\r\nHost: x\r\n\r\n${FOLLOW}`, {
+    waitMs: 5000,
+    until: (s) => s.endsWith('{"status":"ok"}'),
+  });
   const end = r.text.indexOf('\r\n\r\n');
   const head = r.text.slice(0, end);
   const rest = r.text.slice(end + 4);
   const next = rest.indexOf('HTTP/1.1 ');
-  const headers = new Map(head.split('\r\n').slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()] as [string, string]));
-  return { head, between: next === -1 ? rest : rest.slice(0, next), follow: next === -1 ? '' : rest.slice(next), status: Number(head.slice(9, 12)), headers };
+  const headers = new Map(
+    head
+      .split('\r\n')
+      .slice(1)
+      .map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()] as [string, string]),
+  );
+  return {
+    head,
+    between: next === -1 ? rest : rest.slice(0, next),
+    follow: next === -1 ? '' : rest.slice(next),
+    status: Number(head.slice(9, 12)),
+    headers,
+  };
 }
 
 t.test('HEAD on every GET route answers as GET, without a byte of body', { skip }, async (t) => {
-  for (const path of ['/health', '/ready', '/', '/index.html', '/openapi.json', '/api/model', '/api/drift', '/dashboard/data', '/metrics', '/api/alerts', '/report.html', '/api/predictions?format=csv']) {
+  for (const path of [
+    '/health',
+    '/ready',
+    '/',
+    '/index.html',
+    '/openapi.json',
+    '/api/model',
+    '/api/drift',
+    '/dashboard/data',
+    '/metrics',
+    '/api/alerts',
+    '/report.html',
+    '/api/predictions?format=csv',
+  ]) {
     const get = await fetch(`${srv.url}${path}`);
     const getBody = Buffer.from(await get.arrayBuffer());
     const h = await headThenFollow(path);
@@ -45,7 +74,11 @@ t.test('HEAD on every GET route answers as GET, without a byte of body', { skip 
 });
 
 t.test('HEAD on an unknown path or a POST-only route: the error status, no body', { skip }, async (t) => {
-  for (const [path, status] of [['/nope', 404], ['/predict', 405], ['/api/feedback', 405]] as const) {
+  for (const [path, status] of [
+    ['/nope', 404],
+    ['/predict', 405],
+    ['/api/feedback', 405],
+  ] as const) {
     const h = await headThenFollow(path);
     t.equal(h.status, status, `HEAD ${path}: ${status}`);
     t.equal(h.between, '', `HEAD ${path}: no JSON bytes after the head`);

@@ -19,12 +19,40 @@ const ROWS: Record<string, unknown>[] = [
   { ...CARD, age: 40, note: 'card names again' },
 ];
 
-t.test('rowCells: the first row\'s keys in any order are aligned cells; other keys go on as a keyed row', async (t) => {
+t.test("rowCells: the first row's keys in any order are aligned cells; other keys go on as a keyed row", async (t) => {
   const cols = ['a', 'b'];
-  t.same(rowCells(cols, new Map<string, unknown>([['b', 2], ['a', null]])), [null, 2]);
-  t.same(rowCells(cols, new Map<string, unknown>([['A', 1], ['b', 2]])), { kind: 'keyed', keys: ['A', 'b'], values: [1, 2] });
+  t.same(
+    rowCells(
+      cols,
+      new Map<string, unknown>([
+        ['b', 2],
+        ['a', null],
+      ]),
+    ),
+    [null, 2],
+  );
+  t.same(
+    rowCells(
+      cols,
+      new Map<string, unknown>([
+        ['A', 1],
+        ['b', 2],
+      ]),
+    ),
+    { kind: 'keyed', keys: ['A', 'b'], values: [1, 2] },
+  );
   t.same(rowCells(cols, new Map<string, unknown>([['a', 1]])), { kind: 'keyed', keys: ['a'], values: [1] });
-  t.same(rowCells(cols, new Map<string, unknown>([['a', 1], ['b', 2], ['c', 3]])), { kind: 'keyed', keys: ['a', 'b', 'c'], values: [1, 2, 3] });
+  t.same(
+    rowCells(
+      cols,
+      new Map<string, unknown>([
+        ['a', 1],
+        ['b', 2],
+        ['c', 3],
+      ]),
+    ),
+    { kind: 'keyed', keys: ['a', 'b', 'c'], values: [1, 2, 3] },
+  );
 });
 
 interface Answer {
@@ -50,15 +78,33 @@ t.test('POST /predict: card names, then UCI names, in one JSON array and one NDJ
     const r = await send(srv, { headers: { 'content-type': type }, body });
     t.equal(r.status, 200, name);
     const a = JSON.parse(r.body.toString()) as Answer;
-    t.same(a.results.slice(0, 4).map((x) => x.row), [0, 1, 2, 5], `${name}: the rows named either way are scored`);
+    t.same(
+      a.results.slice(0, 4).map((x) => x.row),
+      [0, 1, 2, 5],
+      `${name}: the rows named either way are scored`,
+    );
     t.equal(a.results[1]!.probability, a.results[0]!.probability, `${name}: the same values under UCI names give the same probability`);
     t.equal(a.results[2]!.probability, a.results[0]!.probability, `${name}: and in another order`);
-    t.same(a.errors.map((e) => [e.row, e.code, e.column]), [[3, 'DL_ERR_ROW_DUPLICATE_COLUMN', null], [4, 'DL_ERR_ROW_MISSING_VALUE', 'age']], `${name}: a feature named twice, a feature absent`);
+    t.same(
+      a.errors.map((e) => [e.row, e.code, e.column]),
+      [
+        [3, 'DL_ERR_ROW_DUPLICATE_COLUMN', null],
+        [4, 'DL_ERR_ROW_MISSING_VALUE', 'age'],
+      ],
+      `${name}: a feature named twice, a feature absent`,
+    );
   }
 
   // CSV output echoes a later row's values under the first row's column names.
-  const csv = await send(srv, { headers: { 'content-type': 'application/json', accept: 'text/csv' }, body: JSON.stringify(ROWS.slice(0, 2)) });
-  const lines = csv.body.toString().trim().split('\n').map((l) => l.split(','));
+  const csv = await send(srv, {
+    headers: { 'content-type': 'application/json', accept: 'text/csv' },
+    body: JSON.stringify(ROWS.slice(0, 2)),
+  });
+  const lines = csv.body
+    .toString()
+    .trim()
+    .split('\n')
+    .map((l) => l.split(','));
   const at = lines[0]!.indexOf('credit_limit');
-  t.equal(lines[2]![at], String(CARD.credit_limit), 'the UCI row\'s LIMIT_BAL is echoed as credit_limit');
+  t.equal(lines[2]![at], String(CARD.credit_limit), "the UCI row's LIMIT_BAL is echoed as credit_limit");
 });

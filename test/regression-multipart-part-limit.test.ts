@@ -5,7 +5,8 @@ import { send } from './helpers/hostile.js';
 import { TWO_ROWS, multipart, startTestServer } from './helpers/server.js';
 
 const file = { name: 'file', filename: 'data.csv', body: TWO_ROWS };
-const fields = (n: number, name = (i: number) => `note${i}`) => Array.from({ length: n }, (_, i) => ({ name: name(i), body: 'x', type: 'text/plain' }));
+const fields = (n: number, name = (i: number) => `note${i}`) =>
+  Array.from({ length: n }, (_, i) => ({ name: name(i), body: 'x', type: 'text/plain' }));
 const files = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `other${i}`, filename: `o${i}.csv`, body: 'a\n1\n' }));
 
 t.test('too many parts or fields before `file`: 413 DL_ERR_MULTIPART_LIMIT naming the limit, not "no file field"', async (t) => {
@@ -24,7 +25,11 @@ t.test('too many parts or fields before `file`: 413 DL_ERR_MULTIPART_LIMIT namin
     t.match(parts.json, { code: 'DL_ERR_MULTIPART_LIMIT', limit: 'parts', max: 128, detail: /limit of 128 parts/ });
 
     const many = await post([...fields(100), file], large);
-    t.equal(many.status, 200, `${how}: 100 fields and then the file is within the parts limit (busboy skips the fields past 64 and reads the file)`);
+    t.equal(
+      many.status,
+      200,
+      `${how}: 100 fields and then the file is within the parts limit (busboy skips the fields past 64 and reads the file)`,
+    );
 
     const noFile = await post([...fields(100)], large);
     t.equal(noFile.status, 413, `${how}: past the fields limit with no file`);

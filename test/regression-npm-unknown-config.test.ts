@@ -12,7 +12,12 @@ import { ROOT } from './helpers/shared.js';
 const run = promisify(execFile);
 const npm = spawnSync('npm', ['--version'], { encoding: 'utf8' });
 const major = npm.status === 0 ? Number(npm.stdout.trim().split('.')[0]) : 0;
-const skip = npm.status !== 0 ? 'npm is not on PATH' : major < 11 ? `npm ${npm.stdout.trim()} does not read allowScripts (npm 10 needs ONNXRUNTIME_NODE_INSTALL=skip, see README)` : false;
+const skip =
+  npm.status !== 0
+    ? 'npm is not on PATH'
+    : major < 11
+      ? `npm ${npm.stdout.trim()} does not read allowScripts (npm 10 needs ONNXRUNTIME_NODE_INSTALL=skip, see README)`
+      : false;
 
 /** The environment without npm's own variables (set when tests run under `npm test`) or the install flag. */
 function cleanEnv(): NodeJS.ProcessEnv {
@@ -26,12 +31,16 @@ t.test('npm commands in the project print no unknown-config warning', { skip }, 
   t.equal(stderr.trim(), '', 'nothing on stderr');
 });
 
-t.test('onnxruntime-node\'s download script is denied by package.json alone', { skip }, async (t) => {
+t.test("onnxruntime-node's download script is denied by package.json alone", { skip }, async (t) => {
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { allowScripts?: Record<string, boolean> };
   t.equal(pkg.allowScripts?.['onnxruntime-node'], false, 'allowScripts denies it');
   // Offline its script fails (the GPU providers are not on the package registry), so a rebuild
   // that succeeded and logged no run of it shows the policy held.
-  const r = await run('npm', ['rebuild', 'onnxruntime-node', '--foreground-scripts', '--loglevel=info'], { cwd: ROOT, env: cleanEnv(), timeout: 60_000 }).then(
+  const r = await run('npm', ['rebuild', 'onnxruntime-node', '--foreground-scripts', '--loglevel=info'], {
+    cwd: ROOT,
+    env: cleanEnv(),
+    timeout: 60_000,
+  }).then(
     ({ stdout, stderr }) => ({ code: 0, out: stdout + stderr }),
     (err: { code?: number; stdout?: string; stderr?: string }) => ({ code: err.code ?? -1, out: (err.stdout ?? '') + (err.stderr ?? '') }),
   );

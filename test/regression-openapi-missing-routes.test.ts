@@ -12,7 +12,13 @@ t.test('every route the server registers is in /openapi.json, and every document
   const srv = await startTestServer();
   t.teardown(() => srv.close());
   const doc = (await (await fetch(`${srv.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
-  const documented = new Set(Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).filter((m) => METHODS.includes(m)).map((m) => `${m.toUpperCase()} ${p}`)));
+  const documented = new Set(
+    Object.entries(doc.paths).flatMap(([p, ops]) =>
+      Object.keys(ops)
+        .filter((m) => METHODS.includes(m))
+        .map((m) => `${m.toUpperCase()} ${p}`),
+    ),
+  );
 
   // A GET registered only to answer 405 ("use POST") is not an operation of its own.
   const registered = new Set<string>();
@@ -29,7 +35,11 @@ t.test('every route the server registers is in /openapi.json, and every document
     registered.add(`${m} ${pattern}`);
   }
   t.ok(registered.size >= 15, `the router's list is read (${registered.size} routes)`);
-  t.same([...registered].filter((r) => !documented.has(r)), [], 'every registered route is documented');
+  t.same(
+    [...registered].filter((r) => !documented.has(r)),
+    [],
+    'every registered route is documented',
+  );
 
   // What the document has beyond the named registrations must be served by the static wildcard.
   const wildcards = srv.service.routes.filter((r) => r.pattern.includes('*')).map((r) => `${r.method} ${r.pattern}`);

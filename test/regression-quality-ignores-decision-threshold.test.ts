@@ -58,7 +58,9 @@ t.test('rolling quality uses the card’s decision threshold, not 0.5', { skip }
   const positive = body.results.filter((x) => x.prediction === LABELS[1]).length;
   t.equal(positive, body.results.filter((x) => x.probability >= THRESHOLD).length, 'the response decides with the card’s threshold');
 
-  const drift = (await (await fetch(`${srv.url}/api/drift`)).json()) as { performance: { n_labelled: number; accuracy: number; recall: number } };
+  const drift = (await (await fetch(`${srv.url}/api/drift`)).json()) as {
+    performance: { n_labelled: number; accuracy: number; recall: number };
+  };
   t.equal(drift.performance.n_labelled, ROWS);
   // All targets are 1: accuracy and recall are the share of rows the responses called positive.
   t.equal(drift.performance.accuracy, positive / ROWS, 'accuracy of the decisions that were sent');
@@ -67,22 +69,55 @@ t.test('rolling quality uses the card’s decision threshold, not 0.5', { skip }
 
 t.test('every writer reads a prediction with the card’s rules', { skip }, async (t) => {
   const csv = sampleCsv(50, { seed: 5 });
-  const json = (await (await fetch(`${srv.url}/predict`, { method: 'POST', body: csv, headers: { 'content-type': 'text/csv' } })).json()) as { request_id: string; results: Result[] };
+  const json = (await (
+    await fetch(`${srv.url}/predict`, { method: 'POST', body: csv, headers: { 'content-type': 'text/csv' } })
+  ).json()) as { request_id: string; results: Result[] };
   const byRule = (xs: Result[]): string[] => xs.map((x) => `${LABELS[x.probability >= THRESHOLD ? 1 : 0]} ${expectedRisk(x.probability)}`);
-  t.same(json.results.map((x) => `${x.prediction} ${x.risk_level}`), byRule(json.results), 'JSON');
+  t.same(
+    json.results.map((x) => `${x.prediction} ${x.risk_level}`),
+    byRule(json.results),
+    'JSON',
+  );
   const brief = (x: Result): string => `${x.row} ${x.probability} ${x.prediction} ${x.risk_level}`;
 
-  const nd = await (await fetch(`${srv.url}/predict`, { method: 'POST', body: csv, headers: { 'content-type': 'text/csv', accept: 'application/x-ndjson' } })).text();
-  const ndRows = nd.trim().split('\n').map((l) => JSON.parse(l) as Result & { summary?: unknown }).filter((x) => x.summary === undefined);
-  t.same(ndRows.map((x) => `${x.prediction} ${x.risk_level}`), json.results.map((x) => `${x.prediction} ${x.risk_level}`), 'NDJSON');
+  const nd = await (
+    await fetch(`${srv.url}/predict`, {
+      method: 'POST',
+      body: csv,
+      headers: { 'content-type': 'text/csv', accept: 'application/x-ndjson' },
+    })
+  ).text();
+  const ndRows = nd
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Result & { summary?: unknown })
+    .filter((x) => x.summary === undefined);
+  t.same(
+    ndRows.map((x) => `${x.prediction} ${x.risk_level}`),
+    json.results.map((x) => `${x.prediction} ${x.risk_level}`),
+    'NDJSON',
+  );
 
-  const csvOut = await (await fetch(`${srv.url}/predict`, { method: 'POST', body: csv, headers: { 'content-type': 'text/csv', accept: 'text/csv' } })).text();
-  const csvRows = csvOut.trim().split('\n').slice(1).map((l) => l.split(',').slice(-2).join(' '));
-  t.same(csvRows, json.results.map((x) => `${x.prediction} ${x.risk_level}`), 'CSV');
+  const csvOut = await (
+    await fetch(`${srv.url}/predict`, { method: 'POST', body: csv, headers: { 'content-type': 'text/csv', accept: 'text/csv' } })
+  ).text();
+  const csvRows = csvOut
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(',').slice(-2).join(' '));
+  t.same(
+    csvRows,
+    json.results.map((x) => `${x.prediction} ${x.risk_level}`),
+    'CSV',
+  );
 
   // The dashboard reads the log (decision and risk as logged, labels from the card).
   const dash = (await (await fetch(`${srv.url}/dashboard/data`)).json()) as { data: { results: (Result & { request_id: string })[] } };
-  const logged = dash.data.results.filter((x) => x.request_id !== json.request_id).slice(0, 50).reverse();
+  const logged = dash.data.results
+    .filter((x) => x.request_id !== json.request_id)
+    .slice(0, 50)
+    .reverse();
   t.same(logged.map(brief), json.results.map(brief), 'the dashboard’s last predictions, from the log');
 
   // The report file is rewritten every DRIFT_HISTORY_MS once the window changed.
@@ -97,5 +132,9 @@ t.test('every writer reads a prediction with the card’s rules', { skip }, asyn
     await new Promise((r) => setTimeout(r, 100));
   }
   t.ok(fromReport.length > 0, 'the report was written');
-  t.same(fromReport.map((x) => `${x.prediction} ${x.risk_level}`), byRule(fromReport), 'the report file');
+  t.same(
+    fromReport.map((x) => `${x.prediction} ${x.risk_level}`),
+    byRule(fromReport),
+    'the report file',
+  );
 });

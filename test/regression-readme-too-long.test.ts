@@ -17,7 +17,9 @@ t.test('the README is under 16 KB', async (t) => {
 });
 
 t.test('the README keeps the first ten minutes: running it, scoring, the routes, the dashboard, the settings', async (t) => {
-  const titles = headings(README).filter((h) => h.level === 2).map((h) => h.title);
+  const titles = headings(README)
+    .filter((h) => h.level === 2)
+    .map((h) => h.title);
   for (const s of ['Run it', 'Scoring over HTTP', 'Dashboard', 'Command line', 'Configuration']) t.ok(titles.includes(s), `## ${s}`);
   t.match(README, /^npm ci && npm start$/m, 'the two commands');
   t.match(README, /^\| `POST \/predict` \|/m, 'the route table');

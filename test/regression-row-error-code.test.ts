@@ -28,19 +28,43 @@ t.test('every row error in JSON and NDJSON output carries a documented code', as
 
   const json = await send(srv, { headers: { 'content-type': 'text/csv' }, body: csv });
   const j = JSON.parse(json.body.toString()) as { errors: { row: number; column: string | null; code: string; message: string }[] };
-  t.same(j.errors.map((e) => [e.row, e.code, e.column]), CSV_CASES.map(([, code, column], i) => [i + 1, code, column]), 'JSON: {row, column, code, message}');
+  t.same(
+    j.errors.map((e) => [e.row, e.code, e.column]),
+    CSV_CASES.map(([, code, column], i) => [i + 1, code, column]),
+    'JSON: {row, column, code, message}',
+  );
   t.ok(j.errors.every((e) => typeof e.message === 'string' && e.message.length > 0));
 
   const nd = await send(srv, { headers: { 'content-type': 'text/csv', accept: 'application/x-ndjson' }, body: csv });
-  const lines = nd.body.toString().trim().split('\n').map((l) => JSON.parse(l) as { row?: number; error?: { column: string | null; code: string; message: string } });
-  t.same(lines.filter((l) => l.error !== undefined).map((l) => [l.row, l.error!.code, l.error!.column]), CSV_CASES.map(([, code, column], i) => [i + 1, code, column]), 'NDJSON: {row, error: {column, code, message}}');
+  const lines = nd.body
+    .toString()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { row?: number; error?: { column: string | null; code: string; message: string } });
+  t.same(
+    lines.filter((l) => l.error !== undefined).map((l) => [l.row, l.error!.code, l.error!.column]),
+    CSV_CASES.map(([, code, column], i) => [i + 1, code, column]),
+    'NDJSON: {row, error: {column, code, message}}',
+  );
 
   const body = JSON.stringify([VALID_OBJECT, 5, { ...VALID_OBJECT, age: [1] }, { ...VALID_OBJECT, age: null }]);
-  const js = JSON.parse((await send(srv, { headers: { 'content-type': 'application/json' }, body })).body.toString()) as { errors: { code: string }[] };
-  t.same(js.errors.map((e) => e.code), ['DL_ERR_ROW_MALFORMED', 'DL_ERR_ROW_MALFORMED', 'DL_ERR_ROW_EMPTY_VALUE'], 'JSON body: malformed elements and a null cell');
+  const js = JSON.parse((await send(srv, { headers: { 'content-type': 'application/json' }, body })).body.toString()) as {
+    errors: { code: string }[];
+  };
+  t.same(
+    js.errors.map((e) => e.code),
+    ['DL_ERR_ROW_MALFORMED', 'DL_ERR_ROW_MALFORMED', 'DL_ERR_ROW_EMPTY_VALUE'],
+    'JSON body: malformed elements and a null cell',
+  );
   const ndBody = ['not json', JSON.stringify(VALID_OBJECT), '[1]'].join('\n');
-  const ndj = JSON.parse((await send(srv, { headers: { 'content-type': 'application/x-ndjson' }, body: ndBody })).body.toString()) as { errors: { code: string }[] };
-  t.same(ndj.errors.map((e) => e.code), ['DL_ERR_ROW_MALFORMED', 'DL_ERR_ROW_MALFORMED'], 'NDJSON body: malformed lines');
+  const ndj = JSON.parse((await send(srv, { headers: { 'content-type': 'application/x-ndjson' }, body: ndBody })).body.toString()) as {
+    errors: { code: string }[];
+  };
+  t.same(
+    ndj.errors.map((e) => e.code),
+    ['DL_ERR_ROW_MALFORMED', 'DL_ERR_ROW_MALFORMED'],
+    'NDJSON body: malformed lines',
+  );
 
   const seen = new Set([...j.errors, ...js.errors, ...ndj.errors].map((e) => e.code));
   for (const code of seen) {
@@ -53,7 +77,17 @@ t.test('the WebSocket upgrade refusals carry a code too', async (t) => {
   const srv = await startTestServer({ WS_ALLOWED_ORIGINS: 'http://127.0.0.1' });
   t.teardown(() => srv.close());
   const upgrade = (query: string, origin: string) =>
-    send(srv, { method: 'GET', path: `/ws${query}`, headers: { origin, connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
+    send(srv, {
+      method: 'GET',
+      path: `/ws${query}`,
+      headers: {
+        origin,
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      },
+    });
   const origin = await upgrade('', 'http://evil.example');
   t.equal(origin.status, 403);
   t.match(JSON.parse(origin.body.toString()), { code: 'DL_ERR_ORIGIN_NOT_ALLOWED' });

@@ -55,9 +55,32 @@ t.test('the buffered path logs, sketches and reports the same batches as the str
   for (const output of ['json', 'csv'] as const) {
     const a = recorders();
     const sink = collector();
-    await runPipeline({ source: Readable.from([body]), input: 'csv', output, sink, card, predictor: fakePredictor(), requestId: 'r', batch: { maxRows: 64, maxWaitMs: 1_000 }, log: a.log, window: a.window, onBatch: a.onBatch });
+    await runPipeline({
+      source: Readable.from([body]),
+      input: 'csv',
+      output,
+      sink,
+      card,
+      predictor: fakePredictor(),
+      requestId: 'r',
+      batch: { maxRows: 64, maxWaitMs: 1_000 },
+      log: a.log,
+      window: a.window,
+      onBatch: a.onBatch,
+    });
     const b = recorders();
-    const r = await scoreBuffer({ body, input: 'csv', output, card, predictor: fakePredictor(), requestId: 'r', batchRows: 64, log: b.log, window: b.window, onBatch: b.onBatch });
+    const r = await scoreBuffer({
+      body,
+      input: 'csv',
+      output,
+      card,
+      predictor: fakePredictor(),
+      requestId: 'r',
+      batchRows: 64,
+      log: b.log,
+      window: b.window,
+      onBatch: b.onBatch,
+    });
     t.equal(r.body.toString(), sink.text(), `${output}: the same bytes`);
     t.ok(a.seen.logged.length >= 2, `${output}: more than one batch logged`);
     t.same(b.seen, a.seen, `${output}: the same rows logged, sketched (with their log ids) and reported per batch`);

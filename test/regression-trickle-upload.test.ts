@@ -55,46 +55,76 @@ const bodyOf = (text: string): string => {
 
 let srv: TestServer;
 t.before(async () => {
-  if (skip === false) srv = await startTestServer({ MAX_CONCURRENT_UPLOADS: '4', REQUEST_MIN_RECEIVE_RATE: '300', REQUEST_RECEIVE_WINDOW_MS: '1000' });
+  if (skip === false)
+    srv = await startTestServer({ MAX_CONCURRENT_UPLOADS: '4', REQUEST_MIN_RECEIVE_RATE: '300', REQUEST_RECEIVE_WINDOW_MS: '1000' });
 });
 t.teardown(() => srv?.close());
 
-t.test('trickling uploads get 408 with a JSON body from the service, long before the library would drop them, and free their slots', { skip }, async (t) => {
-  const big = `${ROWS}${`${VALID_ROW}\n`.repeat(5000)}`;
-  const small = `${ROWS}${`${VALID_ROW}\n`.repeat(100)}`;
-  const tricklers = [
-    // the streamed path (a large declared body), the small-body path, a chunked body, and feedback
-    // (an upload too: the four fill MAX_CONCURRENT_UPLOADS)
-    trickle(srv.port, `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: ${big.length}\r\n\r\n`, big, 20),
-    trickle(srv.port, `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: ${small.length}\r\n\r\n`, small, 20),
-    trickle(srv.port, `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n`, `${big.length.toString(16)}\r\n${big}`, 20),
-    trickle(srv.port, `POST /api/feedback HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n`, `[${'{"id":"1","target":1},'.repeat(9)}`, 20),
-  ];
-  t.teardown(() => tricklers.forEach((x) => x.stop()));
-  const t0 = performance.now();
-  // A byte every 20 ms: each is told 408 and `Connection: close`, goes on sending regardless,
-  // and is cut off when lingering is over (1 s; or, if it looked quiet for a moment, when uWS's
-  // keep-alive timer fires).
-  while (tricklers.some((x) => !x.closed) && performance.now() - t0 < 15_000) await sleep(50);
-  for (const [i, x] of tricklers.entries()) {
-    const name = ['streamed', 'small', 'chunked', 'feedback'][i]!;
-    t.equal(statusOf(x.text), 408, `${name}: 408 (${JSON.stringify(x.text.slice(0, 20))})`);
-    t.ok(x.answeredAt < 6000, `${name}: answered after ${Math.round(x.answeredAt)} ms, before uWS's own timer (8-12 s)`);
-    if (statusOf(x.text) === 408) {
-      t.match(JSON.parse(bodyOf(x.text)), { code: 'DL_ERR_TIMEOUT', detail: /REQUEST_MIN_RECEIVE_RATE \(300 bytes\/s\)/ }, `${name}: a JSON body that names the rule`);
-      t.match(x.text, /\r\nconnection: close\r\n/i, `${name}: the connection is closed after it`);
+t.test(
+  'trickling uploads get 408 with a JSON body from the service, long before the library would drop them, and free their slots',
+  { skip },
+  async (t) => {
+    const big = `${ROWS}${`${VALID_ROW}\n`.repeat(5000)}`;
+    const small = `${ROWS}${`${VALID_ROW}\n`.repeat(100)}`;
+    const tricklers = [
+      // the streamed path (a large declared body), the small-body path, a chunked body, and feedback
+      // (an upload too: the four fill MAX_CONCURRENT_UPLOADS)
+      trickle(srv.port, `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: ${big.length}\r\n\r\n`, big, 20),
+      trickle(
+        srv.port,
+        `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: ${small.length}\r\n\r\n`,
+        small,
+        20,
+      ),
+      trickle(
+        srv.port,
+        `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n`,
+        `${big.length.toString(16)}\r\n${big}`,
+        20,
+      ),
+      trickle(
+        srv.port,
+        `POST /api/feedback HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n`,
+        `[${'{"id":"1","target":1},'.repeat(9)}`,
+        20,
+      ),
+    ];
+    t.teardown(() => tricklers.forEach((x) => x.stop()));
+    const t0 = performance.now();
+    // A byte every 20 ms: each is told 408 and `Connection: close`, goes on sending regardless,
+    // and is cut off when lingering is over (1 s; or, if it looked quiet for a moment, when uWS's
+    // keep-alive timer fires).
+    while (tricklers.some((x) => !x.closed) && performance.now() - t0 < 15_000) await sleep(50);
+    for (const [i, x] of tricklers.entries()) {
+      const name = ['streamed', 'small', 'chunked', 'feedback'][i]!;
+      t.equal(statusOf(x.text), 408, `${name}: 408 (${JSON.stringify(x.text.slice(0, 20))})`);
+      t.ok(x.answeredAt < 6000, `${name}: answered after ${Math.round(x.answeredAt)} ms, before uWS's own timer (8-12 s)`);
+      if (statusOf(x.text) === 408) {
+        t.match(
+          JSON.parse(bodyOf(x.text)),
+          { code: 'DL_ERR_TIMEOUT', detail: /REQUEST_MIN_RECEIVE_RATE \(300 bytes\/s\)/ },
+          `${name}: a JSON body that names the rule`,
+        );
+        t.match(x.text, /\r\nconnection: close\r\n/i, `${name}: the connection is closed after it`);
+      }
+      t.ok(x.closed, `${name}: closed`);
     }
-    t.ok(x.closed, `${name}: closed`);
-  }
-  await settled(t, srv, 'after the tricklers');
-  const r = await send(srv, { headers: { 'content-type': 'text/csv' }, body: ROWS });
-  t.equal(r.status, 200, 'their slots are free again');
-});
+    await settled(t, srv, 'after the tricklers');
+    const r = await send(srv, { headers: { 'content-type': 'text/csv' }, body: ROWS });
+    t.equal(r.status, 200, 'their slots are free again');
+  },
+);
 
 t.test('once results have streamed, a trickle ends the 200 with the timeout in-band', { skip }, async (t) => {
   const burst = `${FEATURE_HEADER}\n${`${VALID_ROW}\n`.repeat(3000)}`;
   const total = burst.length + 100_000;
-  const x = trickle(srv.port, `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nAccept: application/x-ndjson\r\nContent-Length: ${total}\r\n\r\n`, `${VALID_ROW}\n`.repeat(100), 100, burst);
+  const x = trickle(
+    srv.port,
+    `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nAccept: application/x-ndjson\r\nContent-Length: ${total}\r\n\r\n`,
+    `${VALID_ROW}\n`.repeat(100),
+    100,
+    burst,
+  );
   t.teardown(() => x.stop());
   const t0 = performance.now();
   while (!x.text.includes('\r\n0\r\n\r\n') && !x.closed && performance.now() - t0 < 7000) await sleep(50);

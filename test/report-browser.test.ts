@@ -29,7 +29,14 @@ t.before(async () => {
   if (skip !== false) return;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
   });
 });
 t.teardown(() => browser?.close());
@@ -56,7 +63,9 @@ async function open(allow?: string): Promise<Watched> {
     return route.abort('blockedbyclient');
   });
   await context.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e: { violatedDirective: string; blockedURI: string }) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+    document.addEventListener('securitypolicyviolation', (e: { violatedDirective: string; blockedURI: string }) =>
+      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
+    );
   });
   const page = await context.newPage();
   page.on('console', (m) => {
@@ -74,10 +83,16 @@ async function open(allow?: string): Promise<Watched> {
 async function charts(page: Page): Promise<{ id: string; canvas: boolean; series: number }[]> {
   return page.evaluate(() => {
     const ec = (window as { echarts: { getInstanceByDom(el: unknown): { getOption(): { series: unknown[] } } | undefined } }).echarts;
-    return [...document.querySelectorAll('.chart')].map((el: { id: string; querySelector(s: string): { width: number; height: number } | null }) => {
-      const c = el.querySelector('canvas');
-      return { id: el.id, canvas: c !== null && c.width > 0 && c.height > 0, series: ec.getInstanceByDom(el)?.getOption().series.length ?? 0 };
-    });
+    return [...document.querySelectorAll('.chart')].map(
+      (el: { id: string; querySelector(s: string): { width: number; height: number } | null }) => {
+        const c = el.querySelector('canvas');
+        return {
+          id: el.id,
+          canvas: c !== null && c.width > 0 && c.height > 0,
+          series: ec.getInstanceByDom(el)?.getOption().series.length ?? 0,
+        };
+      },
+    );
   });
 }
 
@@ -96,13 +111,28 @@ t.test('driftline report: opened from a file with no network, every feature and 
   await w.page.goto(url);
   await w.page.waitForFunction(() => document.querySelectorAll('.chart canvas').length >= 16);
 
-  t.same(await w.page.locator('table.columns').first().locator('tbody th[scope=row]').allInnerTexts(), FEATURES, 'the table lists the 8 features in card order');
+  t.same(
+    await w.page.locator('table.columns').first().locator('tbody th[scope=row]').allInnerTexts(),
+    FEATURES,
+    'the table lists the 8 features in card order',
+  );
   t.same(await w.page.locator('article.feature h3 .name').allInnerTexts(), FEATURES, 'a chart card per feature');
   for (const f of FEATURES) t.ok(await w.page.getByText(f, { exact: true }).first().isVisible(), `${f} is visible`);
   const drawn = await charts(w.page);
   t.equal(drawn.length, 16, 'a histogram and a quantile chart per feature');
-  t.same(drawn.filter((c) => !c.canvas || c.series === 0), [], 'every chart has a drawn canvas and its series');
-  t.equal(await w.page.locator('article.feature.drifted h3 .name').allInnerTexts().then((n) => n.join()), 'age', 'age, and only age, is shown drifted');
+  t.same(
+    drawn.filter((c) => !c.canvas || c.series === 0),
+    [],
+    'every chart has a drawn canvas and its series',
+  );
+  t.equal(
+    await w.page
+      .locator('article.feature.drifted h3 .name')
+      .allInnerTexts()
+      .then((n) => n.join()),
+    'age',
+    'age, and only age, is shown drifted',
+  );
   t.match(await w.page.locator('.summary').innerText(), /Model\s+credit-default 1/);
   t.same(w.blocked, [], 'no request beyond the file itself');
   t.same(w.problems, [], 'no console error, page error or CSP violation');
@@ -117,8 +147,12 @@ t.test('hostile column names stay text in the browser too', { skip }, async (t) 
   t.same(await w.page.locator('article.feature h3 .name').allInnerTexts(), HOSTILE, 'each name shown literally');
   t.same(w.dialogs, [], 'no script from a column name ran');
   t.equal(await w.page.locator('body img, body iframe, body object, body embed').count(), 0, 'no element from a column name');
-  t.equal(await w.page.locator('script').count(), 3, 'only the report\'s own scripts');
-  t.same((await charts(w.page)).filter((c) => !c.canvas), [], 'charts drawn');
+  t.equal(await w.page.locator('script').count(), 3, "only the report's own scripts");
+  t.same(
+    (await charts(w.page)).filter((c) => !c.canvas),
+    [],
+    'charts drawn',
+  );
   t.same(w.blocked, []);
   t.same(w.problems, []);
 });
@@ -129,7 +163,11 @@ t.test('GET /report.html saved from the service reads offline the same way', { s
   const profile = readProfile(path.join(BUNDLED_MODEL, 'reference.json'));
   const card = readModelCard(path.join(BUNDLED_MODEL, 'card.json'));
   const form = new FormData();
-  form.append('file', new Blob([new TrafficGenerator(profile, card, { seed: 8, drift: 'credit_limit*1.5' }).csv(500)], { type: 'text/csv' }), 'rows.csv');
+  form.append(
+    'file',
+    new Blob([new TrafficGenerator(profile, card, { seed: 8, drift: 'credit_limit*1.5' }).csv(500)], { type: 'text/csv' }),
+    'rows.csv',
+  );
   const scored = await fetch(`${srv.url}/predict`, { method: 'POST', body: form });
   t.equal(scored.status, 200);
   // The status comes with the first result; the window has every row once the body has ended.
@@ -140,8 +178,15 @@ t.test('GET /report.html saved from the service reads offline the same way', { s
   await w.page.setContent(html, { waitUntil: 'load' });
   await w.page.waitForFunction(() => document.querySelectorAll('.chart canvas').length >= 16);
   t.same(await w.page.locator('article.feature h3 .name').allInnerTexts(), FEATURES);
-  t.same((await charts(w.page)).filter((c) => !c.canvas || c.series === 0), []);
-  t.same(await w.page.locator('article.feature.drifted h3 .name').allInnerTexts(), ['credit_limit'], 'credit_limit, and only it, shown drifted');
+  t.same(
+    (await charts(w.page)).filter((c) => !c.canvas || c.series === 0),
+    [],
+  );
+  t.same(
+    await w.page.locator('article.feature.drifted h3 .name').allInnerTexts(),
+    ['credit_limit'],
+    'credit_limit, and only it, shown drifted',
+  );
   t.match(await w.page.locator('table.columns').nth(1).innerText(), /prediction/, 'the model output has its own table');
   t.same(w.blocked, []);
   t.same(w.problems, []);

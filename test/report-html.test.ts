@@ -12,7 +12,13 @@ const hash = (s: string): string => `'sha256-${createHash('sha256').update(s, 'u
 
 t.test('column names and sources are text, never markup', async (t) => {
   const snap = hostileSnapshot();
-  const { html } = renderReport({ snapshot: snap, model: { name: '<i>m</i>', version: '1"' }, generatedAt: new Date(), sources: { reference: '<b>ref</b>', current: 'cur&' }, echarts: echartsSource() });
+  const { html } = renderReport({
+    snapshot: snap,
+    model: { name: '<i>m</i>', version: '1"' },
+    generatedAt: new Date(),
+    sources: { reference: '<b>ref</b>', current: 'cur&' },
+    echarts: echartsSource(),
+  });
   for (const evil of [...HOSTILE.slice(0, 3), '<i>m</i>', '<b>ref</b>']) {
     t.notOk(html.includes(evil), `${JSON.stringify(evil)} does not appear raw`);
   }
@@ -21,10 +27,26 @@ t.test('column names and sources are text, never markup', async (t) => {
   t.equal(html.match(/<\/script/gi)?.length, 3, 'nothing in the data closes a script element');
   // Escaped text holds no `<`, so every `<tag …>` left once script bodies are cut is real markup.
   const tags = html.replace(/(<script[^>]*>)[\s\S]*?<\/script>/g, '$1').match(/<[a-z][^>]*>/gi) ?? [];
-  t.same(tags.filter((tag) => /\son[a-z]+\s*=/i.test(tag)), [], 'no inline event handler attribute');
-  t.same(tags.filter((tag) => /\sstyle\s*=/i.test(tag)), [], 'no style attribute (the CSP would block it)');
-  t.same([...new Set(tags.map((tag) => /^<([a-z0-9]+)/i.exec(tag)![1]!.toLowerCase()))].filter((n) => ['img', 'iframe', 'object', 'embed', 'b', 'i'].includes(n)), [], 'no element from data');
-  const data = JSON.parse(/<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html)![1]!) as { features: unknown[] };
+  t.same(
+    tags.filter((tag) => /\son[a-z]+\s*=/i.test(tag)),
+    [],
+    'no inline event handler attribute',
+  );
+  t.same(
+    tags.filter((tag) => /\sstyle\s*=/i.test(tag)),
+    [],
+    'no style attribute (the CSP would block it)',
+  );
+  t.same(
+    [...new Set(tags.map((tag) => /^<([a-z0-9]+)/i.exec(tag)![1]!.toLowerCase()))].filter((n) =>
+      ['img', 'iframe', 'object', 'embed', 'b', 'i'].includes(n),
+    ),
+    [],
+    'no element from data',
+  );
+  const data = JSON.parse(/<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html)![1]!) as {
+    features: unknown[];
+  };
   t.equal(data.features.length, HOSTILE.length, 'the chart data block parses back, one entry per feature');
 });
 
@@ -34,7 +56,12 @@ t.test('the CSP allows exactly the inline scripts and style sheet in the file', 
   const styles = inline(html, 'style');
   t.equal(scripts.length, 2, 'ECharts and the chart script (the data block is not executable)');
   t.equal(styles.length, 1);
-  const directives = new Map(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k!, v]));
+  const directives = new Map(
+    csp
+      .split(';')
+      .map((d) => d.trim().split(/\s+/))
+      .map(([k, ...v]) => [k!, v]),
+  );
   t.same(directives.get('default-src'), ["'none'"]);
   t.same(directives.get('script-src'), scripts.map(hash));
   t.same(directives.get('style-src'), styles.map(hash));
@@ -44,7 +71,7 @@ t.test('the CSP allows exactly the inline scripts and style sheet in the file', 
   t.ok(html.indexOf('Content-Security-Policy') < html.indexOf('<script'), 'the policy comes before any script');
 });
 
-t.test('the summary and the table carry the snapshot\'s numbers', async (t) => {
+t.test("the summary and the table carry the snapshot's numbers", async (t) => {
   const snap = hostileSnapshot();
   const generatedAt = new Date('2026-02-03T04:05:06.000Z');
   const { html } = renderReport({ snapshot: snap, model: { name: 'credit-default', version: '7' }, generatedAt, echarts: echartsSource() });
@@ -63,10 +90,13 @@ t.test('the summary and the table carry the snapshot\'s numbers', async (t) => {
 });
 
 t.test('an ECharts bundle that could end the script element is refused', async (t) => {
-  t.throws(() => renderReport({ snapshot: hostileSnapshot(), generatedAt: new Date(), echarts: 'var s = "</script>";' }), /cannot be inlined/);
+  t.throws(
+    () => renderReport({ snapshot: hostileSnapshot(), generatedAt: new Date(), echarts: 'var s = "</script>";' }),
+    /cannot be inlined/,
+  );
 });
 
-t.test('GET /report.html: the live window, with its own CSP header instead of the dashboard\'s', async (t) => {
+t.test("GET /report.html: the live window, with its own CSP header instead of the dashboard's", async (t) => {
   const srv = await startTestServer();
   t.teardown(() => srv.close());
   const form = new FormData();
@@ -80,7 +110,11 @@ t.test('GET /report.html: the live window, with its own CSP header instead of th
   t.equal(res.headers.get('content-type'), 'text/html; charset=utf-8');
   const html = await res.text();
   const csp = res.headers.get('content-security-policy') ?? '';
-  t.equal(/<meta http-equiv="Content-Security-Policy" content="([^"]*)">/.exec(html)?.[1]?.replace(/&#39;/g, "'"), csp, 'header and <meta> agree');
+  t.equal(
+    /<meta http-equiv="Content-Security-Policy" content="([^"]*)">/.exec(html)?.[1]?.replace(/&#39;/g, "'"),
+    csp,
+    'header and <meta> agree',
+  );
   t.match(csp, /script-src 'sha256-/);
   t.equal(res.headers.get('x-content-type-options'), 'nosniff');
   t.match(html, 'Current rows</dt><dd>2<');

@@ -14,31 +14,43 @@ let srv: TestServer;
 let logs = '';
 t.before(async () => {
   if (skip !== false) return;
-  const sink = new Writable({ write(c: Buffer, _e, cb) { logs += c.toString(); cb(); } });
-  srv = await startTestServer({
-    LOG_LEVEL: 'trace',
-    API_KEY: SECRETS.API_KEY,
-    SMTP_URL: `smtp://alerts:${SECRETS.SMTP_PASS}@127.0.0.1:9`,
-    ALERT_EMAIL_FROM: 'a@example.test',
-    ALERT_EMAIL_TO: 'b@example.test',
-    SLACK_WEBHOOK_URL: `http://127.0.0.1:9/services/${SECRETS.HOOK}`,
-    ALERT_RETRY_BASE_MS: '20',
-    DRIFT_PUSH_MS: '50',
-    WS_ALLOWED_ORIGINS: 'http://127.0.0.1',
-    ALERT_RULES: JSON.stringify({ rules: [{ kind: 'dataset_drift_share', threshold: 0, min_rows: 1 }] }),
-  }, sink);
+  const sink = new Writable({
+    write(c: Buffer, _e, cb) {
+      logs += c.toString();
+      cb();
+    },
+  });
+  srv = await startTestServer(
+    {
+      LOG_LEVEL: 'trace',
+      API_KEY: SECRETS.API_KEY,
+      SMTP_URL: `smtp://alerts:${SECRETS.SMTP_PASS}@127.0.0.1:9`,
+      ALERT_EMAIL_FROM: 'a@example.test',
+      ALERT_EMAIL_TO: 'b@example.test',
+      SLACK_WEBHOOK_URL: `http://127.0.0.1:9/services/${SECRETS.HOOK}`,
+      ALERT_RETRY_BASE_MS: '20',
+      DRIFT_PUSH_MS: '50',
+      WS_ALLOWED_ORIGINS: 'http://127.0.0.1',
+      ALERT_RULES: JSON.stringify({ rules: [{ kind: 'dataset_drift_share', threshold: 0, min_rows: 1 }] }),
+    },
+    sink,
+  );
 });
 t.teardown(async () => srv?.close());
 
 const auth = { authorization: `Bearer ${SECRETS.API_KEY}` };
 
 t.test('every write route needs the key; reads stay open', { skip }, async (t) => {
-  for (const [route, type, body] of [['/predict', 'text/csv', TWO_ROWS], ['/api/feedback', 'application/json', '[]']] as const) {
+  for (const [route, type, body] of [
+    ['/predict', 'text/csv', TWO_ROWS],
+    ['/api/feedback', 'application/json', '[]'],
+  ] as const) {
     const r = await fetch(`${srv.url}${route}`, { method: 'POST', body, headers: { 'content-type': type } });
     t.equal(r.status, 401, `${route} without a key`);
     await r.text();
   }
-  for (const route of ['/health', '/api/drift', '/api/model', '/metrics', '/openapi.json', '/api/alerts']) t.equal((await fetch(`${srv.url}${route}`)).status, 200, route);
+  for (const route of ['/health', '/api/drift', '/api/model', '/metrics', '/openapi.json', '/api/alerts'])
+    t.equal((await fetch(`${srv.url}${route}`)).status, 200, route);
 });
 
 t.test('no secret in any response or log line, even when deliveries fail and alerts fire', { skip }, async (t) => {
@@ -46,17 +58,35 @@ t.test('no secret in any response or log line, even when deliveries fail and ale
   t.equal(up.status, 200);
   const bodies = [await up.text()];
   await new Promise((r) => setTimeout(r, 600)); // let the alert fire and deliveries fail a few times
-  for (const route of ['/api/drift', '/api/alerts', '/dashboard/data', '/api/model', '/api/reference', '/metrics', '/openapi.json', '/', '/api/predictions?format=csv', '/api/drift/history', '/report.html']) {
+  for (const route of [
+    '/api/drift',
+    '/api/alerts',
+    '/dashboard/data',
+    '/api/model',
+    '/api/reference',
+    '/metrics',
+    '/openapi.json',
+    '/',
+    '/api/predictions?format=csv',
+    '/api/drift/history',
+    '/report.html',
+  ]) {
     bodies.push(await (await fetch(`${srv.url}${route}`)).text());
   }
   const ws = new WebSocket(`${srv.url.replace('http', 'ws')}/ws`, { headers: { origin: 'http://127.0.0.1' } });
   bodies.push(await new Promise<string>((resolve) => ws.once('message', (m) => resolve(String(m)))));
   ws.close();
   const alerts = JSON.parse(bodies[2]!) as { alerts: { deliveries: { last_error: string | null }[] }[] };
-  t.ok(alerts.alerts.some((a) => a.deliveries.some((d) => d.last_error !== null)), 'deliveries did fail (so their errors were exercised)');
+  t.ok(
+    alerts.alerts.some((a) => a.deliveries.some((d) => d.last_error !== null)),
+    'deliveries did fail (so their errors were exercised)',
+  );
   t.match(logs, /alert delivery failed/, 'and were logged');
   for (const secret of Object.values(SECRETS)) {
-    t.notOk(bodies.some((b) => b.includes(secret)), `${secret} is in no response`);
+    t.notOk(
+      bodies.some((b) => b.includes(secret)),
+      `${secret} is in no response`,
+    );
     t.notOk(logs.includes(secret), `${secret} is in no log line`);
   }
 });

@@ -24,7 +24,14 @@ t.test('valid two-row CSV (multipart, as the original) → 200 with n_rows 2 and
   const r = await post(m.body, { 'content-type': m.contentType });
   t.equal(r.status, 200);
   t.match(r.headers.get('content-type'), /application\/json/);
-  const j = (await r.json()) as { n_rows: number; results: Record<string, unknown>[]; model_version: string; request_id: string; errors: unknown[]; n_rejected: number };
+  const j = (await r.json()) as {
+    n_rows: number;
+    results: Record<string, unknown>[];
+    model_version: string;
+    request_id: string;
+    errors: unknown[];
+    n_rejected: number;
+  };
   t.equal(j.n_rows, 2);
   t.equal(j.results.length, 2);
   for (const [i, res] of j.results.entries()) {
@@ -73,15 +80,24 @@ t.test('Accept chooses the response format', { skip }, async (t) => {
   const nd = await post(TWO_ROWS, { 'content-type': 'text/csv', accept: 'application/x-ndjson' });
   t.equal(nd.status, 200);
   t.match(nd.headers.get('content-type'), /application\/x-ndjson/);
-  const lines = (await nd.text()).trim().split('\n').map((l) => JSON.parse(l));
+  const lines = (await nd.text())
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   t.equal(lines.length, 3);
   t.same(Object.keys(lines[0]).sort(), ['prediction', 'probability', 'risk_level', 'row']);
   t.match(lines[2], { summary: { n_rows: 2, n_rejected: 0 } });
 
-  const csv = await post(`${TWO_ROWS.trim()},\n`.replace('pay_amt_aug\n', 'pay_amt_aug,extra\n').replace('689\n', '689,x\n').replace('1000,\n', '1000,y\n'), { 'content-type': 'text/csv', accept: 'text/csv' });
+  const csv = await post(
+    `${TWO_ROWS.trim()},\n`.replace('pay_amt_aug\n', 'pay_amt_aug,extra\n').replace('689\n', '689,x\n').replace('1000,\n', '1000,y\n'),
+    { 'content-type': 'text/csv', accept: 'text/csv' },
+  );
   t.equal(csv.status, 200);
   const text = await csv.text();
-  t.match(text.split('\n')[0], 'credit_limit,age,pay_delay_sep,pay_delay_aug,bill_amt_sep,bill_amt_aug,pay_amt_sep,pay_amt_aug,extra,probability,prediction,risk_level');
+  t.match(
+    text.split('\n')[0],
+    'credit_limit,age,pay_delay_sep,pay_delay_aug,bill_amt_sep,bill_amt_aug,pay_amt_sep,pay_amt_aug,extra,probability,prediction,risk_level',
+  );
   t.match(text.split('\n')[1], /^20000,24,2,2,3913,3102,0,689,x,0\.\d+,(No )?Default,(Low|Medium|High)$/);
 
   const q = await post(TWO_ROWS, { 'content-type': 'text/csv', accept: 'text/csv;q=0.5, application/x-ndjson' });
@@ -95,7 +111,13 @@ t.test('Accept chooses the response format', { skip }, async (t) => {
 t.test('bad bodies get a 4xx with a detail', { skip }, async (t) => {
   const cases: [string, RequestInit['body'], Record<string, string>, number, string][] = [
     ['empty CSV', '', { 'content-type': 'text/csv' }, 400, 'DL_ERR_EMPTY_BODY'],
-    ['no file field', multipart([{ name: 'upload', filename: 'x.csv', body: TWO_ROWS }]).body, { 'content-type': multipart([]).contentType }, 400, 'DL_ERR_NO_FILE'],
+    [
+      'no file field',
+      multipart([{ name: 'upload', filename: 'x.csv', body: TWO_ROWS }]).body,
+      { 'content-type': multipart([]).contentType },
+      400,
+      'DL_ERR_NO_FILE',
+    ],
     ['unsupported type', TWO_ROWS, { 'content-type': 'application/xml' }, 415, 'DL_ERR_UNSUPPORTED_MEDIA_TYPE'],
     ['JSON not an array', '{"a":1}', { 'content-type': 'application/json' }, 400, 'DL_ERR_BAD_INPUT'],
     ['malformed JSON', '[{"credit_limit":', { 'content-type': 'application/json' }, 400, 'DL_ERR_BAD_INPUT'],
@@ -131,7 +153,10 @@ t.test('read routes: model card, reference, drift, history, predictions, dashboa
   const drift = (await (await fetch(`${srv.url}/api/drift`)).json()) as { window_rows: number; features: Record<string, unknown> };
   t.ok(drift.window_rows >= 2);
   t.equal(Object.keys(drift.features).length, 8);
-  const dash = (await (await fetch(`${srv.url}/dashboard/data`)).json()) as { status: string; data: { n_rows: number; results: unknown[]; drift: { column: string; score: number }[] } };
+  const dash = (await (await fetch(`${srv.url}/dashboard/data`)).json()) as {
+    status: string;
+    data: { n_rows: number; results: unknown[]; drift: { column: string; score: number }[] };
+  };
   t.equal(dash.status, 'ok');
   t.ok(dash.data.n_rows >= 2);
   t.equal(dash.data.drift.length, 8);
@@ -147,7 +172,16 @@ t.test('read routes: model card, reference, drift, history, predictions, dashboa
   t.match(api.openapi, /^3\./);
   for (const p of ['/predict', '/health', '/api/drift', '/metrics', '/ws']) t.ok(api.paths[p], `openapi documents ${p}`);
   const metrics = await (await fetch(`${srv.url}/metrics`)).text();
-  for (const m of ['driftline_http_requests_total', 'driftline_rows_predicted_total', 'driftline_batch_rows_bucket', 'driftline_inference_queue_seconds_bucket', 'driftline_inference_compute_seconds_bucket', 'driftline_drift_share', 'driftline_feature_drift_score', 'driftline_websocket_clients']) {
+  for (const m of [
+    'driftline_http_requests_total',
+    'driftline_rows_predicted_total',
+    'driftline_batch_rows_bucket',
+    'driftline_inference_queue_seconds_bucket',
+    'driftline_inference_compute_seconds_bucket',
+    'driftline_drift_share',
+    'driftline_feature_drift_score',
+    'driftline_websocket_clients',
+  ]) {
     t.match(metrics, m, `/metrics has ${m}`);
   }
   t.match(metrics, /driftline_rows_predicted_total [1-9]/);

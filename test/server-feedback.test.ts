@@ -12,7 +12,16 @@ t.teardown(async () => srv?.close());
 
 const auth = { authorization: 'Bearer k' };
 type Result = { request_id: string; results: { row: number; probability: number; prediction: string }[] };
-type Drift = { performance: { n_labelled: number; accuracy: number | null; precision: number | null; recall: number | null; f1: number | null; roc_auc: number | null } };
+type Drift = {
+  performance: {
+    n_labelled: number;
+    accuracy: number | null;
+    precision: number | null;
+    recall: number | null;
+    f1: number | null;
+    roc_auc: number | null;
+  };
+};
 
 async function upload(csv: string): Promise<Result> {
   const r = await fetch(`${srv.url}/predict`, { method: 'POST', body: csv, headers: { 'content-type': 'text/csv', ...auth } });
@@ -28,7 +37,9 @@ t.test('labels join by (request_id, row) and by a passed-through id; rolling met
   t.equal((await drift()).performance.n_labelled, 0);
 
   // Label rows 0-19 by request_id/row: the truth is the opposite of every prediction.
-  const wrong = res.results.slice(0, 20).map((r) => ({ request_id: res.request_id, row: r.row, target: r.prediction === 'Default' ? 0 : 1 }));
+  const wrong = res.results
+    .slice(0, 20)
+    .map((r) => ({ request_id: res.request_id, row: r.row, target: r.prediction === 'Default' ? 0 : 1 }));
   const a = await feedback(JSON.stringify(wrong));
   t.equal(a.status, 200);
   t.same(await a.json(), { labelled: 20, in_window: 20 });
@@ -50,13 +61,20 @@ t.test('labels join by (request_id, row) and by a passed-through id; rolling met
   t.match(metrics, /driftline_model_quality\{metric="accuracy"\} 0\.5/);
   t.match(metrics, /driftline_labelled_rows 40/);
 
-  const logged = (await (await fetch(`${srv.url}/api/predictions?limit=40`)).text()).trim().split('\n').map((l) => JSON.parse(l) as { target: number | null });
+  const logged = (await (await fetch(`${srv.url}/api/predictions?limit=40`)).text())
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { target: number | null });
   t.equal(logged.filter((r) => r.target !== null).length, 40, 'labels are in the prediction log');
 });
 
 t.test('an uploaded target column is logged and counted at once', { skip }, async (t) => {
   const before = (await drift()).performance.n_labelled;
-  const csv = sampleCsv(10).trim().split('\n').map((l, i) => `${l},${i === 0 ? 'target' : i % 2}`).join('\n');
+  const csv = sampleCsv(10)
+    .trim()
+    .split('\n')
+    .map((l, i) => `${l},${i === 0 ? 'target' : i % 2}`)
+    .join('\n');
   await upload(`${csv}\n`);
   t.equal((await drift()).performance.n_labelled, before + 10);
 });
@@ -64,7 +82,13 @@ t.test('an uploaded target column is logged and counted at once', { skip }, asyn
 t.test('unknown ids → 404 listing them, and nothing is applied', { skip }, async (t) => {
   const res = await upload(sampleCsv(3));
   const before = (await drift()).performance.n_labelled;
-  const r = await feedback(JSON.stringify([{ request_id: res.request_id, row: 0, target: 1 }, { request_id: res.request_id, row: 99, target: 0 }, { id: 'no-such-id', target: 1 }]));
+  const r = await feedback(
+    JSON.stringify([
+      { request_id: res.request_id, row: 0, target: 1 },
+      { request_id: res.request_id, row: 99, target: 0 },
+      { id: 'no-such-id', target: 1 },
+    ]),
+  );
   t.equal(r.status, 404);
   const j = (await r.json()) as { code: string; detail: string; unknown: unknown[]; n_unknown: number };
   t.equal(j.code, 'DL_ERR_FEEDBACK_UNKNOWN_IDS');

@@ -33,7 +33,13 @@ function connect(query = ''): Promise<{ ws: WebSocket; messages: Msg[]; next: (t
     const next = (type: string, ms = 3000): Promise<Msg> =>
       new Promise((res, rej) => {
         const timer = setTimeout(() => rej(new Error(`no ${type} message within ${ms} ms`)), ms);
-        waiters.push({ type, resolve: (m) => { clearTimeout(timer); res(m); } });
+        waiters.push({
+          type,
+          resolve: (m) => {
+            clearTimeout(timer);
+            res(m);
+          },
+        });
       });
     ws.once('open', () => resolve({ ws, messages, next }));
     ws.once('error', reject);
@@ -67,7 +73,11 @@ t.test('hello on connect, then a drift message after an upload', { skip }, async
 t.test('the predictions feed delivers the last 100 rows of an upload, however fast it was scored', { skip }, async (t) => {
   const c = await connect('?topics=predictions');
   t.teardown(() => c.ws.close());
-  const r = await fetch(`${srv.url}/predict`, { method: 'POST', body: sampleCsv(700), headers: { 'content-type': 'text/csv', accept: 'application/x-ndjson' } });
+  const r = await fetch(`${srv.url}/predict`, {
+    method: 'POST',
+    body: sampleCsv(700),
+    headers: { 'content-type': 'text/csv', accept: 'application/x-ndjson' },
+  });
   const requestId = r.headers.get('x-request-id');
   await r.text();
   const got = new Set<number>();
@@ -77,7 +87,11 @@ t.test('the predictions feed delivers the last 100 rows of an upload, however fa
     if (got.has(699)) break;
   }
   const last100 = Array.from({ length: 100 }, (_, i) => 600 + i);
-  t.same(last100.filter((i) => !got.has(i)), [], 'rows 600-699 all arrived (the dashboard shows the last 100)');
+  t.same(
+    last100.filter((i) => !got.has(i)),
+    [],
+    'rows 600-699 all arrived (the dashboard shows the last 100)',
+  );
 });
 
 t.test('topics from the query, and later subscribe/unsubscribe messages', { skip }, async (t) => {

@@ -16,9 +16,16 @@ function modelCopy(edit: (dir: string) => void): string {
   return dir;
 }
 const start = (env: Record<string, string>) =>
-  startService(parseConfig({ PORT: '0', DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'dl-data-')), LOG_LEVEL: 'silent', ...env }), createLogger('silent', 2));
+  startService(
+    parseConfig({ PORT: '0', DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'dl-data-')), LOG_LEVEL: 'silent', ...env }),
+    createLogger('silent', 2),
+  );
 
-const handles = (): string[] => (process as unknown as { _getActiveHandles(): { constructor: { name: string } }[] })._getActiveHandles().map((h) => h.constructor.name).sort();
+const handles = (): string[] =>
+  (process as unknown as { _getActiveHandles(): { constructor: { name: string } }[] })
+    ._getActiveHandles()
+    .map((h) => h.constructor.name)
+    .sort();
 
 t.test('a start-up that fails closes what it opened, so the process can exit', { skip }, async (t) => {
   const before = handles();

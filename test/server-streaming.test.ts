@@ -22,19 +22,23 @@ t.test('a 100,000-row upload streams its first NDJSON line back before the uploa
   let firstLineAfterRows = -1;
   let lines = 0;
   await new Promise<void>((resolve, reject) => {
-    const req = http.request(`${srv.url}/predict`, { method: 'POST', headers: { 'content-type': 'text/csv', accept: 'application/x-ndjson' } }, (res) => {
-      t.equal(res.statusCode, 200);
-      let carry = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        if (firstLineAfterRows === -1 && c.includes('\n')) firstLineAfterRows = sentRows;
-        const parts = (carry + c).split('\n');
-        carry = parts.pop()!;
-        lines += parts.length;
-      });
-      res.on('end', resolve);
-      res.on('error', reject);
-    });
+    const req = http.request(
+      `${srv.url}/predict`,
+      { method: 'POST', headers: { 'content-type': 'text/csv', accept: 'application/x-ndjson' } },
+      (res) => {
+        t.equal(res.statusCode, 200);
+        let carry = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          if (firstLineAfterRows === -1 && c.includes('\n')) firstLineAfterRows = sentRows;
+          const parts = (carry + c).split('\n');
+          carry = parts.pop()!;
+          lines += parts.length;
+        });
+        res.on('end', resolve);
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.write(HEAD);
     const pump = (): void => {
@@ -46,6 +50,9 @@ t.test('a 100,000-row upload streams its first NDJSON line back before the uploa
     };
     pump();
   });
-  t.ok(firstLineAfterRows > 0 && firstLineAfterRows < rows, `first result line arrived after ${firstLineAfterRows} of ${rows} rows were sent`);
+  t.ok(
+    firstLineAfterRows > 0 && firstLineAfterRows < rows,
+    `first result line arrived after ${firstLineAfterRows} of ${rows} rows were sent`,
+  );
   t.equal(lines, rows + 1, 'one line per row plus the summary');
 });

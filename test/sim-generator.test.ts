@@ -6,7 +6,16 @@ import { pipeline } from 'node:stream/promises';
 import t from 'tap';
 import { DriftWindow, readProfile, snapshot } from '../src/drift/index.js';
 import { readModelCard } from '../src/model/index.js';
-import { applyScenarios, parseDuration, parseDurationRange, parseIntRange, parseScenarios, runTraffic, TrafficGenerator, featureNames } from '../src/sim/index.js';
+import {
+  applyScenarios,
+  parseDuration,
+  parseDurationRange,
+  parseIntRange,
+  parseScenarios,
+  runTraffic,
+  TrafficGenerator,
+  featureNames,
+} from '../src/sim/index.js';
 import { createParseCsv } from '../src/stages/parse-csv.js';
 import type { Validated } from '../src/stages/types.js';
 import { createValidateRows } from '../src/stages/validate.js';
@@ -57,7 +66,7 @@ t.test('the same seed gives the same rows; another seed other rows', async (t) =
   const a = new TrafficGenerator(profile, card, { seed: 42 }).csv(50);
   t.equal(new TrafficGenerator(profile, card, { seed: 42 }).csv(50), a);
   t.not(new TrafficGenerator(profile, card, { seed: 43 }).csv(50), a);
-  t.match(a.split('\n')[0], names.join(','), 'header: the card\'s column names in order');
+  t.match(a.split('\n')[0], names.join(','), "header: the card's column names in order");
 });
 
 t.test('undrifted rows follow the reference: no feature drifts over 5000 rows', async (t) => {
@@ -89,8 +98,15 @@ t.test('a scenario moves only its feature, by exactly its amount', async (t) => 
     if (n !== 'credit_limit') t.same(col(times, n), col(base, n), `credit_limit*1.5 leaves ${n} alone`);
   }
   // Reference ages end at 79, so +8 never reaches the card's maximum of 120: the shift is exact.
-  t.same(col(plus, 'age'), col(base, 'age').map((a) => a + 8));
-  t.same(col(times, 'credit_limit'), col(base, 'credit_limit').map((c) => Math.round(c * 1.5)), 'the alias LIMIT_BAL names credit_limit');
+  t.same(
+    col(plus, 'age'),
+    col(base, 'age').map((a) => a + 8),
+  );
+  t.same(
+    col(times, 'credit_limit'),
+    col(base, 'credit_limit').map((c) => Math.round(c * 1.5)),
+    'the alias LIMIT_BAL names credit_limit',
+  );
 });
 
 t.test('a ramped scenario grows linearly to its full amount and stays there', async (t) => {
@@ -105,7 +121,10 @@ t.test('a ramped scenario grows linearly to its full amount and stays there', as
   // Through the generator: the same draws, a quarter of the shift at a quarter of the ramp.
   const base = new TrafficGenerator(profile, card, { seed: 9 }).rows(200, 150_000);
   const ramped = new TrafficGenerator(profile, card, { seed: 9, drift: 'age+8@10m' }).rows(200, 150_000);
-  t.same(col(ramped, 'age'), col(base, 'age').map((a) => a + 2));
+  t.same(
+    col(ramped, 'age'),
+    col(base, 'age').map((a) => a + 2),
+  );
 });
 
 t.test('scenario syntax', async (t) => {
@@ -157,7 +176,10 @@ t.test('the loop: rows per request within the range, stops at the request count,
     },
   });
   t.equal(totals.requests, 200);
-  t.equal(totals.rows_sent, sizes.reduce((a, b) => a + b, 0));
+  t.equal(
+    totals.rows_sent,
+    sizes.reduce((a, b) => a + b, 0),
+  );
   t.equal(totals.rows_predicted, totals.rows_sent);
   t.equal(Math.min(...sizes), 1);
   t.equal(Math.max(...sizes), 5);

@@ -13,7 +13,11 @@ import { BUNDLED_MODEL, startTestServer } from './helpers/server.js';
 const profile = readProfile(path.join(BUNDLED_MODEL, 'reference.json'));
 const card = readModelCard(path.join(BUNDLED_MODEL, 'card.json'));
 
-const driftedNames = (s: DriftSnapshot): string => Object.entries(s.features).filter(([, f]) => f.drift).map(([n]) => n).join(', ') || 'none';
+const driftedNames = (s: DriftSnapshot): string =>
+  Object.entries(s.features)
+    .filter(([, f]) => f.drift)
+    .map(([n]) => n)
+    .join(', ') || 'none';
 
 async function drift(url: string): Promise<DriftSnapshot> {
   const res = await fetch(`${url}/api/drift`);
@@ -47,7 +51,7 @@ t.test('simulated rows are all accepted, and age+8 drifts age within one window'
   t.equal(snap.window_rows, 1000);
   const age = snap.features.age!;
   t.ok(age.drift, `age drifted: ${age.test} ${age.score} ≥ ${age.threshold}`);
-  t.ok(age.quantiles.current!.mean - age.quantiles.reference.mean > 7, 'the window\'s mean age moved by about 8 years');
+  t.ok(age.quantiles.current!.mean - age.quantiles.reference.mean > 7, "the window's mean age moved by about 8 years");
   t.notOk(snap.dataset.drift, `one feature of eight is no dataset drift (drifted: ${driftedNames(snap)})`);
 });
 
@@ -78,7 +82,13 @@ t.test('a wrong API key is a failed request, not a crash; the right one is accep
   t.equal(bad.n_rows, 0);
   const good = await postCsv(url, gen.csv(2), { apiKey: 'sesame' });
   t.same(good, { status: 200, n_rows: 2, n_rejected: 0 });
-  const refused = await runTraffic({ generator: gen, rowsPerRequest: [1, 1], intervalMs: [0, 0], maxRequests: 2, send: (csv) => postCsv(new URL('http://127.0.0.1:9/predict'), csv, { timeoutMs: 2000 }) });
+  const refused = await runTraffic({
+    generator: gen,
+    rowsPerRequest: [1, 1],
+    intervalMs: [0, 0],
+    maxRequests: 2,
+    send: (csv) => postCsv(new URL('http://127.0.0.1:9/predict'), csv, { timeoutMs: 2000 }),
+  });
   t.same([refused.requests, refused.failures], [2, 2], 'nothing listening: counted as failures');
 });
 
@@ -102,7 +112,10 @@ t.test('SIMULATE_TRAFFIC=1: the service feeds itself (through auth), and shutdow
 });
 
 t.test('a bad SIMULATE_DRIFT stops start-up with the reason', async (t) => {
-  await t.rejects(startTestServer({ SIMULATE_TRAFFIC: '1', SIMULATE_DRIFT: 'height+3' }), { code: 'DL_ERR_CONFIG', message: /Not a drift scenario: "height\+3"/ });
+  await t.rejects(startTestServer({ SIMULATE_TRAFFIC: '1', SIMULATE_DRIFT: 'height+3' }), {
+    code: 'DL_ERR_CONFIG',
+    message: /Not a drift scenario: "height\+3"/,
+  });
 });
 
 t.test('the service reaches itself over loopback when it listens on a wildcard', async (t) => {

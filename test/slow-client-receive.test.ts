@@ -59,6 +59,9 @@ t.test('slowloris and slow bodies: others are served meanwhile, the dribblers ar
   t.ok(Math.max(...latencies) < 2000, `${latencies.length} requests served meanwhile, slowest ${Math.round(Math.max(...latencies))} ms`);
   while (dribblers.some((d) => !d.closed) && performance.now() - t0 < 20_000) await sleep(100);
   for (const d of dribblers) clearInterval(d.timer);
-  t.ok(dribblers.every((d) => d.closed), `every dribbling socket was closed by the server (last at ${Math.round(Math.max(...dribblers.map((d) => d.at)))} ms)`);
+  t.ok(
+    dribblers.every((d) => d.closed),
+    `every dribbling socket was closed by the server (last at ${Math.round(Math.max(...dribblers.map((d) => d.at)))} ms)`,
+  );
   await settled(t, srv, 'slowloris');
 });

@@ -27,12 +27,24 @@ t.test('Batcher regroups blocks into batches of maxRows items, keeping order and
   t.equal(out.length, 2);
   t.ok(last);
   const all = [...out, last!];
-  t.same(all.map((b) => b.count), [4, 4, 1]);
-  t.same(all.map((b) => Array.from(b.valid)), [[1, 0, 1, 1], [1, 1, 0, 1], [1]]);
+  t.same(
+    all.map((b) => b.count),
+    [4, 4, 1],
+  );
+  t.same(
+    all.map((b) => Array.from(b.valid)),
+    [[1, 0, 1, 1], [1, 1, 0, 1], [1]],
+  );
   t.same(Array.from(all[0]!.rowIndex), [0, 2, 3]);
   t.same(Array.from(all[0]!.features), [0, -0, 2, -2, 3, -3]);
-  t.same(all[1]!.errors.map((e) => e.index), [6]);
-  t.same(all.map((b) => b.seq), [0, 1, 2]);
+  t.same(
+    all[1]!.errors.map((e) => e.index),
+    [6],
+  );
+  t.same(
+    all.map((b) => b.seq),
+    [0, 1, 2],
+  );
   t.same(all[2]!.cells, [['8']]);
   t.equal(batcher.flush(), undefined);
 });
@@ -69,10 +81,16 @@ t.test('ordered stage: concurrent steps, output in input order, bounded by a slo
       setTimeout(cb, 2);
     },
   });
-  const src = Readable.from(Array.from({ length: 40 }, (_, i) => i), { highWaterMark: 1 });
+  const src = Readable.from(
+    Array.from({ length: 40 }, (_, i) => i),
+    { highWaterMark: 1 },
+  );
   src.on('data', () => pulled++);
   await pipeline(src, stage, slow);
-  t.same(seen, Array.from({ length: 40 }, (_, i) => i));
+  t.same(
+    seen,
+    Array.from({ length: 40 }, (_, i) => i),
+  );
   t.ok(peak <= 3 && peak >= 2, `at most 3 in flight (peak ${peak})`);
 });
 
@@ -95,7 +113,12 @@ t.test('float32String is short and reads back as the same float32', async (t) =>
 t.test('Formatter: the original JSON shape, NDJSON lines, CSV with passthrough columns', async (t) => {
   const card = testCard({ features: [{ name: 'a' }, { name: 'b' }] });
   const b = block([0, 1, 2], new Set([1]));
-  const batch: Batch = { kind: 'batch', seq: 0, ...b, results: { probabilities: new Float32Array([0.123456, 0.8]), queueMs: 0, computeMs: 0 } };
+  const batch: Batch = {
+    kind: 'batch',
+    seq: 0,
+    ...b,
+    results: { probabilities: new Float32Array([0.123456, 0.8]), queueMs: 0, computeMs: 0 },
+  };
   const header = { kind: 'header' as const, format: 'csv' as const, columns: ['x'] };
 
   const j = new Formatter('json', { card, requestId: 'r' });
@@ -114,13 +137,29 @@ t.test('Formatter: the original JSON shape, NDJSON lines, CSV with passthrough c
   });
 
   const n = new Formatter('ndjson', { card, requestId: 'r' });
-  const lines = (n.start() + n.write(header) + n.write(batch) + n.end()).trim().split('\n').map((l) => JSON.parse(l));
-  t.same(lines.map((l) => l.row ?? 'summary'), [0, 1, 2, 'summary']);
+  const lines = (n.start() + n.write(header) + n.write(batch) + n.end())
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  t.same(
+    lines.map((l) => l.row ?? 'summary'),
+    [0, 1, 2, 'summary'],
+  );
   t.same(lines[1], { row: 1, error: { column: 'a', code: 'DL_ERR_ROW_NOT_A_NUMBER', message: 'bad' } });
   t.equal(lines[0].probability, 0.123456);
   t.match(lines[3], { summary: { n_rows: 2, n_rejected: 1, request_id: 'r', model_version: 't1' } });
 
   const c = new Formatter('csv', { card, requestId: 'r' });
-  const csv = c.start() + c.write({ ...header, columns: ['x', 'say "hi"'] }) + c.write({ ...batch, cells: [['0', 'a,b'], ['2', 'c']] }) + c.end();
+  const csv =
+    c.start() +
+    c.write({ ...header, columns: ['x', 'say "hi"'] }) +
+    c.write({
+      ...batch,
+      cells: [
+        ['0', 'a,b'],
+        ['2', 'c'],
+      ],
+    }) +
+    c.end();
   t.equal(csv, 'x,"say ""hi""",probability,prediction,risk_level\n0,"a,b",0.123456,No Default,Low\n2,c,0.8,Default,High\n');
 });

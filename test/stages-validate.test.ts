@@ -20,7 +20,8 @@ t.test('missing columns: a typed 400 with the original message, before any row',
   t.throws(() => v.plan(['credit_limit', 'bill_amt_sep']), {
     code: 'DL_ERR_SCHEMA_MISSING_COLUMNS',
     status: 400,
-    message: "Invalid schema. Missing required columns: ['age', 'pay_delay_sep', 'pay_delay_aug', 'bill_amt_aug', 'pay_amt_sep', 'pay_amt_aug']",
+    message:
+      "Invalid schema. Missing required columns: ['age', 'pay_delay_sep', 'pay_delay_aug', 'bill_amt_aug', 'pay_amt_sep', 'pay_amt_aug']",
   });
 });
 
@@ -69,7 +70,14 @@ for (const [what, cell, re] of bad) {
 }
 
 t.test('accepted number forms', async (t) => {
-  for (const [cell, want] of [['24', 24], [' 24 ', 24], ['24.0', 24], ['2.4e1', 24], ['+24', 24], [24, 24]] as const) {
+  for (const [cell, want] of [
+    ['24', 24],
+    [' 24 ', 24],
+    ['24.0', 24],
+    ['2.4e1', 24],
+    ['+24', 24],
+    [24, 24],
+  ] as const) {
     const cells = [...good] as unknown[];
     cells[1] = cell;
     t.equal(one(cells).features[1], want, JSON.stringify(cell));

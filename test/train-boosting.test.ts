@@ -19,7 +19,10 @@ t.test('the generator is a function of its seed', async (t) => {
   const r = createRng(1);
   const counts = [0, 0, 0];
   for (let i = 0; i < 30_000; i++) counts[r.nextInt(3)]!++;
-  t.ok(counts.every((c) => Math.abs(c - 10_000) < 400), `nextInt(3) is uniform: ${counts.join(', ')}`);
+  t.ok(
+    counts.every((c) => Math.abs(c - 10_000) < 400),
+    `nextInt(3) is uniform: ${counts.join(', ')}`,
+  );
   t.equal(deriveSeed(42, 0), 42);
   t.not(deriveSeed(42, 1), deriveSeed(43, 1));
   t.not(deriveSeed(42, 1), deriveSeed(42, 2));
@@ -50,7 +53,7 @@ t.test('stratified k-fold: every row held out exactly once, classes spread evenl
   t.ok(seen.every((c) => c === 1));
 });
 
-t.test('sklearn\'s stopping rule on losses', async (t) => {
+t.test("sklearn's stopping rule on losses", async (t) => {
   t.equal(shouldStop([1, 0.9], 2, 0), false, 'too few scores');
   t.equal(shouldStop([1, 0.9, 0.95, 0.96], 2, 0), true, 'no loss in the last 2 beats 0.9');
   t.equal(shouldStop([1, 0.9, 0.89, 0.95], 2, 0), false, '0.89 beats 0.9');
@@ -88,14 +91,20 @@ t.test('boosting learns the synthetic problem and early stopping ends it', async
   test.columns.forEach((c, j) => c.forEach((v, i) => (x[i * 8 + j] = v)));
   const auc = rocAuc(test.y, predictRaw(r.model, x, 2000));
   t.ok(auc > 0.7, `AUC on fresh rows ${auc.toFixed(3)}`);
-  t.throws(() => fitBoosting(data, { ...SKLEARN_DEFAULTS, learningRate: 0, minSamplesLeaf: 0 }, 1), /learningRate must be in \(0, 1\].*minSamplesLeaf/);
+  t.throws(
+    () => fitBoosting(data, { ...SKLEARN_DEFAULTS, learningRate: 0, minSamplesLeaf: 0 }, 1),
+    /learningRate must be in \(0, 1\].*minSamplesLeaf/,
+  );
 });
 
-t.test('averaging boosters is one ensemble whose score is the members\' mean', async (t) => {
+t.test("averaging boosters is one ensemble whose score is the members' mean", async (t) => {
   const data = syntheticColumns(syntheticRows(1500, 21));
   const { model, members } = fitModel(data, { ...SKLEARN_DEFAULTS, maxIter: 15, members: 3 }, 9);
   t.equal(members.length, 3);
-  t.equal(model.trees.length, members.reduce((a, m) => a + m.iterations, 0));
+  t.equal(
+    model.trees.length,
+    members.reduce((a, m) => a + m.iterations, 0),
+  );
   t.notSame(members[0]!.model.trees[0]!.threshold, members[1]!.model.trees[0]!.threshold, 'members see different rows');
   const x = new Float32Array(1500 * 8);
   data.columns.forEach((c, j) => c.forEach((v, i) => (x[i * 8 + j] = v)));

@@ -26,7 +26,7 @@ async function train(args: string[]): Promise<{ code: number; stdout: string; st
   }
 }
 
-t.test('a CSV in the service\'s format (no ID column) trains, with the shipped split by default', async (t) => {
+t.test("a CSV in the service's format (no ID column) trains, with the shipped split by default", async (t) => {
   const data = path.join(dir, 'service.csv');
   writeSyntheticCsv(data, rows, 'service');
   const out = path.join(dir, 'model');
@@ -45,15 +45,24 @@ t.test('a CSV in the service\'s format (no ID column) trains, with the shipped s
   t.match(r.stderr, /validation ROC-AUC 0\.\d{4}, accuracy 0\.\d{4}, F1 0\.\d{4}/);
 
   const card = readModelCard(path.join(out, 'card.json'));
-  t.match(card.training, { id_source: '1-based row number (no ID column)', split: { file: 'validation_ids.json' }, rows: { validation: inRange }, hyper_parameters: { student_trees: 30 }, trees: 30 });
-  t.same(card.features.map((f) => f.aliases[0]), ['LIMIT_BAL', 'AGE', 'PAY_0', 'PAY_2', 'BILL_AMT1', 'BILL_AMT2', 'PAY_AMT1', 'PAY_AMT2']);
+  t.match(card.training, {
+    id_source: '1-based row number (no ID column)',
+    split: { file: 'validation_ids.json' },
+    rows: { validation: inRange },
+    hyper_parameters: { student_trees: 30 },
+    trees: 30,
+  });
+  t.same(
+    card.features.map((f) => f.aliases[0]),
+    ['LIMIT_BAL', 'AGE', 'PAY_0', 'PAY_2', 'BILL_AMT1', 'BILL_AMT2', 'PAY_AMT1', 'PAY_AMT2'],
+  );
   t.ok(existsSync(path.join(out, 'model.onnx')));
   const profile = readProfile(path.join(out, 'reference.json'));
   t.equal(profile.rows, 2500, 'reference profile written beside the model');
   t.ok(profile.prediction !== null && profile.prediction.mean > 0 && profile.prediction.mean < 1);
 });
 
-t.test('--no-distill ships the members\' average itself, as before distillation', async (t) => {
+t.test("--no-distill ships the members' average itself, as before distillation", async (t) => {
   const data = path.join(dir, 'uci-avg.csv');
   writeSyntheticCsv(data, rows);
   const split = path.join(dir, 'split-avg.json');

@@ -19,7 +19,15 @@ writeSplit(split, 2500);
 // Two members and a cap of 30 trees keep this to about a second a run (the 80-tree student included).
 const params = { ...BUNDLED_PARAMS, maxIter: 30, members: 2 };
 const run = async (seed: number, out: string) => {
-  const r = await trainModel({ dataFile: data, outDir: path.join(dir, out), splitFile: split, seed, params, version: 't', producerVersion: 'test' });
+  const r = await trainModel({
+    dataFile: data,
+    outDir: path.join(dir, out),
+    splitFile: split,
+    seed,
+    params,
+    version: 't',
+    producerVersion: 'test',
+  });
   return { r, model: readFileSync(r.modelPath), card: readFileSync(r.cardPath, 'utf8') };
 };
 
@@ -39,7 +47,18 @@ t.test('same seed: byte-identical model.onnx and card.json; another seed: a diff
     seed: 42,
     split: { file: 'split.json', listed_ids: 500, missing_ids: 0 },
     rows: { total: 2500, train: 2000, fit_per_member: 1800, early_stopping_holdout_per_member: 200, validation: 500 },
-    hyper_parameters: { learning_rate: 0.05, max_leaf_nodes: 15, min_samples_leaf: 50, l2_regularization: 1, max_iter: 30, members: 2, max_depth: null, distill: true, student_trees: 80, student_learning_rate: 0.5 },
+    hyper_parameters: {
+      learning_rate: 0.05,
+      max_leaf_nodes: 15,
+      min_samples_leaf: 50,
+      l2_regularization: 1,
+      max_iter: 30,
+      members: 2,
+      max_depth: null,
+      distill: true,
+      student_trees: 80,
+      student_learning_rate: 0.5,
+    },
     distillation: { student: { trees: 80, fit_rows: 2000 } },
     trees: 80,
   });

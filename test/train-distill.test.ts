@@ -22,7 +22,8 @@ t.test('soft targets: the log-loss is the cross-entropy, its gradient p − t an
     t.ok(Math.abs(grad[i]! - (p - target[i]!)) < 1e-15, `gradient ${i}`);
     t.ok(Math.abs(hess[i]! - p * (1 - p)) < 1e-15, `hessian ${i}`);
     const ce = -(target[i]! * Math.log(p) + (1 - target[i]!) * Math.log1p(-p));
-    if (Math.abs(raw[i]!) < 30) t.ok(Math.abs(meanLogLoss(Float64Array.of(target[i]!), Float64Array.of(raw[i]!)) - ce) < 1e-12, `cross-entropy ${i}`);
+    if (Math.abs(raw[i]!) < 30)
+      t.ok(Math.abs(meanLogLoss(Float64Array.of(target[i]!), Float64Array.of(raw[i]!)) - ce) < 1e-12, `cross-entropy ${i}`);
   }
   t.ok(Number.isFinite(meanLogLoss(target, raw)), 'no overflow at |z| = 40');
   t.ok(Math.abs(baselineScore(Float64Array.from([0.2, 0.4])) - Math.log(0.3 / 0.7)) < 1e-15, 'baseline: log-odds of the mean target');
@@ -42,12 +43,24 @@ t.test('the student: one booster of exactly studentTrees trees, on every row, cl
   const data = syntheticColumns(syntheticRows(4000, 41));
   const fresh = syntheticColumns(syntheticRows(2000, 42));
   const x = toRowMajor({ columns: fresh.columns, rows: 2000 });
-  const params = { ...SKLEARN_DEFAULTS, maxLeafNodes: 15, learningRate: 0.1, members: 3, distill: true, studentTrees: 40, studentLearningRate: 0.5 };
+  const params = {
+    ...SKLEARN_DEFAULTS,
+    maxLeafNodes: 15,
+    learningRate: 0.1,
+    members: 3,
+    distill: true,
+    studentTrees: 40,
+    studentLearningRate: 0.5,
+  };
   const fit = fitModel(data, params, 5);
   const student = fit.student!;
   t.equal(fit.model, student.booster.model, 'the student is the model');
   t.equal(fit.members.length, 3);
-  t.equal(fit.average.trees.length, fit.members.reduce((a, m) => a + m.iterations, 0), 'the teacher is the members\' average');
+  t.equal(
+    fit.average.trees.length,
+    fit.members.reduce((a, m) => a + m.iterations, 0),
+    "the teacher is the members' average",
+  );
   t.equal(student.booster.iterations, 40);
   t.equal(student.booster.holdoutRows, 0, 'no holdout');
   t.equal(student.booster.fitRows, 4000);
@@ -77,5 +90,8 @@ t.test('without distill the model is the average, as before', async (t) => {
 });
 
 t.test('student parameters are checked', async (t) => {
-  t.throws(() => checkParams({ ...SKLEARN_DEFAULTS, studentTrees: 0, studentLearningRate: 1.5 }), /studentTrees must be an integer ≥ 1, got 0; studentLearningRate must be in \(0, 1\], got 1.5/);
+  t.throws(
+    () => checkParams({ ...SKLEARN_DEFAULTS, studentTrees: 0, studentLearningRate: 1.5 }),
+    /studentTrees must be an integer ≥ 1, got 0; studentLearningRate must be in \(0, 1\], got 1.5/,
+  );
 });

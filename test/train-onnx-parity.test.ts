@@ -39,7 +39,11 @@ async function runOrt(bytes: Uint8Array, x: Float32Array, rows: number): Promise
     const pd = probs.data as Float32Array;
     let rowSums = 0;
     for (let i = 0; i < rows; i++) rowSums = Math.max(rowSums, Math.abs(pd[2 * i]! + pd[2 * i + 1]! - 1));
-    return { p1: Float32Array.from({ length: rows }, (_, i) => pd[2 * i + 1]!), label: Array.from(label.data as BigInt64Array, Number), rowSums };
+    return {
+      p1: Float32Array.from({ length: rows }, (_, i) => pd[2 * i + 1]!),
+      label: Array.from(label.data as BigInt64Array, Number),
+      rowSums,
+    };
   } finally {
     await session.release();
   }
@@ -75,7 +79,7 @@ function boundaryRows(model: Ensemble, base: Float32Array): Float32Array {
   return Float32Array.from(out);
 }
 
-t.test('synthetic data: onnxruntime and the service give the trainer\'s probabilities', async (t) => {
+t.test("synthetic data: onnxruntime and the service give the trainer's probabilities", async (t) => {
   const train = syntheticColumns(syntheticRows(3000, 101));
   const test = syntheticColumns(syntheticRows(1000, 102));
   const { model } = fitModel(train, { ...SKLEARN_DEFAULTS, maxIter: 40, members: 2 }, 3);
@@ -98,7 +102,11 @@ t.test('synthetic data: onnxruntime and the service give the trainer\'s probabil
   const dir = mkdtempSync(path.join(tmpdir(), 'driftline-parity-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(path.join(dir, 'model.onnx'), bytes);
-  const card = buildCard({ version: 't', validation: { roc_auc: 0.5, accuracy: 0.5, precision: 0, recall: 0, f1: 0, rows: 0, positives: 0 }, training: {} });
+  const card = buildCard({
+    version: 't',
+    validation: { roc_auc: 0.5, accuracy: 0.5, precision: 0, recall: 0, f1: 0, rows: 0, positives: 0 },
+    training: {},
+  });
   writeFileSync(path.join(dir, 'card.json'), JSON.stringify(card));
   const loaded = await loadModel(dir);
   t.teardown(() => loaded.engine.close());
@@ -111,7 +119,13 @@ t.test('the graph has the layout onnxruntime expects of a binary TreeEnsembleCla
   const { model } = fitModel(syntheticColumns(syntheticRows(800, 5)), { ...SKLEARN_DEFAULTS, maxIter: 5 }, 1);
   const m = onnx.ModelProto.decode(exportOnnx(model, { inputName: 'input', graphName: 'g', producerVersion: 'v' }));
   t.equal(Number(m.irVersion), 8);
-  t.same(m.opsetImport!.map((o) => [o.domain, Number(o.version)]), [['ai.onnx.ml', 1], ['', 17]]);
+  t.same(
+    m.opsetImport!.map((o) => [o.domain, Number(o.version)]),
+    [
+      ['ai.onnx.ml', 1],
+      ['', 17],
+    ],
+  );
   const g = m.graph!;
   t.equal(g.node!.length, 1);
   const node = g.node![0]!;
@@ -119,17 +133,27 @@ t.test('the graph has the layout onnxruntime expects of a binary TreeEnsembleCla
   const attr = (name: string) => node.attribute!.find((a) => a.name === name)!;
   t.equal(new TextDecoder().decode(attr('post_transform').s!), 'LOGISTIC');
   t.same(attr('classlabels_int64s').ints!.map(Number), [0, 1]);
-  t.ok(attr('class_ids').ints!.every((v) => Number(v) === 0), 'one weight per leaf, for class 0 (binary layout)');
+  t.ok(
+    attr('class_ids').ints!.every((v) => Number(v) === 0),
+    'one weight per leaf, for class 0 (binary layout)',
+  );
   t.same(attr('base_values').floats, [model.baseScore]);
   const thresholds = model.trees.flatMap((tr) => Array.from(tr.threshold).filter((_, i) => tr.feature[i]! >= 0));
   const modes = attr('nodes_modes').strings!.map((b) => new TextDecoder().decode(b));
-  t.same(attr('nodes_values').floats!.filter((_, i) => modes[i] === 'BRANCH_LEQ'), thresholds, 'thresholds are the trainer\'s float32 cuts');
+  t.same(
+    attr('nodes_values').floats!.filter((_, i) => modes[i] === 'BRANCH_LEQ'),
+    thresholds,
+    "thresholds are the trainer's float32 cuts",
+  );
   const dims = (v: onnxProto.onnx.IValueInfoProto) => v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
   t.same(dims(g.input![0]!), ['N', 8]);
-  t.same(g.output!.map((o) => [o.name, o.type!.tensorType!.elemType, dims(o)]), [
-    ['label', onnx.TensorProto.DataType.INT64, ['N']],
-    ['probabilities', onnx.TensorProto.DataType.FLOAT, ['N', 2]],
-  ]);
+  t.same(
+    g.output!.map((o) => [o.name, o.type!.tensorType!.elemType, dims(o)]),
+    [
+      ['label', onnx.TensorProto.DataType.INT64, ['N']],
+      ['probabilities', onnx.TensorProto.DataType.FLOAT, ['N', 2]],
+    ],
+  );
 });
 
 t.test('an ensemble without a negative leaf is refused (onnxruntime would skip the logistic)', async (t) => {
@@ -139,41 +163,52 @@ t.test('an ensemble without a negative leaf is refused (onnxruntime would skip t
 });
 
 const uci = sharedFile('data/UCI_Credit_Card.csv');
-t.test('UCI data: retraining reproduces the bundled model, and onnxruntime agrees with the trainer on the validation rows', { skip: uci.skip }, async (t) => {
-  const out = mkdtempSync(path.join(tmpdir(), 'driftline-bundled-'));
-  t.teardown(() => rmSync(out, { recursive: true, force: true }));
-  const splitFile = path.join(ROOT, 'data', 'validation_ids.json');
-  const result = await trainModel({
-    dataFile: uci.path,
-    outDir: out,
-    splitFile,
-    seed: DEFAULT_SEED,
-    params: BUNDLED_PARAMS,
-    paramsSource: BUNDLED_PARAMS_SOURCE,
-    version: '1',
-    producerVersion: (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version,
-  });
-  t.ok(result.validation.roc_auc >= 0.766, `validation ROC-AUC ${result.validation.roc_auc.toFixed(4)} ≥ 0.766 (sklearn HGB: 0.7665)`);
-  t.equal(result.validation.rows, 6000);
+t.test(
+  'UCI data: retraining reproduces the bundled model, and onnxruntime agrees with the trainer on the validation rows',
+  { skip: uci.skip },
+  async (t) => {
+    const out = mkdtempSync(path.join(tmpdir(), 'driftline-bundled-'));
+    t.teardown(() => rmSync(out, { recursive: true, force: true }));
+    const splitFile = path.join(ROOT, 'data', 'validation_ids.json');
+    const result = await trainModel({
+      dataFile: uci.path,
+      outDir: out,
+      splitFile,
+      seed: DEFAULT_SEED,
+      params: BUNDLED_PARAMS,
+      paramsSource: BUNDLED_PARAMS_SOURCE,
+      version: '1',
+      producerVersion: (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version,
+    });
+    t.ok(result.validation.roc_auc >= 0.766, `validation ROC-AUC ${result.validation.roc_auc.toFixed(4)} ≥ 0.766 (sklearn HGB: 0.7665)`);
+    t.equal(result.validation.rows, 6000);
 
-  const bundled = path.join(ROOT, 'models', 'credit-default', 'v1');
-  const retrain = 'retrain it: npx driftline train --data path/to/UCI_Credit_Card.csv';
-  t.ok(readFileSync(path.join(out, 'model.onnx')).equals(readFileSync(path.join(bundled, 'model.onnx'))), `model.onnx is what \`driftline train\` produces (${retrain})`);
-  t.equal(readFileSync(path.join(out, 'card.json'), 'utf8'), readFileSync(path.join(bundled, 'card.json'), 'utf8'), `card.json is what \`driftline train\` produces (${retrain})`);
+    const bundled = path.join(ROOT, 'models', 'credit-default', 'v1');
+    const retrain = 'retrain it: npx driftline train --data path/to/UCI_Credit_Card.csv';
+    t.ok(
+      readFileSync(path.join(out, 'model.onnx')).equals(readFileSync(path.join(bundled, 'model.onnx'))),
+      `model.onnx is what \`driftline train\` produces (${retrain})`,
+    );
+    t.equal(
+      readFileSync(path.join(out, 'card.json'), 'utf8'),
+      readFileSync(path.join(bundled, 'card.json'), 'utf8'),
+      `card.json is what \`driftline train\` produces (${retrain})`,
+    );
 
-  const { dataset } = await readDataset(uci.path);
-  const { validation } = splitByIds(dataset, readSplitIds(splitFile));
-  const x = toRowMajor(validation);
-  const mine = predictProba(result.fit.model, x, validation.rows);
-  const ortOut = await runOrt(readFileSync(path.join(bundled, 'model.onnx')), x, validation.rows);
-  const d = maxDiff(ortOut.p1, mine);
-  t.ok(d <= TOL, `plain onnxruntime: max |ΔP| = ${d.toExponential(2)} over ${validation.rows} validation rows`);
-  t.same(ortOut.label, Array.from(predictLabel(result.fit.model, x, validation.rows)));
+    const { dataset } = await readDataset(uci.path);
+    const { validation } = splitByIds(dataset, readSplitIds(splitFile));
+    const x = toRowMajor(validation);
+    const mine = predictProba(result.fit.model, x, validation.rows);
+    const ortOut = await runOrt(readFileSync(path.join(bundled, 'model.onnx')), x, validation.rows);
+    const d = maxDiff(ortOut.p1, mine);
+    t.ok(d <= TOL, `plain onnxruntime: max |ΔP| = ${d.toExponential(2)} over ${validation.rows} validation rows`);
+    t.same(ortOut.label, Array.from(predictLabel(result.fit.model, x, validation.rows)));
 
-  const loaded = await loadModel(bundled);
-  t.teardown(() => loaded.engine.close());
-  const { probabilities } = await loaded.engine.run(x.slice(), validation.rows);
-  const ds = maxDiff(probabilities, mine);
-  t.ok(ds <= TOL, `service (loadModel): max |ΔP| = ${ds.toExponential(2)}`);
-  t.equal(result.onnxMaxAbsDiff, ds, 'the train command\'s own check saw the same gap');
-});
+    const loaded = await loadModel(bundled);
+    t.teardown(() => loaded.engine.close());
+    const { probabilities } = await loaded.engine.run(x.slice(), validation.rows);
+    const ds = maxDiff(probabilities, mine);
+    t.ok(ds <= TOL, `service (loadModel): max |ΔP| = ${ds.toExponential(2)}`);
+    t.equal(result.onnxMaxAbsDiff, ds, "the train command's own check saw the same gap");
+  },
+);

@@ -20,7 +20,13 @@ function histOf(cells: [number, number, number][][]) {
 const params = { minSamplesLeaf: 1, l2: 0, minHessian: 1e-3 };
 const totals = { grad: 0, hess: 6, count: 60 };
 // Bins (G, H, n): (−4, 2, 20), (1, 2, 20), (3, 2, 20).
-const oneFeature = histOf([[[-4, 2, 20], [1, 2, 20], [3, 2, 20]]]);
+const oneFeature = histOf([
+  [
+    [-4, 2, 20],
+    [1, 2, 20],
+    [3, 2, 20],
+  ],
+]);
 
 t.test('the best split maximises G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ)', async (t) => {
   // Cut after bin 0: 16/2 + 16/4 − 0 = 12. After bin 1: 9/4 + 9/2 = 6.75.
@@ -35,18 +41,38 @@ t.test('min_samples_leaf and min_hessian exclude cuts', async (t) => {
   t.equal(findBestSplit(oneFeature, [3], totals, { ...params, minSamplesLeaf: 21 }), undefined, 'both cuts leave a 20-row side');
   t.match(findBestSplit(oneFeature, [3], totals, { ...params, minSamplesLeaf: 20 }), { bin: 0 });
   // Bins (−4, 1, 20), (1, 3, 20), (3, 2, 20): cut 0 gains 16/1 + 16/5 = 19.2, cut 1 gains 6.75.
-  const light = histOf([[[-4, 1, 20], [1, 3, 20], [3, 2, 20]]]);
+  const light = histOf([
+    [
+      [-4, 1, 20],
+      [1, 3, 20],
+      [3, 2, 20],
+    ],
+  ]);
   t.match(findBestSplit(light, [3], totals, params), { bin: 0 });
   t.match(findBestSplit(light, [3], totals, { ...params, minHessian: 1.5 }), { bin: 1 }, 'a left side of hessian 1 is too light');
 });
 
 t.test('no split without gain; ties keep the lower feature', async (t) => {
   // Gradient proportional to hessian in every bin: every cut has gain 0.
-  const flat = histOf([[[2, 1, 10], [4, 2, 20], [6, 3, 30]]]);
+  const flat = histOf([
+    [
+      [2, 1, 10],
+      [4, 2, 20],
+      [6, 3, 30],
+    ],
+  ]);
   t.equal(findBestSplit(flat, [3], { grad: 12, hess: 6, count: 60 }, params), undefined);
   const twin = histOf([
-    [[-4, 2, 20], [1, 2, 20], [3, 2, 20]],
-    [[-4, 2, 20], [1, 2, 20], [3, 2, 20]],
+    [
+      [-4, 2, 20],
+      [1, 2, 20],
+      [3, 2, 20],
+    ],
+    [
+      [-4, 2, 20],
+      [1, 2, 20],
+      [3, 2, 20],
+    ],
   ]);
   t.match(findBestSplit(twin, [3, 3], totals, params), { feature: 0, bin: 0 });
 });
@@ -66,7 +92,14 @@ t.test('a sibling histogram by subtraction equals one built from its rows', asyn
   }
 });
 
-const grow: GrowParams = { maxLeafNodes: 31, maxDepth: Number.POSITIVE_INFINITY, minSamplesLeaf: 1, l2: 0, minHessian: 1e-3, learningRate: 0.1 };
+const grow: GrowParams = {
+  maxLeafNodes: 31,
+  maxDepth: Number.POSITIVE_INFINITY,
+  minSamplesLeaf: 1,
+  l2: 0,
+  minHessian: 1e-3,
+  learningRate: 0.1,
+};
 
 t.test('a tree finds a step, at the float32 midpoint, with Newton leaf values', async (t) => {
   const n = 100;
@@ -84,7 +117,13 @@ t.test('a tree finds a step, at the float32 midpoint, with Newton leaf values', 
   // −lr·G/(H+λ): left G = −50, H = 50 → +0.1; right → −0.1 (float32).
   t.equal(tree.value[1], Math.fround(0.1));
   t.equal(tree.value[2], Math.fround(-0.1));
-  t.same(leaves.map((l) => [l.start, l.end]), [[0, 50], [50, 100]]);
+  t.same(
+    leaves.map((l) => [l.start, l.end]),
+    [
+      [0, 50],
+      [50, 100],
+    ],
+  );
   for (const l of leaves) {
     for (let i = l.start; i < l.end; i++) {
       const leaf = leafOf(tree, Float32Array.from([x0[order[i]!]!, noise[order[i]!]!]), 0);
@@ -103,7 +142,13 @@ t.test('leaf-wise growth splits the leaf that gains most first', async (t) => {
   const hess = new Float64Array(n).fill(1);
   const thresholds = [fitThresholds(x0, 255), fitThresholds(x1, 255)];
   const binned = binColumns([x0, x1], thresholds);
-  const { tree } = growTree({ binned, thresholds }, grad, hess, Uint32Array.from({ length: n }, (_, i) => i), { ...grow, maxLeafNodes: 3 });
+  const { tree } = growTree(
+    { binned, thresholds },
+    grad,
+    hess,
+    Uint32Array.from({ length: n }, (_, i) => i),
+    { ...grow, maxLeafNodes: 3 },
+  );
   t.equal(leafCount(tree), 3);
   t.equal(tree.feature[0], 0, 'root on x0');
   const left = tree.left[0]!;
@@ -120,11 +165,28 @@ t.test('max_leaf_nodes and min_samples_leaf hold on a noisy problem', async (t) 
   const binned = binColumns(cols, thresholds);
   const grad = Float64Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) + (cols[0]![i]! > 500 ? 0.3 : -0.3));
   const hess = Float64Array.from({ length: n }, (_, i) => 0.2 + 0.05 * Math.cos(i));
-  for (const [maxLeafNodes, minSamplesLeaf] of [[7, 20], [31, 50], [15, 200]] as const) {
-    const { tree, leaves } = growTree({ binned, thresholds }, grad, hess, Uint32Array.from({ length: n }, (_, i) => i), { ...grow, maxLeafNodes, minSamplesLeaf });
+  for (const [maxLeafNodes, minSamplesLeaf] of [
+    [7, 20],
+    [31, 50],
+    [15, 200],
+  ] as const) {
+    const { tree, leaves } = growTree(
+      { binned, thresholds },
+      grad,
+      hess,
+      Uint32Array.from({ length: n }, (_, i) => i),
+      { ...grow, maxLeafNodes, minSamplesLeaf },
+    );
     t.ok(leafCount(tree) <= maxLeafNodes, `${leafCount(tree)} ≤ ${maxLeafNodes} leaves`);
-    t.ok(leaves.every((l) => l.end - l.start >= minSamplesLeaf), `every leaf holds ≥ ${minSamplesLeaf} rows`);
-    t.equal(leaves.reduce((a, l) => a + l.end - l.start, 0), n, 'leaves partition the rows');
+    t.ok(
+      leaves.every((l) => l.end - l.start >= minSamplesLeaf),
+      `every leaf holds ≥ ${minSamplesLeaf} rows`,
+    );
+    t.equal(
+      leaves.reduce((a, l) => a + l.end - l.start, 0),
+      n,
+      'leaves partition the rows',
+    );
     let leafTotal = 0;
     for (let i = 0; i < tree.feature.length; i++) if (tree.feature[i]! < 0) leafTotal += tree.count[i]!;
     t.equal(leafTotal, n);

@@ -10,8 +10,21 @@ import { syntheticColumns, syntheticRows, writeSplit, writeSyntheticCsv } from '
 t.test('expandGrid: every combination, last key varying fastest', async (t) => {
   const c = expandGrid(SKLEARN_DEFAULTS, { learningRate: [0.1, 0.2], l2: [0, 1, 2] });
   t.equal(c.length, 6);
-  t.same(c.map((p) => [p.learningRate, p.l2]), [[0.1, 0], [0.1, 1], [0.1, 2], [0.2, 0], [0.2, 1], [0.2, 2]]);
-  t.ok(c.every((p) => p.maxLeafNodes === SKLEARN_DEFAULTS.maxLeafNodes), 'other parameters kept');
+  t.same(
+    c.map((p) => [p.learningRate, p.l2]),
+    [
+      [0.1, 0],
+      [0.1, 1],
+      [0.1, 2],
+      [0.2, 0],
+      [0.2, 1],
+      [0.2, 2],
+    ],
+  );
+  t.ok(
+    c.every((p) => p.maxLeafNodes === SKLEARN_DEFAULTS.maxLeafNodes),
+    'other parameters kept',
+  );
 });
 
 t.test('crossValidate scores each fold on rows the fold did not train on', async (t) => {
@@ -20,7 +33,10 @@ t.test('crossValidate scores each fold on rows the fold did not train on', async
   const params = { ...SKLEARN_DEFAULTS, maxIter: 20 };
   const r = crossValidate(data, params, 3, 1);
   t.equal(r.foldAuc.length, 3);
-  t.ok(r.foldAuc.every((a) => a > 0.6 && a < 0.95), `fold AUCs ${r.foldAuc.map((a) => a.toFixed(3)).join(', ')}`);
+  t.ok(
+    r.foldAuc.every((a) => a > 0.6 && a < 0.95),
+    `fold AUCs ${r.foldAuc.map((a) => a.toFixed(3)).join(', ')}`,
+  );
   t.ok(Math.abs(r.meanAuc - r.foldAuc.reduce((a, b) => a + b) / 3) < 1e-15);
   t.same(crossValidate(data, params, 3, 1), r, 'deterministic for a seed');
 });
@@ -48,7 +64,10 @@ t.test('--tune picks the best candidate by CV, keeps the requested members, and 
   const tuning = r.card.training!['tuning'] as { candidates: number; best: { params: Record<string, number>; cv_roc_auc: number }[] };
   t.equal(tuning.candidates, 4);
   const best = tuning.best[0]!;
-  t.ok(tuning.best.every((b) => b.cv_roc_auc <= best.cv_roc_auc), 'ranked best first');
+  t.ok(
+    tuning.best.every((b) => b.cv_roc_auc <= best.cv_roc_auc),
+    'ranked best first',
+  );
   t.equal(r.params.maxLeafNodes, best.params['max_leaf_nodes']);
   t.equal(r.params.learningRate, best.params['learning_rate']);
   t.equal(best.params['members'], 1, 'candidates are scored as single boosters');

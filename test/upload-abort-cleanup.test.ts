@@ -62,13 +62,17 @@ t.test('clients that abort midway: the server stays healthy and nothing leaks', 
   t.teardown(() => {
     uploadObserver.created = undefined;
   });
-  const aborts = Array.from({ length: 20 }, (_, i) => new Promise<void>((resolve) => {
-    const req = http.request(`${srv.url}/predict`, { method: 'POST', headers: { 'content-type': 'text/csv' } });
-    req.on('error', () => resolve());
-    req.on('close', () => resolve());
-    req.write(`${FEATURE_HEADER}\n${`${VALID_ROW}\n`.repeat(500 + i * 50)}`);
-    setTimeout(() => req.destroy(), 20 + i * 3);
-  }));
+  const aborts = Array.from(
+    { length: 20 },
+    (_, i) =>
+      new Promise<void>((resolve) => {
+        const req = http.request(`${srv.url}/predict`, { method: 'POST', headers: { 'content-type': 'text/csv' } });
+        req.on('error', () => resolve());
+        req.on('close', () => resolve());
+        req.write(`${FEATURE_HEADER}\n${`${VALID_ROW}\n`.repeat(500 + i * 50)}`);
+        setTimeout(() => req.destroy(), 20 + i * 3);
+      }),
+  );
   await Promise.all(aborts);
   for (let i = 0; i < 50 && (srv.service.state.uploads.size > 0 || collected < created); i++) {
     await new Promise((r) => setTimeout(r, 50));

@@ -46,7 +46,14 @@ export interface SectionResult {
  * value ≥ limit (or ≤): a miss is said in the target's unit (`diff` formats the gap, e.g. as
  * percentage points) and relative to the target.
  */
-export function check(name: string, value: number, op: '>=' | '<=', limit: number, fmt: (v: number) => string, diff: (v: number) => string = fmt): Check {
+export function check(
+  name: string,
+  value: number,
+  op: '>=' | '<=',
+  limit: number,
+  fmt: (v: number) => string,
+  diff: (v: number) => string = fmt,
+): Check {
   const ok = Number.isFinite(value) && (op === '>=' ? value >= limit : value <= limit);
   const c: Check = { name, target: `${op === '>=' ? '≥' : '≤'} ${fmt(limit)}`, measured: fmt(value), ok };
   if (!ok) {

@@ -99,7 +99,11 @@ export function summariseProfile(file: string, window?: [number, number], top = 
     const k = source(e.f);
     sources.set(k, (sources.get(k) ?? 0) + e.us);
   }
-  const bySource = [...sources].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, us]) => ({ source: k, pct: (100 * us) / busy })).filter((b) => b.pct >= 1);
+  const bySource = [...sources]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([k, us]) => ({ source: k, pct: (100 * us) / busy }))
+    .filter((b) => b.pct >= 1);
   const rows = [...self.values()]
     .filter((e) => e.f.functionName !== '(idle)')
     .sort((a, b) => b.us - a.us)
@@ -111,7 +115,12 @@ export function summariseProfile(file: string, window?: [number, number], top = 
 export function profileMarkdown(s: ProfileSummary): string {
   const head = `**${s.thread}**: busy ${(s.busyMs / 1000).toFixed(1)} s of ${(s.wallMs / 1000).toFixed(1)} s of load (\`${path.basename(s.file)}\`). By source: ${s.bySource.map((b) => `${b.source} ${b.pct.toFixed(0)} %`).join(', ')}.\n\n`;
   const table = ['| self ms | % of busy | function | where |', '| ---: | ---: | --- | --- |']
-    .concat(s.top.map((r) => `| ${r.selfMs.toFixed(0)} | ${r.pct.toFixed(1)} | \`${r.fn.replace(/\|/g, '\\|')}\` | ${r.where === '' ? '' : `\`${r.where}\``} |`))
+    .concat(
+      s.top.map(
+        (r) =>
+          `| ${r.selfMs.toFixed(0)} | ${r.pct.toFixed(1)} | \`${r.fn.replace(/\|/g, '\\|')}\` | ${r.where === '' ? '' : `\`${r.where}\``} |`,
+      ),
+    )
     .join('\n');
   return head + table;
 }

@@ -44,7 +44,9 @@ function quantiles(hist: Uint32Array): LiveClientsResult['lag'] {
   };
   let max = Number.NaN;
   for (let ms = hist.length - 1; ms >= 0 && Number.isNaN(max); ms--) if (hist[ms]! > 0) max = ms;
-  return n === 0 ? { samples: 0, p50: Number.NaN, p95: Number.NaN, p99: Number.NaN, max } : { samples: n, p50: at(0.5), p95: at(0.95), p99: at(0.99), max };
+  return n === 0
+    ? { samples: 0, p50: Number.NaN, p95: Number.NaN, p99: Number.NaN, max }
+    : { samples: n, p50: at(0.5), p95: at(0.95), p99: at(0.99), max };
 }
 
 function run(input: LiveClientsInput): void {
@@ -104,7 +106,10 @@ function run(input: LiveClientsInput): void {
         closedEarly++;
         if (helloed < input.clients && !failed) {
           failed = true;
-          port.postMessage({ type: 'failed', detail: `a client closed with ${code} before every client had its hello (${helloed} of ${input.clients})` });
+          port.postMessage({
+            type: 'failed',
+            detail: `a client closed with ${code} before every client had its hello (${helloed} of ${input.clients})`,
+          });
         }
       });
       ws.on('error', () => undefined); // the close that follows is what gets counted
@@ -136,7 +141,13 @@ function run(input: LiveClientsInput): void {
     else if (m.type === 'close') close();
     else if (m.type === 'result') {
       clearInterval(sweep);
-      const result: LiveClientsResult = { closedEarly, closeCodes: { ...closeCodes }, messages: { ...messages }, bytes, lag: quantiles(hist) };
+      const result: LiveClientsResult = {
+        closedEarly,
+        closeCodes: { ...closeCodes },
+        messages: { ...messages },
+        bytes,
+        lag: quantiles(hist),
+      };
       port.postMessage({ type: 'result', result });
     }
   });

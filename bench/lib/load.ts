@@ -87,7 +87,8 @@ function once(o: LoadOptions, seconds: number, amount?: number): Promise<Run> {
         // Latency percentiles from 2xx responses only; non-2xx are counted apart.
         excludeErrorStats: true,
       },
-      (err, result) => (err ? reject(err) : resolve({ result, activeSeconds: amount === undefined ? result.duration : (last - t0) / 1000 })),
+      (err, result) =>
+        err ? reject(err) : resolve({ result, activeSeconds: amount === undefined ? result.duration : (last - t0) / 1000 }),
     );
     instance.on('response', () => (last = performance.now()));
   });

@@ -8,7 +8,10 @@ export function table(headers: string[], rows: (string | number)[][]): string {
 }
 
 export const int = (v: number): string => (Number.isFinite(v) ? Math.round(v).toLocaleString('en') : '–');
-export const fixed = (d: number) => (v: number): string => (Number.isFinite(v) ? v.toFixed(d) : '–');
+export const fixed =
+  (d: number) =>
+  (v: number): string =>
+    Number.isFinite(v) ? v.toFixed(d) : '–';
 export const pct = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(0)} %` : '–');
 export const ratio = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}×` : '–');
 export const mb = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(1)} MB` : '–');

@@ -67,7 +67,10 @@ export class ProcSampler {
   private timer: NodeJS.Timeout | undefined;
   private hwmReset = false;
 
-  constructor(private readonly pid: number, private readonly intervalMs = 50) {}
+  constructor(
+    private readonly pid: number,
+    private readonly intervalMs = 50,
+  ) {}
 
   start(): this {
     this.hwmReset = resetPeak(this.pid);

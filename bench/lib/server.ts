@@ -28,7 +28,10 @@ const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const c of live) c.kill('SIGKILL');
 });
-for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+for (const [sig, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
   process.once(sig, () => {
     for (const c of live) c.kill('SIGKILL');
     process.exit(code);
@@ -70,8 +73,17 @@ export function ensureBuilt(log: (s: string) => void): ServerBuild {
     log('dist/ is older than src/: npm run build');
     const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
     if (r.status !== 0) {
-      log(`build failed, running the sources through tsx instead:\n${(r.stdout + r.stderr).split('\n').filter((l) => l.includes('error')).slice(0, 5).join('\n')}`);
-      return { entry: ['--import=tsx', path.join(ROOT, 'src', 'cli', 'index.ts'), 'serve'], how: 'src/ through tsx (npm run build failed)' };
+      log(
+        `build failed, running the sources through tsx instead:\n${(r.stdout + r.stderr)
+          .split('\n')
+          .filter((l) => l.includes('error'))
+          .slice(0, 5)
+          .join('\n')}`,
+      );
+      return {
+        entry: ['--import=tsx', path.join(ROOT, 'src', 'cli', 'index.ts'), 'serve'],
+        how: 'src/ through tsx (npm run build failed)',
+      };
     }
     return { entry: [path.join(dist, 'cli', 'index.js'), 'serve'], how: 'dist/ (rebuilt for this run)' };
   }
@@ -114,10 +126,12 @@ export async function startServer(o: StartOptions): Promise<ServerHandle> {
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
-    live.delete(child);
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      live.delete(child);
+      resolve(code);
+    }),
+  );
   let gone = false;
   void exited.then(() => (gone = true));
   const url = `http://127.0.0.1:${port}`;
@@ -129,7 +143,10 @@ export async function startServer(o: StartOptions): Promise<ServerHandle> {
       child.kill('SIGKILL');
       throw new Error(`${o.name} not ready after 90 s:\n${tail}`);
     }
-    const ok = await fetch(url + o.readyPath).then((r) => r.ok, () => false);
+    const ok = await fetch(url + o.readyPath).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     await sleep(100);
   }
@@ -146,7 +163,12 @@ export async function startServer(o: StartOptions): Promise<ServerHandle> {
       const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
       const code = await exited;
       clearTimeout(timer);
-      const profiles = o.profileDir === undefined ? [] : readdirSync(o.profileDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(o.profileDir!, f));
+      const profiles =
+        o.profileDir === undefined
+          ? []
+          : readdirSync(o.profileDir)
+              .filter((f) => f.endsWith('.cpuprofile'))
+              .map((f) => path.join(o.profileDir!, f));
       return { code, profiles };
     },
   };
@@ -156,7 +178,10 @@ export async function startServer(o: StartOptions): Promise<ServerHandle> {
  * driftline as `serve` runs it, on a throwaway data and reports directory, with every setting
  * that could change the measured work (auth, alert delivery, demo traffic) pinned off.
  */
-export async function startDriftline(build: ServerBuild, opts: { env?: Record<string, string>; profileDir?: string; name?: string } = {}): Promise<ServerHandle & { dataDir: string }> {
+export async function startDriftline(
+  build: ServerBuild,
+  opts: { env?: Record<string, string>; profileDir?: string; name?: string } = {},
+): Promise<ServerHandle & { dataDir: string }> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'dl-bench-data-'));
   const env = {
     DATA_DIR: dataDir,
@@ -168,7 +193,13 @@ export async function startDriftline(build: ServerBuild, opts: { env?: Record<st
     SLACK_WEBHOOK_URL: '',
     ...opts.env,
   };
-  const s = await startServer({ name: opts.name ?? 'driftline', entry: build.entry, env, readyPath: '/ready', ...(opts.profileDir === undefined ? {} : { profileDir: opts.profileDir }) });
+  const s = await startServer({
+    name: opts.name ?? 'driftline',
+    entry: build.entry,
+    env,
+    readyPath: '/ready',
+    ...(opts.profileDir === undefined ? {} : { profileDir: opts.profileDir }),
+  });
   return {
     ...s,
     dataDir,

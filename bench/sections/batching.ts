@@ -56,10 +56,21 @@ export async function batching(ctx: Ctx): Promise<SectionResult> {
         },
         stop: async () => (b = counters(await dl.metrics())),
       });
-      const delta = Object.fromEntries(Object.keys(a!).map((k) => [k, b![k as keyof Counters] - a![k as keyof Counters]])) as unknown as Counters;
-      const row = { dynamic, load: load_, amount, delta, avgBatchRows: delta.batchRowsSum / delta.batchRowsCount, runsPerRequest: delta.runs / delta.requests };
+      const delta = Object.fromEntries(
+        Object.keys(a!).map((k) => [k, b![k as keyof Counters] - a![k as keyof Counters]]),
+      ) as unknown as Counters;
+      const row = {
+        dynamic,
+        load: load_,
+        amount,
+        delta,
+        avgBatchRows: delta.batchRowsSum / delta.batchRowsCount,
+        runsPerRequest: delta.runs / delta.requests,
+      };
       rows.push(row);
-      ctx.log(`  DYNAMIC_BATCHING=${dynamic}: ${int(load_.rps)} req/s, ${fixed(1)(row.avgBatchRows)} rows per model run, ${fixed(2)(row.runsPerRequest)} runs per request`);
+      ctx.log(
+        `  DYNAMIC_BATCHING=${dynamic}: ${int(load_.rps)} req/s, ${fixed(1)(row.avgBatchRows)} rows per model run, ${fixed(2)(row.runsPerRequest)} runs per request`,
+      );
     } finally {
       await dl.stop();
     }
@@ -69,11 +80,35 @@ export async function batching(ctx: Ctx): Promise<SectionResult> {
     `5-row \`text/csv\` requests at ${TARGET_CONNECTIONS} connections on a fresh server per setting: after ${ctx.warmup} s of warm-up, a fixed count of requests (about ${ctx.seconds} s' worth at the warm-up's rate), so that none is in flight when \`/metrics\` is read. Batch size and runs per request are deltas over that count (\`driftline_batch_rows\` sum/count; \`driftline_model_runs_total\` over the \`/predict\` 200s).`,
     '',
     table(
-      ['DYNAMIC_BATCHING<', 'req/s', 'p50', 'p99', 'rows per model run', 'model runs per request', 'model runs', 'requests (server)', 'non-2xx', 'server CPU'],
-      rows.map((r) => [String(r.dynamic), int(r.load.rps), wholeMs(r.load.p50), wholeMs(r.load.p99), fixed(1)(r.avgBatchRows), fixed(3)(r.runsPerRequest), int(r.delta.runs), int(r.delta.requests), r.load.non2xx, pct(r.load.cpu.cpuPercent)]),
+      [
+        'DYNAMIC_BATCHING<',
+        'req/s',
+        'p50',
+        'p99',
+        'rows per model run',
+        'model runs per request',
+        'model runs',
+        'requests (server)',
+        'non-2xx',
+        'server CPU',
+      ],
+      rows.map((r) => [
+        String(r.dynamic),
+        int(r.load.rps),
+        wholeMs(r.load.p50),
+        wholeMs(r.load.p99),
+        fixed(1)(r.avgBatchRows),
+        fixed(3)(r.runsPerRequest),
+        int(r.delta.runs),
+        int(r.delta.requests),
+        r.load.non2xx,
+        pct(r.load.cpu.cpuPercent),
+      ]),
     ),
     '',
-    ...rows.filter((r) => r.delta.requests !== r.amount).map((r) => `Note: with DYNAMIC_BATCHING=${r.dynamic} the server counted ${r.delta.requests} 200s for ${r.amount} requests sent.`),
+    ...rows
+      .filter((r) => r.delta.requests !== r.amount)
+      .map((r) => `Note: with DYNAMIC_BATCHING=${r.dynamic} the server counted ${r.delta.requests} 200s for ${r.amount} requests sent.`),
     `With batching on, one model run serves ${fixed(1)(1 / on.runsPerRequest)} requests on average, and throughput is ${pct((100 * on.load.rps) / off.load.rps)} of the unbatched server's.`,
   ].join('\n');
   return { name: 'batching', data: { connections: TARGET_CONNECTIONS, rows }, checks: [], markdown };

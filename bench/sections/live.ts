@@ -96,14 +96,28 @@ export async function live(ctx: Ctx): Promise<SectionResult> {
     for (let r = 0; r < rounds; r++) {
       for (const withClients of r % 2 === 0 ? [false, true] : [true, false]) {
         if (withClients) await clients.open();
-        const s = await step(sliceCtx, dl, body, TARGET_CONNECTIONS, withClients ? { warmup: 0, start: () => clients.measure(), stop: () => clients.pause() } : { warmup: 0 });
+        const s = await step(
+          sliceCtx,
+          dl,
+          body,
+          TARGET_CONNECTIONS,
+          withClients ? { warmup: 0, start: () => clients.measure(), stop: () => clients.pause() } : { warmup: 0 },
+        );
         if (withClients) await clients.close();
         phases.push({ round: r + 1, clients: withClients, load: s });
         ctx.log(`  round ${r + 1} ${withClients ? `with ${CLIENTS} clients` : 'without clients'}: ${int(s.rps)} req/s`);
       }
     }
   } finally {
-    delivery = await clients.result().catch(() => ({ closedEarly: 0, closeCodes: {}, messages: {}, bytes: 0, lag: { samples: 0, p50: Number.NaN, p95: Number.NaN, p99: Number.NaN, max: Number.NaN } }));
+    delivery = await clients
+      .result()
+      .catch(() => ({
+        closedEarly: 0,
+        closeCodes: {},
+        messages: {},
+        bytes: 0,
+        lag: { samples: 0, p50: Number.NaN, p95: Number.NaN, p99: Number.NaN, max: Number.NaN },
+      }));
     await dl.stop();
   }
   const rate = (ps: Phase[]): { rps: number; seconds: number } => {
@@ -118,13 +132,20 @@ export async function live(ctx: Ctx): Promise<SectionResult> {
     check(`live: ingest cost of ${CLIENTS} WebSocket clients`, cost * 100, '<=', TARGET_COST * 100, percent, points),
     check('live: row delivery lag p95', delivery.lag.p95, '<=', TARGET_LAG_P95_MS, (v) => `${v.toFixed(0)} ms`),
   ];
-  const profile = await profileIfMissed(ctx, 'live', checks, `${ctx.seconds} s of 5-row requests at ${TARGET_CONNECTIONS} connections with ${CLIENTS} WebSocket clients`, {}, async (s, w) => {
-    const c = liveClients(s, CLIENTS);
-    await c.open();
-    await load({ url: `${s.url}/predict`, connections: TARGET_CONNECTIONS, seconds: ctx.seconds, body }, ctx.warmup, w);
-    await c.close();
-    await c.result();
-  });
+  const profile = await profileIfMissed(
+    ctx,
+    'live',
+    checks,
+    `${ctx.seconds} s of 5-row requests at ${TARGET_CONNECTIONS} connections with ${CLIENTS} WebSocket clients`,
+    {},
+    async (s, w) => {
+      const c = liveClients(s, CLIENTS);
+      await c.open();
+      await load({ url: `${s.url}/predict`, connections: TARGET_CONNECTIONS, seconds: ctx.seconds, body }, ctx.warmup, w);
+      await c.close();
+      await c.result();
+    },
+  );
 
   const perClient = (topic: string): number => (delivery.messages[topic] ?? 0) / CLIENTS / withC.seconds;
   const markdown = [
@@ -132,13 +153,58 @@ export async function live(ctx: Ctx): Promise<SectionResult> {
     '',
     table(
       ['round', 'clients<', 'req/s', 'p50', 'p99', 'non-2xx', 'server CPU', 'server RSS peak'],
-      phases.map((p) => [p.round, p.clients ? String(CLIENTS) : 'none', int(p.load.rps), wholeMs(p.load.p50), wholeMs(p.load.p99), p.load.non2xx, pct(p.load.cpu.cpuPercent), mb(p.load.cpu.rssPeakMB)]),
+      phases.map((p) => [
+        p.round,
+        p.clients ? String(CLIENTS) : 'none',
+        int(p.load.rps),
+        wholeMs(p.load.p50),
+        wholeMs(p.load.p99),
+        p.load.non2xx,
+        pct(p.load.cpu.cpuPercent),
+        mb(p.load.cpu.rssPeakMB),
+      ]),
     ),
     '',
     table(
-      ['req/s without', 'req/s with', 'with / without', 'ingest cost', 'lag p50', 'lag p95', 'lag p99', 'lag max', 'rows timed', 'predictions msgs/s per client', 'drift msgs/s per client', 'delivered', 'clients dropped'],
-      [[int(without.rps), int(withC.rps), pct(100 * (1 - cost)), pct(cost * 100), ms(delivery.lag.p50), ms(delivery.lag.p95), ms(delivery.lag.p99), ms(delivery.lag.max), int(delivery.lag.samples), fixed(1)(perClient('predictions')), fixed(1)(perClient('drift')), `${mb(delivery.bytes / 1e6 / withC.seconds)}/s`, delivery.closedEarly]],
+      [
+        'req/s without',
+        'req/s with',
+        'with / without',
+        'ingest cost',
+        'lag p50',
+        'lag p95',
+        'lag p99',
+        'lag max',
+        'rows timed',
+        'predictions msgs/s per client',
+        'drift msgs/s per client',
+        'delivered',
+        'clients dropped',
+      ],
+      [
+        [
+          int(without.rps),
+          int(withC.rps),
+          pct(100 * (1 - cost)),
+          pct(cost * 100),
+          ms(delivery.lag.p50),
+          ms(delivery.lag.p95),
+          ms(delivery.lag.p99),
+          ms(delivery.lag.max),
+          int(delivery.lag.samples),
+          fixed(1)(perClient('predictions')),
+          fixed(1)(perClient('drift')),
+          `${mb(delivery.bytes / 1e6 / withC.seconds)}/s`,
+          delivery.closedEarly,
+        ],
+      ],
     ),
   ].join('\n');
-  return { name: 'live', data: { clients: CLIENTS, topics: TOPICS, rounds, phases, without, with: withC, cost, delivery }, checks, markdown, ...(profile === undefined ? {} : { profile }) };
+  return {
+    name: 'live',
+    data: { clients: CLIENTS, topics: TOPICS, rounds, phases, without, with: withC, cost, delivery },
+    checks,
+    markdown,
+    ...(profile === undefined ? {} : { profile }),
+  };
 }

@@ -42,7 +42,12 @@ export class EmailChannel implements Channel {
   private readonly transport: Transporter;
 
   constructor(private readonly cfg: { url: string; from: string; to: string }) {
-    this.transport = nodemailer.createTransport({ url: cfg.url, connectionTimeout: TIMEOUT_MS, greetingTimeout: TIMEOUT_MS, socketTimeout: TIMEOUT_MS } as SMTPTransport.Options);
+    this.transport = nodemailer.createTransport({
+      url: cfg.url,
+      connectionTimeout: TIMEOUT_MS,
+      greetingTimeout: TIMEOUT_MS,
+      socketTimeout: TIMEOUT_MS,
+    } as SMTPTransport.Options);
   }
 
   async send(alert: Alert): Promise<void> {

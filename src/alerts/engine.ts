@@ -29,14 +29,23 @@ export interface EngineOptions {
 export class RuleEngine {
   private readonly states: RuleState[];
 
-  constructor(private readonly config: RulesConfig, private readonly opts: EngineOptions) {
+  constructor(
+    private readonly config: RulesConfig,
+    private readonly opts: EngineOptions,
+  ) {
     const seen = new Map<string, number>();
     this.states = config.rules
       .filter((r) => r.enabled)
       .map((rule) => {
         const n = (seen.get(rule.kind) ?? 0) + 1;
         seen.set(rule.kind, n);
-        return { rule, id: n === 1 ? rule.kind : `${rule.kind}#${n}`, firing: undefined, lastFiredAt: Number.NEGATIVE_INFINITY, cleanStreak: 0 };
+        return {
+          rule,
+          id: n === 1 ? rule.kind : `${rule.kind}#${n}`,
+          firing: undefined,
+          lastFiredAt: Number.NEGATIVE_INFINITY,
+          cleanStreak: 0,
+        };
       });
   }
 

@@ -67,7 +67,14 @@ export function slackMessage(a: Alert): { text: string; blocks: unknown[] } {
     blocks: [
       { type: 'header', text: { type: 'plain_text', text: `${a.status === 'resolved' ? 'Resolved' : 'Alert'}: ${a.title}`.slice(0, 150) } },
       { type: 'section', text: { type: 'plain_text', text: a.message.slice(0, 2900) } },
-      ...(a.drifted === undefined ? [] : [{ type: 'section', text: { type: 'plain_text', text: `Drifted features (${a.drifted.length}):\n${driftedLines(a).join('\n')}`.slice(0, 2900) } }]),
+      ...(a.drifted === undefined
+        ? []
+        : [
+            {
+              type: 'section',
+              text: { type: 'plain_text', text: `Drifted features (${a.drifted.length}):\n${driftedLines(a).join('\n')}`.slice(0, 2900) },
+            },
+          ]),
       {
         type: 'section',
         fields: [
@@ -78,7 +85,10 @@ export function slackMessage(a: Alert): { text: string; blocks: unknown[] } {
           { type: 'mrkdwn', text: `*At*\n${a.at}` },
         ],
       },
-      { type: 'context', elements: [{ type: 'plain_text', text: `alert ${a.id}${a.resolves === undefined ? '' : ` resolves ${a.resolves}`}` }] },
+      {
+        type: 'context',
+        elements: [{ type: 'plain_text', text: `alert ${a.id}${a.resolves === undefined ? '' : ` resolves ${a.resolves}`}` }],
+      },
     ],
   };
 }

@@ -17,18 +17,31 @@ export interface Due {
 export class AlertOutbox {
   private readonly st;
 
-  constructor(private readonly db: Db, private readonly retention = 10_000) {
+  constructor(
+    private readonly db: Db,
+    private readonly retention = 10_000,
+  ) {
     this.st = {
       alert: db.prepare('INSERT INTO alerts (id, ts, rule, severity, status, payload) VALUES (?, ?, ?, ?, ?, ?)'),
       delivery: db.prepare("INSERT INTO alert_deliveries (alert_id, channel, state, next_at) VALUES (?, ?, 'pending', ?)"),
-      due: db.prepare("SELECT d.alert_id, d.channel, d.attempts, a.payload FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.state = 'pending' AND d.next_at <= ? ORDER BY d.next_at LIMIT ?"),
-      claim: db.prepare("UPDATE alert_deliveries SET state = 'sending', attempts = attempts + 1 WHERE alert_id = ? AND channel = ? AND state = 'pending'"),
-      sent: db.prepare("UPDATE alert_deliveries SET state = 'sent', sent_at = ?, last_error = NULL WHERE alert_id = ? AND channel = ? AND state = 'sending'"),
-      retry: db.prepare("UPDATE alert_deliveries SET state = 'pending', next_at = ?, last_error = ? WHERE alert_id = ? AND channel = ? AND state = 'sending'"),
+      due: db.prepare(
+        "SELECT d.alert_id, d.channel, d.attempts, a.payload FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.state = 'pending' AND d.next_at <= ? ORDER BY d.next_at LIMIT ?",
+      ),
+      claim: db.prepare(
+        "UPDATE alert_deliveries SET state = 'sending', attempts = attempts + 1 WHERE alert_id = ? AND channel = ? AND state = 'pending'",
+      ),
+      sent: db.prepare(
+        "UPDATE alert_deliveries SET state = 'sent', sent_at = ?, last_error = NULL WHERE alert_id = ? AND channel = ? AND state = 'sending'",
+      ),
+      retry: db.prepare(
+        "UPDATE alert_deliveries SET state = 'pending', next_at = ?, last_error = ? WHERE alert_id = ? AND channel = ? AND state = 'sending'",
+      ),
       recover: db.prepare("UPDATE alert_deliveries SET state = 'pending' WHERE state = 'sending'"),
       next: db.prepare("SELECT MIN(next_at) FROM alert_deliveries WHERE state = 'pending'").pluck(),
       recent: db.prepare('SELECT payload FROM alerts ORDER BY ts DESC, rowid DESC LIMIT ?').pluck(),
-      deliveries: db.prepare('SELECT channel, state, attempts, last_error, sent_at FROM alert_deliveries WHERE alert_id = ? ORDER BY channel'),
+      deliveries: db.prepare(
+        'SELECT channel, state, attempts, last_error, sent_at FROM alert_deliveries WHERE alert_id = ? ORDER BY channel',
+      ),
       prune: db.prepare('DELETE FROM alerts WHERE rowid <= (SELECT MAX(rowid) FROM alerts) - ?'),
       pending: db.prepare("SELECT COUNT(*) FROM alert_deliveries WHERE state != 'sent'").pluck(),
       lastByRule: db.prepare('SELECT payload FROM alerts a WHERE rowid = (SELECT MAX(rowid) FROM alerts b WHERE b.rule = a.rule)').pluck(),

@@ -39,14 +39,50 @@ export function rulesSchema(windowRows: number) {
   const minRows = z.number().int().min(1).default(Math.min(windowRows, DRIFT_MIN_ROWS));
   const minLabels = z.number().int().min(1).default(100);
   const rule = z.discriminatedUnion('kind', [
-    z.object({ kind: z.literal('dataset_drift_share'), threshold: z.number().min(0).max(1).default(0.2), severity: severity.default('warning'), min_rows: minRows, ...common }),
+    z.object({
+      kind: z.literal('dataset_drift_share'),
+      threshold: z.number().min(0).max(1).default(0.2),
+      severity: severity.default('warning'),
+      min_rows: minRows,
+      ...common,
+    }),
     z.object({ kind: z.literal('feature_drift'), severity: severity.default('warning'), min_rows: minRows, ...common }),
     z.object({ kind: z.literal('prediction_drift'), severity: severity.default('warning'), min_rows: minRows, ...common }),
-    z.object({ kind: z.literal('f1_drop'), threshold: z.number().min(0).max(1).default(0.1), severity: severity.default('critical'), min_labels: minLabels, ...common }),
-    z.object({ kind: z.literal('accuracy_drop'), threshold: z.number().min(0).max(1).default(0.05), severity: severity.default('critical'), min_labels: minLabels, ...common }),
-    z.object({ kind: z.literal('f1_below'), threshold: z.number().min(0).max(1).default(0.7), severity: severity.default('critical'), min_labels: minLabels, ...common }),
-    z.object({ kind: z.literal('estimated_f1_drop'), threshold: z.number().min(0).max(1).default(0.1), severity: severity.default('warning'), min_rows: minRows, ...common }),
-    z.object({ kind: z.literal('estimated_roc_auc_drop'), threshold: z.number().min(0).max(1).default(0.05), severity: severity.default('warning'), min_rows: minRows, ...common }),
+    z.object({
+      kind: z.literal('f1_drop'),
+      threshold: z.number().min(0).max(1).default(0.1),
+      severity: severity.default('critical'),
+      min_labels: minLabels,
+      ...common,
+    }),
+    z.object({
+      kind: z.literal('accuracy_drop'),
+      threshold: z.number().min(0).max(1).default(0.05),
+      severity: severity.default('critical'),
+      min_labels: minLabels,
+      ...common,
+    }),
+    z.object({
+      kind: z.literal('f1_below'),
+      threshold: z.number().min(0).max(1).default(0.7),
+      severity: severity.default('critical'),
+      min_labels: minLabels,
+      ...common,
+    }),
+    z.object({
+      kind: z.literal('estimated_f1_drop'),
+      threshold: z.number().min(0).max(1).default(0.1),
+      severity: severity.default('warning'),
+      min_rows: minRows,
+      ...common,
+    }),
+    z.object({
+      kind: z.literal('estimated_roc_auc_drop'),
+      threshold: z.number().min(0).max(1).default(0.05),
+      severity: severity.default('warning'),
+      min_rows: minRows,
+      ...common,
+    }),
     z.object({
       kind: z.literal('data_quality'),
       thresholds: z
@@ -61,7 +97,12 @@ export function rulesSchema(windowRows: number) {
       min_rows: minRows,
       ...common,
     }),
-    z.object({ kind: z.literal('concept_drift'), severity: severity.default('critical'), clear_after: z.number().int().min(1).default(100), ...common }),
+    z.object({
+      kind: z.literal('concept_drift'),
+      severity: severity.default('critical'),
+      clear_after: z.number().int().min(1).default(100),
+      ...common,
+    }),
   ]);
   return z.object({
     rules: z.array(rule).default(() => DEFAULT_RULES.map((r) => rule.parse(r))),
@@ -87,7 +128,11 @@ export const DEFAULT_RULES = [
 ] as const;
 
 /** Rules from ALERT_RULES (a JSON string) or ALERT_RULES_FILE (a JSON file), else the defaults. */
-export function loadRules(env: { ALERT_RULES?: string | undefined; ALERT_RULES_FILE?: string | undefined; WINDOW_ROWS: number }): RulesConfig {
+export function loadRules(env: {
+  ALERT_RULES?: string | undefined;
+  ALERT_RULES_FILE?: string | undefined;
+  WINDOW_ROWS: number;
+}): RulesConfig {
   let raw: unknown = {};
   const source = env.ALERT_RULES !== undefined ? 'ALERT_RULES' : env.ALERT_RULES_FILE;
   try {
@@ -99,7 +144,9 @@ export function loadRules(env: { ALERT_RULES?: string | undefined; ALERT_RULES_F
   const r = rulesSchema(env.WINDOW_ROWS).safeParse(raw);
   if (!r.success) {
     const problems = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new DriftlineError('DL_ERR_CONFIG', `Invalid alert rules in ${source}:\n  - ${problems.join('\n  - ')}`, { details: { problems } });
+    throw new DriftlineError('DL_ERR_CONFIG', `Invalid alert rules in ${source}:\n  - ${problems.join('\n  - ')}`, {
+      details: { problems },
+    });
   }
   return r.data;
 }
@@ -149,7 +196,14 @@ function driftedColumns(s: MonitorSnapshot): DriftedColumn[] {
 }
 
 /** A quality metric against the card's: violated when it fell more than `threshold` below it. */
-function qualityDrop(rule: { threshold: number; min_labels: number }, s: MonitorSnapshot, h: number, metric: 'accuracy' | 'f1', label: string, base: number | null): Reading {
+function qualityDrop(
+  rule: { threshold: number; min_labels: number },
+  s: MonitorSnapshot,
+  h: number,
+  metric: 'accuracy' | 'f1',
+  label: string,
+  base: number | null,
+): Reading {
   const current = s.performance[metric];
   const n = s.performance.n_labelled;
   const drop = current === null || base === null ? null : base - current;
@@ -170,7 +224,14 @@ function qualityDrop(rule: { threshold: number; min_labels: number }, s: Monitor
  * fell more than `threshold` below it. Not judged before `min_rows` rows, nor without a
  * calibration map in the reference profile.
  */
-function estimatedDrop(rule: { threshold: number; min_rows: number }, s: MonitorSnapshot, h: number, metric: 'f1' | 'roc_auc', label: string, base: number | null): Reading {
+function estimatedDrop(
+  rule: { threshold: number; min_rows: number },
+  s: MonitorSnapshot,
+  h: number,
+  metric: 'f1' | 'roc_auc',
+  label: string,
+  base: number | null,
+): Reading {
   const e = s.performance_estimate;
   const current = e?.[metric] ?? null;
   const drop = current === null || base === null ? null : base - current;
@@ -221,7 +282,13 @@ export function read(rule: RuleConfig, s: MonitorSnapshot, ctx: ReadContext): Re
         threshold: rule.threshold,
         violated: v > rule.threshold,
         clear: v <= rule.threshold * (1 - h),
-        values: { share_drifted: v, n_drifted: s.dataset.n_drifted, n_columns: s.dataset.n_columns, drifted_features: drifted.map((d) => d.column), window_rows: s.window_rows },
+        values: {
+          share_drifted: v,
+          n_drifted: s.dataset.n_drifted,
+          n_columns: s.dataset.n_columns,
+          drifted_features: drifted.map((d) => d.column),
+          window_rows: s.window_rows,
+        },
         drifted,
         title: 'Dataset drift share above threshold',
         message: `${pct(v)} of features drifted (${drifted.map((d) => d.column).join(', ') || 'none'}), threshold ${pct(rule.threshold)}, over ${s.window_rows} rows`,
@@ -238,7 +305,10 @@ export function read(rule: RuleConfig, s: MonitorSnapshot, ctx: ReadContext): Re
         values: { n_drifted: drifted.length, n_columns: s.dataset.n_columns, window_rows: s.window_rows },
         drifted,
         title: 'Feature drift',
-        message: drifted.length === 0 ? `no feature drifted over ${s.window_rows} rows` : `${drifted.length} of ${s.dataset.n_columns} features drifted over ${s.window_rows} rows: ${drifted.map(driftLine).join('; ')}`,
+        message:
+          drifted.length === 0
+            ? `no feature drifted over ${s.window_rows} rows`
+            : `${drifted.length} of ${s.dataset.n_columns} features drifted over ${s.window_rows} rows: ${drifted.map(driftLine).join('; ')}`,
       };
     }
     case 'prediction_drift': {

@@ -19,7 +19,12 @@ export class AlertSender {
   private stopped = false;
   private readonly byName: Map<string, Channel>;
 
-  constructor(private readonly outbox: AlertOutbox, channels: readonly Channel[], private readonly log: Logger, private readonly opts: SenderOptions) {
+  constructor(
+    private readonly outbox: AlertOutbox,
+    channels: readonly Channel[],
+    private readonly log: Logger,
+    private readonly opts: SenderOptions,
+  ) {
     this.byName = new Map(channels.map((c) => [c.name, c]));
   }
 
@@ -70,7 +75,10 @@ export class AlertSender {
       const delay = Math.min(this.opts.maxDelayMs, this.opts.baseDelayMs * 2 ** attempts) * (0.75 + Math.random() * 0.5);
       const message = (err as Error).message;
       this.outbox.retryAt(id, channelName, Date.now() + delay, message);
-      this.log.warn({ alert: id, channel: channelName, attempt: attempts + 1, retry_in_ms: Math.round(delay), error: message }, 'alert delivery failed; will retry');
+      this.log.warn(
+        { alert: id, channel: channelName, attempt: attempts + 1, retry_in_ms: Math.round(delay), error: message },
+        'alert delivery failed; will retry',
+      );
     }
   }
 
@@ -78,10 +86,13 @@ export class AlertSender {
     if (this.stopped) return;
     const next = this.outbox.nextDue();
     if (next === null) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.kick();
-    }, Math.max(0, next - Date.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.kick();
+      },
+      Math.max(0, next - Date.now()),
+    );
     this.timer.unref();
   }
 

@@ -4,7 +4,17 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
-import { buildProfile, DriftWindow, parseDriftOverrides, readProfile, snapshot, type ColumnDrift, type DriftOverrides, type DriftSnapshot, type ReferenceProfile } from '../drift/index.js';
+import {
+  buildProfile,
+  DriftWindow,
+  parseDriftOverrides,
+  readProfile,
+  snapshot,
+  type ColumnDrift,
+  type DriftOverrides,
+  type DriftSnapshot,
+  type ReferenceProfile,
+} from '../drift/index.js';
 import { DriftlineError } from '../errors.js';
 import { readCsvColumns, type ColumnRequest, type CsvColumns } from '../csv-columns.js';
 import { loadModel, type ModelCard } from '../model/index.js';
@@ -31,7 +41,13 @@ interface FeatureSpec extends ColumnRequest {
   text?: boolean;
 }
 
-function featureSpecs(card: ModelCard | null, columns: readonly string[] | undefined, categorical: ReadonlySet<string>, refFile: string, curFile: string): FeatureSpec[] {
+function featureSpecs(
+  card: ModelCard | null,
+  columns: readonly string[] | undefined,
+  categorical: ReadonlySet<string>,
+  refFile: string,
+  curFile: string,
+): FeatureSpec[] {
   const fromCard = (c: string): FeatureSpec | undefined => {
     const f = card?.features.find((x) => x.name === c || x.aliases.includes(c));
     return f === undefined ? undefined : { name: f.name, aliases: f.aliases, categorical: f.categorical };
@@ -43,7 +59,10 @@ function featureSpecs(card: ModelCard | null, columns: readonly string[] | undef
   const cur = new Set(readCsvHeader(curFile));
   const common = readCsvHeader(refFile).filter((c) => cur.has(c) && !skip.has(c) && !NOT_FEATURES.test(c));
   if (common.length === 0) {
-    throw new DriftlineError('DL_ERR_SCHEMA_MISSING_COLUMNS', `No model card in the model directory and no feature column common to ${refFile} and ${curFile}; pass --columns a,b,… or --model <dir>`);
+    throw new DriftlineError(
+      'DL_ERR_SCHEMA_MISSING_COLUMNS',
+      `No model card in the model directory and no feature column common to ${refFile} and ${curFile}; pass --columns a,b,… or --model <dir>`,
+    );
   }
   return common.map((name) => ({ name, categorical: categorical.has(name), text: true }));
 }
@@ -79,7 +98,11 @@ function settleTypes(specs: FeatureSpec[], files: CsvColumns[]): void {
 }
 
 /** The card's model, when its file is there and the data hold every card feature. */
-async function maybePredict(card: ModelCard | null, dir: string, files: readonly string[]): Promise<((file: string, limit?: number) => Promise<Float64Array>) | null> {
+async function maybePredict(
+  card: ModelCard | null,
+  dir: string,
+  files: readonly string[],
+): Promise<((file: string, limit?: number) => Promise<Float64Array>) | null> {
   if (card === null || !existsSync(path.resolve(dir, card.model_file))) return null;
   for (const f of files) {
     const header = new Set(readCsvHeader(f));
@@ -89,7 +112,11 @@ async function maybePredict(card: ModelCard | null, dir: string, files: readonly
     const model = await loadModel(dir);
     try {
       const data = await readCsvColumns(file, featureRequests(card));
-      return await predictColumns(model.engine, card.features.map((f) => data.columns.get(f.name)!), data.rows);
+      return await predictColumns(
+        model.engine,
+        card.features.map((f) => data.columns.get(f.name)!),
+        data.rows,
+      );
     } finally {
       await model.engine.close();
     }
@@ -124,14 +151,18 @@ export async function runDrift(o: DriftCommandOptions): Promise<DriftSnapshot> {
     const curHasTarget = [target.name, ...(target.aliases ?? [])].some((n) => curHeader.has(n));
     profile = buildProfile({
       features: specs.map((s) =>
-        s.text === true ? { name: s.name, strings: ref.text.get(s.name)! } : { name: s.name, values: ref.columns.get(s.name)!, categorical: s.categorical },
+        s.text === true
+          ? { name: s.name, strings: ref.text.get(s.name)! }
+          : { name: s.name, values: ref.columns.get(s.name)!, categorical: s.categorical },
       ),
       ...(predict === null ? {} : { prediction: await predict(o.reference) }),
       ...(refTarget === undefined || !curHasTarget ? {} : { target: refTarget, targetName: target.name }),
       source: o.reference,
     });
   }
-  for (const c of categorical) if (!specs.some((s) => s.name === c)) process.stderr.write(`driftline drift: --categorical names "${c}", not a feature here; ignored\n`);
+  for (const c of categorical)
+    if (!specs.some((s) => s.name === c))
+      process.stderr.write(`driftline drift: --categorical names "${c}", not a feature here; ignored\n`);
   const names = profile.features.map((f) => f.name);
   // Only the selected features are read; the others stay missing in the window.
   const probabilities = predict !== null && profile.prediction !== null ? await predict(o.current) : null;
@@ -148,7 +179,8 @@ export async function runDrift(o: DriftCommandOptions): Promise<DriftSnapshot> {
   }
   const known = new Set([...names, profile.prediction?.name, profile.target?.name]);
   const overrides = Object.fromEntries(Object.entries(o.overrides ?? {}).filter(([k]) => known.has(k)));
-  for (const k of Object.keys(o.overrides ?? {})) if (!known.has(k)) process.stderr.write(`driftline drift: DRIFT_OVERRIDES names "${k}", not a column here; ignored\n`);
+  for (const k of Object.keys(o.overrides ?? {}))
+    if (!known.has(k)) process.stderr.write(`driftline drift: DRIFT_OVERRIDES names "${k}", not a column here; ignored\n`);
   return snapshot(profile, window, {
     overrides,
     ...(o.driftShareThreshold === undefined ? {} : { driftShareThreshold: o.driftShareThreshold }),
@@ -165,10 +197,15 @@ export function formatTable(s: DriftSnapshot): string {
   const w = Math.max(8, ...rows.map(([n]) => n.length));
   const lines = [`${'column'.padEnd(w)}  ${'test'.padEnd(13)}  ${'score'.padStart(10)}  ${'threshold'.padStart(9)}  drift`];
   for (const [n, d] of rows) {
-    lines.push(`${n.padEnd(w)}  ${d.test.padEnd(13)}  ${fmt(d.score).padStart(10)}  ${String(d.threshold).padStart(9)}  ${d.drift ? 'DRIFT' : 'ok'}`);
+    lines.push(
+      `${n.padEnd(w)}  ${d.test.padEnd(13)}  ${fmt(d.score).padStart(10)}  ${String(d.threshold).padStart(9)}  ${d.drift ? 'DRIFT' : 'ok'}`,
+    );
   }
   const ds = s.dataset;
-  lines.push('', `${ds.n_drifted} of ${ds.n_columns} columns drifted (share ${ds.share_drifted.toFixed(3)}, threshold ${ds.drift_share_threshold}): ${ds.drift ? 'DATASET DRIFT' : 'no dataset drift'}`);
+  lines.push(
+    '',
+    `${ds.n_drifted} of ${ds.n_columns} columns drifted (share ${ds.share_drifted.toFixed(3)}, threshold ${ds.drift_share_threshold}): ${ds.drift ? 'DATASET DRIFT' : 'no dataset drift'}`,
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -179,23 +216,32 @@ export function registerDrift(program: Command): void {
     .requiredOption('--reference <file>', 'reference data (.csv) or profile (.json)')
     .requiredOption('--current <csv>', 'current data')
     .option('--model <dir>', 'model directory: its card names the features; default: MODEL_DIR')
-    .option('--columns <list>', 'comma-separated feature columns (default: the card\'s, else those common to both files)')
-    .option('--categorical <list>', 'comma-separated categorical columns, when no card says (columns holding non-numbers are categorical anyway)')
+    .option('--columns <list>', "comma-separated feature columns (default: the card's, else those common to both files)")
+    .option(
+      '--categorical <list>',
+      'comma-separated categorical columns, when no card says (columns holding non-numbers are categorical anyway)',
+    )
     .option('--json', 'print the snapshot as JSON')
-    .action(async (opts: { reference: string; current: string; model?: string; columns?: string; categorical?: string; json?: boolean }) => {
-      const config = loadConfig();
-      const list = (v: string | undefined): string[] | undefined => v?.split(',').map((c) => c.trim()).filter((c) => c !== '');
-      const columns = list(opts.columns);
-      const categorical = list(opts.categorical);
-      const snap = await runDrift({
-        reference: opts.reference,
-        current: opts.current,
-        model: opts.model ?? config.MODEL_DIR,
-        ...(columns === undefined ? {} : { columns }),
-        ...(categorical === undefined ? {} : { categorical }),
-        overrides: parseDriftOverrides(config.DRIFT_OVERRIDES),
-        driftShareThreshold: config.DRIFT_SHARE_THRESHOLD,
-      });
-      process.stdout.write(opts.json === true ? `${JSON.stringify(snap)}\n` : formatTable(snap));
-    });
+    .action(
+      async (opts: { reference: string; current: string; model?: string; columns?: string; categorical?: string; json?: boolean }) => {
+        const config = loadConfig();
+        const list = (v: string | undefined): string[] | undefined =>
+          v
+            ?.split(',')
+            .map((c) => c.trim())
+            .filter((c) => c !== '');
+        const columns = list(opts.columns);
+        const categorical = list(opts.categorical);
+        const snap = await runDrift({
+          reference: opts.reference,
+          current: opts.current,
+          model: opts.model ?? config.MODEL_DIR,
+          ...(columns === undefined ? {} : { columns }),
+          ...(categorical === undefined ? {} : { categorical }),
+          overrides: parseDriftOverrides(config.DRIFT_OVERRIDES),
+          driftShareThreshold: config.DRIFT_SHARE_THRESHOLD,
+        });
+        process.stdout.write(opts.json === true ? `${JSON.stringify(snap)}\n` : formatTable(snap));
+      },
+    );
 }

@@ -25,7 +25,11 @@ const number = (v: string): number => {
   if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('expected a number');
   return n;
 };
-const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+const list = (v: string): string[] =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 const pair = (v: string): [string, string] => {
   const l = v.split(',').map((s) => s.trim());
   if (l.length !== 2 || l.some((s) => s === '')) throw new InvalidArgumentError('expected two labels, comma-separated: class 0, class 1');
@@ -35,7 +39,9 @@ const pair = (v: string): [string, string] => {
 export function registerInit(program: Command): void {
   program
     .command('init')
-    .description('turn an ONNX binary classifier and its training data into a model directory the service serves (model.onnx, card.json, reference.json)')
+    .description(
+      'turn an ONNX binary classifier and its training data into a model directory the service serves (model.onnx, card.json, reference.json)',
+    )
     .requiredOption('--onnx <file>', 'the ONNX model (float32, float64 or int64 inputs; a [N, 2] probability output)')
     .requiredOption('--data <csv>', 'the training data, with the target column')
     .requiredOption('--target <column>', 'the 0/1 target column')
@@ -52,7 +58,8 @@ export function registerInit(program: Command): void {
     .option('--labels <no,yes>', 'labels of class 0 and class 1 (default: 0,1)', pair)
     .option('--force', 'replace a model already in --out')
     .action(async (f: InitFlags) => {
-      const risk = f.riskHigh === undefined && f.riskMedium === undefined ? undefined : { high: f.riskHigh ?? 0.75, medium: f.riskMedium ?? 0.5 };
+      const risk =
+        f.riskHigh === undefined && f.riskMedium === undefined ? undefined : { high: f.riskHigh ?? 0.75, medium: f.riskMedium ?? 0.5 };
       const r = await initModel({ ...f, risk });
       const out = process.stdout;
       out.write(`init: wrote ${r.outDir} (model.onnx, card.json, reference.json)\n\nInferred:\n`);

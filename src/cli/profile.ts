@@ -36,7 +36,12 @@ export function registerProfile(program: Command): void {
     .option('--out <file>', 'where to write the profile; default: <model>/reference.json')
     .action(async (o: { data: string; model?: string; rows?: number; out?: string }) => {
       const modelDir = o.model ?? loadConfig().MODEL_DIR;
-      const { profile, file } = await buildModelProfile({ dataPath: o.data, modelDir, ...(o.rows === undefined ? {} : { rows: o.rows }), ...(o.out === undefined ? {} : { out: o.out }) });
+      const { profile, file } = await buildModelProfile({
+        dataPath: o.data,
+        modelDir,
+        ...(o.rows === undefined ? {} : { rows: o.rows }),
+        ...(o.out === undefined ? {} : { out: o.out }),
+      });
       process.stdout.write(
         `reference profile: ${profile.rows} rows, ${profile.features.length} features` +
           `${profile.target === null ? '' : ', target'}, prediction mean ${profile.prediction?.mean.toFixed(4)} → ${file}\n`,

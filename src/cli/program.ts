@@ -32,4 +32,3 @@ export function buildProgram(): Command {
   registerReport(program);
   return program;
 }
-

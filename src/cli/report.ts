@@ -20,7 +20,10 @@ export interface ReportCommandOptions {
 export async function writeReport(o: ReportCommandOptions): Promise<{ file: string; drift: boolean }> {
   const config = loadConfig();
   const model = o.model ?? config.MODEL_DIR;
-  const columns = o.columns?.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  const columns = o.columns
+    ?.split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
   const snapshot = await runDrift({
     reference: o.reference,
     current: o.current,
@@ -48,7 +51,7 @@ export function registerReport(program: Command): void {
     .requiredOption('--reference <file>', 'reference data (.csv) or profile (.json)')
     .requiredOption('--current <csv>', 'current data')
     .option('--model <dir>', 'model directory: its card names the features; default: MODEL_DIR')
-    .option('--columns <list>', 'comma-separated feature columns (default: the card\'s, else those common to both files)')
+    .option('--columns <list>', "comma-separated feature columns (default: the card's, else those common to both files)")
     .option('-o, --out <file>', 'the HTML file to write', 'report.html')
     .action(async (o: ReportCommandOptions) => {
       const r = await writeReport(o);

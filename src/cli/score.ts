@@ -42,7 +42,10 @@ async function detectFormat(source: Readable, file: string): Promise<{ format: I
     const next = (await it.next()) as IteratorResult<Buffer>;
     if (next.done === true) break;
     head.push(next.value);
-    const text = next.value.toString('utf8').replace(/^\uFEFF/, '').trimStart();
+    const text = next.value
+      .toString('utf8')
+      .replace(/^\uFEFF/, '')
+      .trimStart();
     if (text.length > 0) first = text.charCodeAt(0);
   }
   const format: InputFormat = first === 0x5b ? 'json' : first === 0x7b ? 'ndjson' : 'csv';
@@ -71,7 +74,11 @@ export function scoreScheduler(engine: InferenceEngine, batchRows = SCORE_BATCH_
 }
 
 /** Runs the scoring pipeline over a file (or stdin) without HTTP. Returns the process exit code. */
-export async function score(file: string, opts: ScoreOptions, io: { stdin: Readable; stdout: Writable; stderr: NodeJS.WriteStream | Writable } = process): Promise<number> {
+export async function score(
+  file: string,
+  opts: ScoreOptions,
+  io: { stdin: Readable; stdout: Writable; stderr: NodeJS.WriteStream | Writable } = process,
+): Promise<number> {
   const config = loadConfig();
   const model = await loadModel(opts.model ?? config.MODEL_DIR, { threads: config.INFERENCE_THREADS });
   const log = opts.log
@@ -89,7 +96,14 @@ export async function score(file: string, opts: ScoreOptions, io: { stdin: Reada
   const tty = 'isTTY' in io.stderr && io.stderr.isTTY === true;
   // A MultiBar can print lines (row errors) above the bar without garbling it.
   const bars = tty
-    ? new cliProgress.MultiBar({ stream: io.stderr as NodeJS.WriteStream, format: 'scoring [{bar}] {percentage}% | {rows} rows | {eta_formatted} left', hideCursor: true }, cliProgress.Presets.shades_classic)
+    ? new cliProgress.MultiBar(
+        {
+          stream: io.stderr as NodeJS.WriteStream,
+          format: 'scoring [{bar}] {percentage}% | {rows} rows | {eta_formatted} left',
+          hideCursor: true,
+        },
+        cliProgress.Presets.shades_classic,
+      )
     : undefined;
   const bar = bars?.create(Math.max(total, 1), 0, { rows: 0 });
   const say = (line: string): void => {
@@ -148,7 +162,9 @@ export function registerScore(program: Command): void {
     .argument('<file>', 'input file, or - for standard input')
     .option('--model <dir>', 'model directory (default: MODEL_DIR)')
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'ndjson', 'json']).default('csv'))
-    .addOption(new Option('--input-format <format>', 'input format (default: from the file name, else sniffed)').choices(['csv', 'json', 'ndjson']))
+    .addOption(
+      new Option('--input-format <format>', 'input format (default: from the file name, else sniffed)').choices(['csv', 'json', 'ndjson']),
+    )
     .option('-o, --output <file>', 'write results here instead of standard output')
     .option('--log', 'also append the predictions to the prediction log (DATA_DIR)', false)
     .addOption(new Option('--batch-rows <n>', 'rows per micro-batch and model run').default(SCORE_BATCH_ROWS).argParser(batchRowsArg))

@@ -43,11 +43,16 @@ export function generatorFor(dir: string, seed: number, drift: string | undefine
 function parseSeed(text: string | undefined): number {
   if (text === undefined) return randomInt(2 ** 31);
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 0) throw new DriftlineError('DL_ERR_CONFIG', `--seed must be a non-negative integer, not ${JSON.stringify(text)}`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new DriftlineError('DL_ERR_CONFIG', `--seed must be a non-negative integer, not ${JSON.stringify(text)}`);
   return n;
 }
 
-export async function simulate(o: SimulateOptions, io: { stdout: Writable; stderr: Writable } = process, signal?: AbortSignal): Promise<TrafficTotals | null> {
+export async function simulate(
+  o: SimulateOptions,
+  io: { stdout: Writable; stderr: Writable } = process,
+  signal?: AbortSignal,
+): Promise<TrafficTotals | null> {
   const config = loadConfig();
   const seed = parseSeed(o.seed);
   const gen = generatorFor(o.model ?? config.MODEL_DIR, seed, o.drift);
@@ -63,7 +68,9 @@ export async function simulate(o: SimulateOptions, io: { stdout: Writable; stder
   const durationMs = o.duration === undefined ? undefined : parseDuration(o.duration);
   const maxRequests = o.requests === undefined ? undefined : parseIntRange(o.requests, '--requests')[0];
   const apiKey = o.apiKey ?? config.API_KEY;
-  io.stderr.write(`simulating traffic to ${url.href}: ${rowsPerRequest.join('-')} rows every ${intervalMs.map((m) => m / 1000).join('-')} s, drift ${describeScenarios(gen.scenarios)}, seed ${seed}\n`);
+  io.stderr.write(
+    `simulating traffic to ${url.href}: ${rowsPerRequest.join('-')} rows every ${intervalMs.map((m) => m / 1000).join('-')} s, drift ${describeScenarios(gen.scenarios)}, seed ${seed}\n`,
+  );
   const totals = await runTraffic({
     generator: gen,
     send: (csv) => postCsv(url, csv, { apiKey, signal }),
@@ -81,7 +88,9 @@ export async function simulate(o: SimulateOptions, io: { stdout: Writable; stder
       );
     },
   });
-  io.stderr.write(`sent ${totals.requests} requests, ${totals.rows_sent} rows: ${totals.rows_predicted} predicted, ${totals.rows_rejected} rejected, ${totals.failures} failed requests\n`);
+  io.stderr.write(
+    `sent ${totals.requests} requests, ${totals.rows_sent} rows: ${totals.rows_predicted} predicted, ${totals.rows_rejected} rejected, ${totals.failures} failed requests\n`,
+  );
   return totals;
 }
 

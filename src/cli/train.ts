@@ -4,7 +4,19 @@ import cliProgress from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
 import { PACKAGE_ROOT } from '../config.js';
 import { buildModelProfile } from './profile.js';
-import { BUNDLED_PARAMS, BUNDLED_PARAMS_SOURCE, CARD_PARAM_NAMES, checkParams, DEFAULT_SEED, TUNING_FOLDS, TUNING_GRID, trainModel, type BoostParams, type TrainEvent, type TrainResult } from '../train/index.js';
+import {
+  BUNDLED_PARAMS,
+  BUNDLED_PARAMS_SOURCE,
+  CARD_PARAM_NAMES,
+  checkParams,
+  DEFAULT_SEED,
+  TUNING_FOLDS,
+  TUNING_GRID,
+  trainModel,
+  type BoostParams,
+  type TrainEvent,
+  type TrainResult,
+} from '../train/index.js';
 
 // `driftline train`: retrains the bundled model from the UCI CSV. Progress goes to stderr — a
 // live bar on a terminal, plain lines otherwise (CI logs, pipes) — and stdout stays empty.
@@ -51,7 +63,7 @@ export function registerTrain(program: Command): void {
   program
     .command('train')
     .description('train the credit-default model (gradient-boosted trees) on the UCI CSV and export it to ONNX with its model card')
-    .requiredOption('--data <file>', 'UCI_Credit_Card.csv (raw UCI column names) or a CSV with the service\'s column names')
+    .requiredOption('--data <file>', "UCI_Credit_Card.csv (raw UCI column names) or a CSV with the service's column names")
     .option('--out <dir>', 'directory for model.onnx and card.json', DEFAULT_OUT)
     .option('--seed <n>', 'seed for the early-stopping holdout and the tuning folds', integer, DEFAULT_SEED)
     .option('--split <file>', 'JSON list of validation IDs ({"ids": [...]} or [...]); every other row trains', DEFAULT_SPLIT)
@@ -63,9 +75,16 @@ export function registerTrain(program: Command): void {
     .option('--min-samples-leaf <n>', `rows per leaf at least (default ${BUNDLED_PARAMS.minSamplesLeaf})`, integer)
     .option('--l2 <x>', `L2 penalty on leaf values (default ${BUNDLED_PARAMS.l2})`, number)
     .option('--max-bins <n>', `bins per feature, ≤ 255 (default ${BUNDLED_PARAMS.maxBins})`, integer)
-    .option('--members <n>', `boosters averaged, each with its own early-stopping holdout: the student's teacher, or the model with --no-distill (default ${BUNDLED_PARAMS.members})`, integer)
+    .option(
+      '--members <n>',
+      `boosters averaged, each with its own early-stopping holdout: the student's teacher, or the model with --no-distill (default ${BUNDLED_PARAMS.members})`,
+      integer,
+    )
     .option('--no-early-stopping', 'fit all --max-iter trees on all training rows (each member)')
-    .option('--no-distill', `ship the members' average itself, not a one-booster copy of it (${BUNDLED_PARAMS.members} members: ~8× the inference cost)`)
+    .option(
+      '--no-distill',
+      `ship the members' average itself, not a one-booster copy of it (${BUNDLED_PARAMS.members} members: ~8× the inference cost)`,
+    )
     .option('--student-trees <n>', `trees of the distilled booster (default ${BUNDLED_PARAMS.studentTrees})`, integer)
     .option('--student-learning-rate <x>', `shrinkage of the distilled booster (default ${BUNDLED_PARAMS.studentLearningRate})`, number)
     .action(async (flags: TrainFlags, cmd: Command) => {
@@ -189,7 +208,8 @@ function createReporter(out: NodeJS.WriteStream): Reporter {
           if (e.member !== member) {
             stopBar();
             member = e.member;
-            if (e.student) startBar('student   {bar} {value}/{total} trees | cross-entropy to the teacher {loss}', e.maxIter, { loss: fitLoss });
+            if (e.student)
+              startBar('student   {bar} {value}/{total} trees | cross-entropy to the teacher {loss}', e.maxIter, { loss: fitLoss });
             else startBar(`booster ${e.member}/${e.members} {bar} {value}/{total} trees | holdout log-loss {loss}`, e.maxIter, { loss });
           }
           shown = e.iteration;

@@ -67,9 +67,7 @@ export const modelCardSchema = z
     /** How card features feed the graph's inputs; when absent, all of them go to `input_name`. */
     inputs: z.array(inputSchema).min(1).optional(),
     features: z.array(featureSchema).min(1),
-    target: z
-      .object({ name: z.string().min(1), aliases: z.array(z.string().min(1)).default([]) })
-      .optional(),
+    target: z.object({ name: z.string().min(1), aliases: z.array(z.string().min(1)).default([]) }).optional(),
     output: z.object({
       /** The output tensor that holds class probabilities. */
       name: z.string().min(1),
@@ -91,7 +89,11 @@ export const modelCardSchema = z
   })
   .superRefine((card, ctx) => {
     if ((card.input_name === undefined) === (card.inputs === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['input_name'], message: 'give either input_name (one [N, features] input) or inputs, not both or neither' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['input_name'],
+        message: 'give either input_name (one [N, features] input) or inputs, not both or neither',
+      });
     }
     if (card.inputs !== undefined) {
       const fed = card.inputs.flatMap((i) => i.columns);
@@ -107,7 +109,9 @@ export const modelCardSchema = z
             unknown.length > 0 ? `not features: ${unknown.join(', ')}` : '',
             unfed.length > 0 ? `not fed: ${unfed.join(', ')}` : '',
             twice.length > 0 ? `fed twice: ${twice.join(', ')}` : '',
-          ].filter((x) => x !== '').join('; ')})`,
+          ]
+            .filter((x) => x !== '')
+            .join('; ')})`,
         });
       }
     }
@@ -186,8 +190,16 @@ export interface OriginalResult {
  * A logged prediction in the original shape. The decision and risk level are the ones logged
  * (taken with the thresholds of their time); only the label's spelling comes from `card`.
  */
-export function originalResult(card: Pick<ModelCard, 'labels'>, r: { row: number; probability: number; prediction: number; risk_level: string }): OriginalResult {
-  return { row: r.row, probability: roundProbability(r.probability), prediction: decisionLabel(card, r.prediction), risk_level: r.risk_level };
+export function originalResult(
+  card: Pick<ModelCard, 'labels'>,
+  r: { row: number; probability: number; prediction: number; risk_level: string },
+): OriginalResult {
+  return {
+    row: r.row,
+    probability: roundProbability(r.probability),
+    prediction: decisionLabel(card, r.prediction),
+    risk_level: r.risk_level,
+  };
 }
 
 /**

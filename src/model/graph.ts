@@ -31,14 +31,17 @@ export interface ProbabilityOutput {
 }
 
 const valueInfo = (m: ort.InferenceSession.ValueMetadata): ValueInfo =>
-  m.isTensor ? { name: m.name, isTensor: true, type: m.type, dims: m.shape as Dims } : { name: m.name, isTensor: false, type: undefined, dims: [] };
+  m.isTensor
+    ? { name: m.name, isTensor: true, type: m.type, dims: m.shape as Dims }
+    : { name: m.name, isTensor: false, type: undefined, dims: [] };
 
 export function describeGraph(session: ort.InferenceSession, file: string): GraphInfo {
   return { file, inputs: session.inputMetadata.map(valueInfo), outputs: session.outputMetadata.map(valueInfo) };
 }
 
 /** A shape for messages: a dynamic dimension reads as its symbol, or N when it has none. */
-export const shapeText = (dims: Dims): string => `[${dims.map((d) => (typeof d === 'number' && d > 0 ? String(d) : d === '' || typeof d === 'number' ? 'N' : d)).join(', ')}]`;
+export const shapeText = (dims: Dims): string =>
+  `[${dims.map((d) => (typeof d === 'number' && d > 0 ? String(d) : d === '' || typeof d === 'number' ? 'N' : d)).join(', ')}]`;
 
 /** A size fixed by the graph, or undefined for a dynamic one. */
 export const fixedDim = (d: number | string | undefined): number | undefined => (typeof d === 'number' && d > 0 ? d : undefined);
@@ -90,7 +93,10 @@ export function probabilityOutput(g: GraphInfo, want?: { name: string; index?: n
   if (want !== undefined) {
     const o = g.outputs.find((m) => m.name === want.name);
     if (o === undefined) {
-      throw new DriftlineError('DL_ERR_MODEL_OUTPUT', `Model ${g.file} has no output "${want.name}" (outputs: ${g.outputs.map((m) => m.name).join(', ')})`);
+      throw new DriftlineError(
+        'DL_ERR_MODEL_OUTPUT',
+        `Model ${g.file} has no output "${want.name}" (outputs: ${g.outputs.map((m) => m.name).join(', ')})`,
+      );
     }
     if (o.type !== 'float32') throw new DriftlineError('DL_ERR_MODEL_OUTPUT', `Model output "${want.name}" must be a float32 tensor`);
     const cols = o.dims.length === 1 ? 1 : fixedDim(o.dims[1]);
@@ -136,10 +142,16 @@ export function servedInputType(g: GraphInfo, input: ValueInfo): InputType {
   }
   const type = INPUT_TYPES.find((t) => t === input.type);
   if (type === undefined) {
-    throw new DriftlineError('DL_ERR_MODEL_INPUT', `Model ${g.file}: input "${input.name}" has element type ${input.type}; the service feeds ${INPUT_TYPES.join(', ')}`);
+    throw new DriftlineError(
+      'DL_ERR_MODEL_INPUT',
+      `Model ${g.file}: input "${input.name}" has element type ${input.type}; the service feeds ${INPUT_TYPES.join(', ')}`,
+    );
   }
   if (input.dims.length !== 2) {
-    throw new DriftlineError('DL_ERR_MODEL_INPUT', `Model ${g.file}: input "${input.name}" has shape ${shapeText(input.dims)}; the service feeds [N, k] inputs`);
+    throw new DriftlineError(
+      'DL_ERR_MODEL_INPUT',
+      `Model ${g.file}: input "${input.name}" has shape ${shapeText(input.dims)}; the service feeds [N, k] inputs`,
+    );
   }
   return type;
 }
@@ -168,6 +180,8 @@ export function checkInputs(g: GraphInfo, inputs: readonly CardInput[]): void {
   }
   const unfed = g.inputs.filter((m) => !names.includes(m.name)).map((m) => m.name);
   if (unfed.length > 0) {
-    throw new DriftlineError('DL_ERR_MODEL_INPUT', `Model ${g.file} has input(s) ${unfed.join(', ')} that the card does not feed`, { details: { inputs: unfed } });
+    throw new DriftlineError('DL_ERR_MODEL_INPUT', `Model ${g.file} has input(s) ${unfed.join(', ')} that the card does not feed`, {
+      details: { inputs: unfed },
+    });
   }
 }

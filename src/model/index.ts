@@ -1,4 +1,18 @@
-export { modelCardSchema, modelCardJsonSchema, cardInputs, INPUT_TYPES, parseModelCard, readModelCard, decision, decisionLabel, riskLevel, roundProbability, originalResult, PROBABILITY_DECIMALS, PROBABILITY_SCALE } from './card.js';
+export {
+  modelCardSchema,
+  modelCardJsonSchema,
+  cardInputs,
+  INPUT_TYPES,
+  parseModelCard,
+  readModelCard,
+  decision,
+  decisionLabel,
+  riskLevel,
+  roundProbability,
+  originalResult,
+  PROBABILITY_DECIMALS,
+  PROBABILITY_SCALE,
+} from './card.js';
 export type { ModelCard, CardInput, InputType, FeatureSpec, RiskLevel, OriginalResult } from './card.js';
 export { InferenceEngine } from './inference.js';
 export type { InferenceResult } from './inference.js';

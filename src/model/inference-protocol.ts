@@ -1,7 +1,5 @@
 /** Messages between the main thread and the inference worker. */
-export type WorkerRequest =
-  | { type: 'run'; id: number; data: Float32Array; rows: number }
-  | { type: 'close' };
+export type WorkerRequest = { type: 'run'; id: number; data: Float32Array; rows: number } | { type: 'close' };
 
 export type WorkerReply =
   | { type: 'ready' }

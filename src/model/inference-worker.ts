@@ -32,9 +32,7 @@ try {
     const t0 = performance.now();
     runSession(session, spec, msg.data, msg.rows).then(
       (probabilities) => {
-        post({ type: 'result', id: msg.id, probabilities, computeMs: performance.now() - t0 }, [
-          probabilities.buffer as ArrayBuffer,
-        ]);
+        post({ type: 'result', id: msg.id, probabilities, computeMs: performance.now() - t0 }, [probabilities.buffer as ArrayBuffer]);
       },
       (err: unknown) => post({ type: 'error', id: msg.id, error: fail(err) }),
     );

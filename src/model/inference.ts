@@ -37,7 +37,9 @@ export class InferenceEngine {
     this.worker = worker;
     this.spec = spec;
     worker.on('message', (msg: WorkerReply) => this.onMessage(msg));
-    worker.on('error', (err) => this.die(new DriftlineError('DL_ERR_INFERENCE', `Inference worker crashed: ${err.message}`, { cause: err })));
+    worker.on('error', (err) =>
+      this.die(new DriftlineError('DL_ERR_INFERENCE', `Inference worker crashed: ${err.message}`, { cause: err })),
+    );
     worker.on('exit', (code) => {
       if (this.closing === undefined) this.die(new DriftlineError('DL_ERR_INFERENCE', `Inference worker exited (code ${code})`));
     });
@@ -78,7 +80,12 @@ export class InferenceEngine {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.closing !== undefined) return Promise.reject(new DriftlineError('DL_ERR_INFERENCE', 'Inference engine is closed'));
     if (data.length < rows * this.spec.nFeatures) {
-      return Promise.reject(new DriftlineError('DL_ERR_INFERENCE', `Batch holds ${data.length} values, fewer than ${rows} rows × ${this.spec.nFeatures} features`));
+      return Promise.reject(
+        new DriftlineError(
+          'DL_ERR_INFERENCE',
+          `Batch holds ${data.length} values, fewer than ${rows} rows × ${this.spec.nFeatures} features`,
+        ),
+      );
     }
     const id = this.nextId++;
     const result = new Promise<InferenceResult>((resolve, reject) => {
@@ -101,7 +108,9 @@ export class InferenceEngine {
       await Promise.allSettled(this.inflight);
       if (this.failure === undefined) {
         const closed = new Promise<void>((resolve) => {
-          const onMsg = (m: WorkerReply): void => { if (m.type === 'closed') resolve(); };
+          const onMsg = (m: WorkerReply): void => {
+            if (m.type === 'closed') resolve();
+          };
           this.worker.on('message', onMsg);
           this.worker.once('exit', () => resolve());
         });

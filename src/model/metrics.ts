@@ -38,7 +38,7 @@ export function rocAuc(labels: Labels, scores: ArrayLike<number>): number {
   idx.sort((a, b) => scores[a]! - scores[b]!);
   let nPos = 0;
   let rankSumPos = 0;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i;
     while (j + 1 < n && scores[idx[j + 1]!] === scores[idx[i]!]) j++;
     // Ranks i+1 … j+1 share their mean.

@@ -67,7 +67,10 @@ export async function openSession(spec: SessionSpec): Promise<ort.InferenceSessi
 function checkSession(session: ort.InferenceSession, spec: SessionSpec): void {
   const g = describeGraph(session, spec.modelPath);
   probabilityOutput(g, { name: spec.outputName, index: spec.outputIndex });
-  checkInputs(g, spec.inputs.map((i) => ({ name: i.name, type: i.type, columns: i.features.map(String) })));
+  checkInputs(
+    g,
+    spec.inputs.map((i) => ({ name: i.name, type: i.type, columns: i.features.map(String) })),
+  );
 }
 
 /** The columns of `data` ([rows × nFeatures], row-major) that feed one input, as its tensor. */
@@ -81,7 +84,8 @@ function inputTensor(feed: InputFeed, data: Float32Array, rows: number, nFeature
   const n = rows * k;
   if (feed.type === 'int64') {
     const out = new BigInt64Array(n);
-    for (let i = 0; i < rows; i++) for (let j = 0; j < k; j++) out[i * k + j] = BigInt(Math.round(data[i * nFeatures + feed.features[j]!]!));
+    for (let i = 0; i < rows; i++)
+      for (let j = 0; j < k; j++) out[i * k + j] = BigInt(Math.round(data[i * nFeatures + feed.features[j]!]!));
     return new ort.Tensor('int64', out, dims);
   }
   const out = feed.type === 'float64' ? new Float64Array(n) : new Float32Array(n);
@@ -104,7 +108,11 @@ export async function runSession(
   }
   const cols = t.dims.length === 2 ? Number(t.dims[1]) : 1;
   // A dynamic class dimension passes the load-time check; the first batch tells.
-  if (cols > 2) throw new DriftlineError('DL_ERR_MODEL_OUTPUT', `Model output "${spec.outputName}" holds ${cols} classes; only binary classifiers are served`);
+  if (cols > 2)
+    throw new DriftlineError(
+      'DL_ERR_MODEL_OUTPUT',
+      `Model output "${spec.outputName}" holds ${cols} classes; only binary classifiers are served`,
+    );
   if (cols === 1) return t.data.slice(0, rows);
   const idx = spec.outputIndex ?? 0;
   const p = new Float32Array(rows);

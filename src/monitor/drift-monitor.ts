@@ -123,7 +123,11 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [MonitorSnapshot] }> 
     this.estimate = calibration === undefined ? null : new EstimatedPerformance(calibration, opts.card.decision_threshold);
     this.concept = new PageHinkley(opts.pageHinkley ?? PAGE_HINKLEY_DEFAULTS);
     const names = opts.profile.features.map((f) => f.name);
-    this.quality = new DataQualityRing(names, opts.capacity, names.map((_, j) => this.window.isCategorical(j)));
+    this.quality = new DataQualityRing(
+      names,
+      opts.capacity,
+      names.map((_, j) => this.window.isCategorical(j)),
+    );
   }
 
   /**
@@ -214,11 +218,15 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [MonitorSnapshot] }> 
     return false;
   }
 
-
   current(now: number = Date.now()): MonitorSnapshot {
     const version = this.version;
     if (this.cached?.version !== version) {
-      const drift = snapshot(this.opts.profile, this.window, { overrides: this.opts.overrides, driftShareThreshold: this.opts.driftShareThreshold, at: now, ...this.importance });
+      const drift = snapshot(this.opts.profile, this.window, {
+        overrides: this.opts.overrides,
+        driftShareThreshold: this.opts.driftShareThreshold,
+        at: now,
+        ...this.importance,
+      });
       const ph = this.opts.pageHinkley ?? PAGE_HINKLEY_DEFAULTS;
       const concept: ConceptDrift = {
         detector: 'page_hinkley',

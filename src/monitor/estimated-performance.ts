@@ -109,7 +109,8 @@ export class EstimatedPerformance {
     const f1 = f1Den === 0 ? null : (2 * tp) / f1Den;
     const f1Se = f1Den === 0 ? 0 : Math.sqrt(4 * (k + fn) ** 2 * varTp + 4 * tp * tp * varFn) / (f1Den * f1Den);
     const auc = this.auc();
-    const band = (v: number | null, se: number): Band | null => (v === null ? null : [Math.max(0, v - BAND_SE * se), Math.min(1, v + BAND_SE * se)]);
+    const band = (v: number | null, se: number): Band | null =>
+      v === null ? null : [Math.max(0, v - BAND_SE * se), Math.min(1, v + BAND_SE * se)];
     return {
       n_rows: n,
       accuracy,

@@ -58,18 +58,26 @@ function checkOptions(o: InitOptions): void {
   unit(o.threshold, '--threshold');
   unit(o.risk?.high, '--risk-high');
   unit(o.risk?.medium, '--risk-medium');
-  if (o.risk !== undefined && o.risk.medium > o.risk.high) throw new DriftlineError('DL_ERR_BAD_INPUT', `--risk-medium (${o.risk.medium}) must not exceed --risk-high (${o.risk.high})`);
-  if (o.validationIds !== undefined && o.validationFraction !== undefined) throw new DriftlineError('DL_ERR_BAD_INPUT', 'Give --validation-ids or --validation-fraction, not both');
-  if (o.validationIds !== undefined && o.id === undefined) throw new DriftlineError('DL_ERR_BAD_INPUT', '--validation-ids needs --id: the column the ids are looked up in');
+  if (o.risk !== undefined && o.risk.medium > o.risk.high)
+    throw new DriftlineError('DL_ERR_BAD_INPUT', `--risk-medium (${o.risk.medium}) must not exceed --risk-high (${o.risk.high})`);
+  if (o.validationIds !== undefined && o.validationFraction !== undefined)
+    throw new DriftlineError('DL_ERR_BAD_INPUT', 'Give --validation-ids or --validation-fraction, not both');
+  if (o.validationIds !== undefined && o.id === undefined)
+    throw new DriftlineError('DL_ERR_BAD_INPUT', '--validation-ids needs --id: the column the ids are looked up in');
 }
 
 /** A directory that already holds a model is only replaced with --force. */
 function checkOut(out: string, force: boolean): void {
   if (!existsSync(out)) return;
-  if (!statSync(out).isDirectory()) throw new DriftlineError('DL_ERR_INIT_OUT_EXISTS', `${out} exists and is not a directory; choose another --out`);
+  if (!statSync(out).isDirectory())
+    throw new DriftlineError('DL_ERR_INIT_OUT_EXISTS', `${out} exists and is not a directory; choose another --out`);
   const held = readdirSync(out).filter((f) => f === MODEL_FILE || f === CARD_FILE || f === REFERENCE_FILE);
   if (held.length > 0 && !force) {
-    throw new DriftlineError('DL_ERR_INIT_OUT_EXISTS', `${out} already holds a model (${held.join(', ')}); pass --force to replace it, or choose another --out`, { details: { files: held } });
+    throw new DriftlineError(
+      'DL_ERR_INIT_OUT_EXISTS',
+      `${out} already holds a model (${held.join(', ')}); pass --force to replace it, or choose another --out`,
+      { details: { files: held } },
+    );
   }
 }
 
@@ -99,14 +107,22 @@ export async function initModel(o: InitOptions): Promise<InitResult> {
   const output = probabilityOutput(graph);
   const header = readCsvHeader(o.data);
   const plan = planInputs(graph, header, { target: o.target, id: o.id, features: o.features });
-  const data = await readCsvColumns(o.data, [...plan.features.map((f) => ({ name: f.name })), { name: o.target }, ...(o.id === undefined ? [] : [{ name: o.id }])]);
+  const data = await readCsvColumns(o.data, [
+    ...plan.features.map((f) => ({ name: f.name })),
+    { name: o.target },
+    ...(o.id === undefined ? [] : [{ name: o.id }]),
+  ]);
   const y = data.columns.get(o.target)!;
   checkTarget(o.target, y);
   const split =
     o.validationIds !== undefined
       ? splitByIdList(data.columns.get(o.id!)!, readSplitIds(o.validationIds))
       : splitByFraction(y, o.validationFraction ?? DEFAULT_VALIDATION_FRACTION, DEFAULT_SPLIT_SEED);
-  if (split.train.length === 0) throw new DriftlineError('DL_ERR_BAD_INPUT', 'Every row is held out for validation: no training rows are left for the reference profile');
+  if (split.train.length === 0)
+    throw new DriftlineError(
+      'DL_ERR_BAD_INPUT',
+      'Every row is held out for validation: no training rows are left for the reference profile',
+    );
 
   const columns = plan.features.map((f) => data.columns.get(f.name)!);
   const features = plan.features.map((f, j) => ({ ...f, ...learnedRange(columns[j]!, f.type === 'integer') }));
@@ -183,7 +199,13 @@ export async function initModel(o: InitOptions): Promise<InitResult> {
   }
 }
 
-function summary(o: InitOptions, card: ModelCard, plan: InputPlan, split: Split, header: readonly string[]): { inferred: string[]; check: string[] } {
+function summary(
+  o: InitOptions,
+  card: ModelCard,
+  plan: InputPlan,
+  split: Split,
+  header: readonly string[],
+): { inferred: string[]; check: string[] } {
   const m = card.metrics!.validation;
   const inferred = [
     plan.layout === 'single'
@@ -196,7 +218,9 @@ function summary(o: InitOptions, card: ModelCard, plan: InputPlan, split: Split,
   ];
   const unused = header.filter((h) => h !== o.target && h !== o.id && !plan.features.some((f) => f.name === h));
   const check = [
-    ...(plan.layout === 'single' && o.features === undefined ? ['the feature order above is the one the model was trained with (if not, pass --features in the right order)'] : []),
+    ...(plan.layout === 'single' && o.features === undefined
+      ? ['the feature order above is the one the model was trained with (if not, pass --features in the right order)']
+      : []),
     ...(unused.length > 0 ? [`these columns are not fed to the model: ${unused.join(', ')}`] : []),
     `the validation metrics match what you measured when training (a large gap means a wrong column order, scaling, or target)`,
     `decision threshold ${card.decision_threshold}, risk levels High ≥ ${card.risk_levels.high}, Medium ≥ ${card.risk_levels.medium} (flags --threshold, --risk-high, --risk-medium), labels ${card.labels.join(' / ')} (--labels)`,

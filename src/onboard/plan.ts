@@ -21,9 +21,13 @@ export interface InputPlan {
 function missingColumns(names: readonly string[], header: readonly string[], what: string): void {
   const missing = names.filter((n) => !header.includes(n));
   if (missing.length > 0) {
-    throw new DriftlineError('DL_ERR_INIT_COLUMNS', `${what} ${missing.map((m) => `"${m}"`).join(', ')} ${missing.length === 1 ? 'has' : 'have'} no column in the data (columns: ${header.join(', ')})`, {
-      details: { missing },
-    });
+    throw new DriftlineError(
+      'DL_ERR_INIT_COLUMNS',
+      `${what} ${missing.map((m) => `"${m}"`).join(', ')} ${missing.length === 1 ? 'has' : 'have'} no column in the data (columns: ${header.join(', ')})`,
+      {
+        details: { missing },
+      },
+    );
   }
 }
 
@@ -36,14 +40,20 @@ function perColumn(g: GraphInfo, header: readonly string[], opts: PlanOptions): 
     const type = servedInputType(g, input);
     const width = fixedDim(input.dims[1]);
     if (width !== undefined && width !== 1) {
-      throw new DriftlineError('DL_ERR_INIT_COLUMNS', `Model ${g.file} has ${g.inputs.length} inputs, and "${input.name}" is ${shapeText(input.dims)}; with several inputs each must be one column ([N, 1])`);
+      throw new DriftlineError(
+        'DL_ERR_INIT_COLUMNS',
+        `Model ${g.file} has ${g.inputs.length} inputs, and "${input.name}" is ${shapeText(input.dims)}; with several inputs each must be one column ([N, 1])`,
+      );
     }
     return { name: input.name, columns: [input.name], type };
   });
   const names = inputs.map((i) => i.name);
   missingColumns(names, header, 'ONNX input(s)');
   if (opts.features !== undefined && [...opts.features].sort().join(',') !== [...names].sort().join(',')) {
-    throw new DriftlineError('DL_ERR_INIT_COLUMNS', `--features (${opts.features.join(', ')}) differ from the model's inputs (${names.join(', ')}); each input takes the column of its name, so leave --features out`);
+    throw new DriftlineError(
+      'DL_ERR_INIT_COLUMNS',
+      `--features (${opts.features.join(', ')}) differ from the model's inputs (${names.join(', ')}); each input takes the column of its name, so leave --features out`,
+    );
   }
   return { features: inputs.map((i) => ({ name: i.name, type: featureType(i.type) })), inputs, layout: 'per-column' };
 }
@@ -61,11 +71,15 @@ function single(g: GraphInfo, input: ValueInfo, header: readonly string[], opts:
     throw new DriftlineError(
       'DL_ERR_INIT_COLUMNS',
       `Model input "${input.name}" is ${shapeText(input.dims)}, ${width} features, but ${features.length} columns were chosen (${features.join(', ')})` +
-        (opts.features === undefined ? '; name the model\'s columns in order with --features' : ''),
+        (opts.features === undefined ? "; name the model's columns in order with --features" : ''),
       { details: { width, features } },
     );
   }
-  return { features: features.map((name) => ({ name, type: featureType(type) })), inputs: [{ name: input.name, columns: features, type }], layout: 'single' };
+  return {
+    features: features.map((name) => ({ name, type: featureType(type) })),
+    inputs: [{ name: input.name, columns: features, type }],
+    layout: 'single',
+  };
 }
 
 /** The input plan for a graph and a CSV header. */

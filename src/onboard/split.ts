@@ -14,8 +14,13 @@ export function splitByIdList(ids: Float64Array, listed: readonly number[]): Spl
   const val: number[] = [];
   const tr: number[] = [];
   for (let i = 0; i < ids.length; i++) (want.has(ids[i]!) ? val : tr).push(i);
-  if (val.length === 0) throw new DriftlineError('DL_ERR_BAD_INPUT', `None of the ${listed.length} validation ids occurs in the data's id column`);
-  return { train: Uint32Array.from(tr), validation: Uint32Array.from(val), rule: `validation = rows whose id is listed (${val.length} of ${listed.length} found)` };
+  if (val.length === 0)
+    throw new DriftlineError('DL_ERR_BAD_INPUT', `None of the ${listed.length} validation ids occurs in the data's id column`);
+  return {
+    train: Uint32Array.from(tr),
+    validation: Uint32Array.from(val),
+    rule: `validation = rows whose id is listed (${val.length} of ${listed.length} found)`,
+  };
 }
 
 /**
@@ -25,7 +30,8 @@ export function splitByIdList(ids: Float64Array, listed: readonly number[]): Spl
  * the same split, and so the same card.
  */
 export function splitByFraction(target: Float64Array, fraction: number, seed: number): Split {
-  if (!(fraction > 0 && fraction < 1)) throw new DriftlineError('DL_ERR_BAD_INPUT', `--validation-fraction must be between 0 and 1, not ${fraction}`);
+  if (!(fraction > 0 && fraction < 1))
+    throw new DriftlineError('DL_ERR_BAD_INPUT', `--validation-fraction must be between 0 and 1, not ${fraction}`);
   const rng = createRng(seed);
   const val: number[] = [];
   const tr: number[] = [];
@@ -38,7 +44,11 @@ export function splitByFraction(target: Float64Array, fraction: number, seed: nu
     tr.push(...rows.slice(k));
   }
   const sorted = (a: number[]): Uint32Array => Uint32Array.from(a).sort();
-  return { train: sorted(tr), validation: sorted(val), rule: `stratified random ${Math.round(fraction * 100)} % of the rows, seed ${seed}` };
+  return {
+    train: sorted(tr),
+    validation: sorted(val),
+    rule: `stratified random ${Math.round(fraction * 100)} % of the rows, seed ${seed}`,
+  };
 }
 
 /** The values of `col` at `rows`. */

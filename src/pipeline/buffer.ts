@@ -76,13 +76,14 @@ export async function scoreBuffer(o: BufferOptions): Promise<{ body: Buffer } & 
       },
     },
     validate: {
-      all: (recs) => (recs as Parsed[]).map((p): Validated => {
-        if (p.kind === 'header') {
-          validator.onHeader(p);
-          return p;
-        }
-        return { kind: 'block', ...validator.block(p) };
-      }),
+      all: (recs) =>
+        (recs as Parsed[]).map((p): Validated => {
+          if (p.kind === 'header') {
+            validator.onHeader(p);
+            return p;
+          }
+          return { kind: 'block', ...validator.block(p) };
+        }),
     },
     batch: {
       all: (recs) => {
@@ -107,12 +108,15 @@ export async function scoreBuffer(o: BufferOptions): Promise<{ body: Buffer } & 
     },
     predict: {
       each: async (b) => {
-        if (b.kind === 'batch') b.results = b.rows === 0 ? { probabilities: new Float32Array(0), queueMs: 0, computeMs: 0 } : await o.predictor.predict(b.features, b.rows);
+        if (b.kind === 'batch')
+          b.results =
+            b.rows === 0 ? { probabilities: new Float32Array(0), queueMs: 0, computeMs: 0 } : await o.predictor.predict(b.features, b.rows);
       },
     },
     log: {
       each: async (b) => {
-        if (o.log !== undefined && b.kind === 'batch') await logBatch({ log: o.log, requestId: o.requestId, modelVersion: o.card.version }, b);
+        if (o.log !== undefined && b.kind === 'batch')
+          await logBatch({ log: o.log, requestId: o.requestId, modelVersion: o.card.version }, b);
       },
     },
     sketch: {

@@ -133,7 +133,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
         },
       }),
     ],
-    log: opts.log === undefined ? [] : [createLogPredictions({ log: opts.log, requestId: opts.requestId, modelVersion: opts.card.version })],
+    log:
+      opts.log === undefined ? [] : [createLogPredictions({ log: opts.log, requestId: opts.requestId, modelVersion: opts.card.version })],
     sketch: opts.window === undefined ? [] : [timed(createUpdateSketches(opts.window), 'sketch', stats)],
     format: [count, timed(format, 'format', stats)],
   }).flat();

@@ -33,7 +33,11 @@ export const escapeHtml = (v: unknown): string => String(v).replace(/[&<>"']/g, 
 const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 
 /** JSON that is safe inside <script>: `<` never appears raw, so nothing can end the element. */
-const scriptJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+const scriptJson = (v: unknown): string =>
+  JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 
 function num(x: number | null | undefined, digits = 4): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return '—';
@@ -77,12 +81,16 @@ ${rows.map(([n, d]) => columnRow(n, d)).join('\n')}
 const Q_KEYS: (keyof Quantiles)[] = ['p5', 'p25', 'p50', 'p75', 'p95', 'mean'];
 
 function quantileTable(d: ColumnDrift): string {
-  const row = (k: keyof Quantiles): string => `<tr><th scope="row">${k}</th><td class="n">${num(d.quantiles.reference[k])}</td><td class="n">${num(d.quantiles.current?.[k])}</td></tr>`;
+  const row = (k: keyof Quantiles): string =>
+    `<tr><th scope="row">${k}</th><td class="n">${num(d.quantiles.reference[k])}</td><td class="n">${num(d.quantiles.current?.[k])}</td></tr>`;
   return `<table class="quantiles"><thead><tr><th scope="col"></th><th scope="col">reference</th><th scope="col">current</th></tr></thead><tbody>${Q_KEYS.map(row).join('')}</tbody></table>`;
 }
 
 function featureSection(name: string, d: ColumnDrift, i: number): string {
-  const verdict = d.score === null ? 'no current values yet' : `${escapeHtml(d.test_display_name)}: ${num(d.score)} against a threshold of ${num(d.threshold)}`;
+  const verdict =
+    d.score === null
+      ? 'no current values yet'
+      : `${escapeHtml(d.test_display_name)}: ${num(d.score)} against a threshold of ${num(d.threshold)}`;
   // A string column is drawn per category, by name; its quantiles would be those of the
   // category codes, so it has none to show.
   const categories = d.reference_hist.labels !== undefined;
@@ -102,14 +110,21 @@ ${quantiles}
 
 export function renderReport(input: ReportInput): RenderedReport {
   const s = input.snapshot;
-  if (/<\/script|<!--/i.test(input.echarts)) throw new Error('The ECharts bundle contains "</script" or "<!--" and cannot be inlined safely');
+  if (/<\/script|<!--/i.test(input.echarts))
+    throw new Error('The ECharts bundle contains "</script" or "<!--" and cannot be inlined safely');
   const features = Object.entries(s.features);
   const others: [string, ColumnDrift][] = [];
   if (s.prediction !== null) others.push(['prediction', s.prediction]);
   if (s.target !== null) others.push(['target', s.target]);
 
   const chartData = {
-    features: features.map(([, d]) => ({ drift: d.drift, n_current: d.n_current, reference_hist: d.reference_hist, current_hist: d.current_hist, quantiles: d.quantiles })),
+    features: features.map(([, d]) => ({
+      drift: d.drift,
+      n_current: d.n_current,
+      reference_hist: d.reference_hist,
+      current_hist: d.current_hist,
+      quantiles: d.quantiles,
+    })),
   };
   const csp = [
     "default-src 'none'",
@@ -133,7 +148,8 @@ export function renderReport(input: ReportInput): RenderedReport {
     ['Snapshot taken', `<time datetime="${escapeHtml(s.at)}">${escapeHtml(s.at)}</time>`],
     ['Report generated', `<time datetime="${input.generatedAt.toISOString()}">${input.generatedAt.toISOString()}</time>`],
   ];
-  if (input.sources !== undefined) summary.push(['Reference', escapeHtml(input.sources.reference)], ['Current', escapeHtml(input.sources.current)]);
+  if (input.sources !== undefined)
+    summary.push(['Reference', escapeHtml(input.sources.reference)], ['Current', escapeHtml(input.sources.current)]);
 
   const html = `<!doctype html>
 <html lang="en">

@@ -11,7 +11,10 @@ import type { ServiceState } from './state.js';
  */
 export function admitUpload(s: ServiceState, ex: Exchange, finish: (status: number) => number, start: () => Promise<number>): void {
   if (s.uploads.size >= s.config.MAX_CONCURRENT_UPLOADS) {
-    const err = new DriftlineError('DL_ERR_TOO_MANY_REQUESTS', `${s.uploads.size} uploads are in progress (MAX_CONCURRENT_UPLOADS); retry shortly`);
+    const err = new DriftlineError(
+      'DL_ERR_TOO_MANY_REQUESTS',
+      `${s.uploads.size} uploads are in progress (MAX_CONCURRENT_UPLOADS); retry shortly`,
+    );
     finish(sendError(ex, err, { headers: [['retry-after', '1']] }));
     return;
   }

@@ -26,14 +26,21 @@ export class Alerting {
     this.engine = new RuleEngine(opts.rules, {
       cooldownMs: config.ALERT_COOLDOWN_S * 1000,
       model: { name: card.name, version: card.version },
-      baseline: { accuracy: card.metrics?.validation.accuracy ?? null, f1: card.metrics?.validation.f1 ?? null, roc_auc: card.metrics?.validation.roc_auc ?? null },
+      baseline: {
+        accuracy: card.metrics?.validation.accuracy ?? null,
+        f1: card.metrics?.validation.f1 ?? null,
+        roc_auc: card.metrics?.validation.roc_auc ?? null,
+      },
     });
     this.outbox = new AlertOutbox(opts.db);
     this.engine.restore(this.outbox.lastByRule());
     const { channels, status } = channelsFrom(config);
     for (const line of status) opts.log.info(line);
     this.channelNames = channels.map((c) => c.name);
-    this.sender = new AlertSender(this.outbox, channels, opts.log, { baseDelayMs: config.ALERT_RETRY_BASE_MS, maxDelayMs: config.ALERT_RETRY_MAX_MS });
+    this.sender = new AlertSender(this.outbox, channels, opts.log, {
+      baseDelayMs: config.ALERT_RETRY_BASE_MS,
+      maxDelayMs: config.ALERT_RETRY_MAX_MS,
+    });
   }
 
   /** One evaluation for both callers: each fresh snapshot, and the idle timer. */
@@ -42,7 +49,10 @@ export class Alerting {
     const alerts = this.engine.evaluate(snap);
     for (const a of alerts) {
       this.outbox.record(a, this.channelNames);
-      this.out.log[a.status === 'firing' && a.severity === 'critical' ? 'error' : 'warn']({ alert: a }, `alert ${a.status}: ${a.title}: ${a.message}`);
+      this.out.log[a.status === 'firing' && a.severity === 'critical' ? 'error' : 'warn'](
+        { alert: a },
+        `alert ${a.status}: ${a.title}: ${a.message}`,
+      );
       this.out.hub.publish('alerts', a);
     }
     this.out.metrics.alertsFiring.set(this.engine.firing().length);

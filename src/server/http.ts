@@ -4,9 +4,21 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { DriftlineError, toDriftlineError } from '../errors.js';
 
 const REASONS: Record<number, string> = {
-  200: 'OK', 204: 'No Content', 304: 'Not Modified', 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found',
-  405: 'Method Not Allowed', 406: 'Not Acceptable', 408: 'Request Timeout', 413: 'Payload Too Large',
-  415: 'Unsupported Media Type', 429: 'Too Many Requests', 499: 'Client Closed Request', 500: 'Internal Server Error', 503: 'Service Unavailable',
+  200: 'OK',
+  204: 'No Content',
+  304: 'Not Modified',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  408: 'Request Timeout',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  499: 'Client Closed Request',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
 };
 
 export const statusLine = (code: number): string => `${code} ${REASONS[code] ?? 'Status'}`;
@@ -72,8 +84,21 @@ export function exchange(res: HttpResponse): Exchange {
 
 function newExchange(res: HttpResponse): Exchange {
   const ex: Exchange = {
-    res, aborted: false, started: false, ended: false, status: 200, onAbort: [], active: performance.now(), uploadPaused: false, repauseQueued: false,
-    head: false, body: 'none', received: 0, pausedMs: 0, pausedSince: undefined, receive: NO_RATE,
+    res,
+    aborted: false,
+    started: false,
+    ended: false,
+    status: 200,
+    onAbort: [],
+    active: performance.now(),
+    uploadPaused: false,
+    repauseQueued: false,
+    head: false,
+    body: 'none',
+    received: 0,
+    pausedMs: 0,
+    pausedSince: undefined,
+    receive: NO_RATE,
   };
   res.onAborted(() => {
     ex.aborted = true;
@@ -116,20 +141,25 @@ function framingProblem(req: HttpRequest): string | undefined {
  * HEAD on every GET route as GET would, without the body. Headers are walked only when a body
  * is declared, so a plain GET costs two header lookups.
  */
-export function routes(app: TemplatedApp, receive: ReceiveRules): { get(p: string, h: Handler): void; post(p: string, h: Handler): void; any(p: string, h: Handler): void } {
-  const door = (h: Handler, head = false): Handler => (res, req) => {
-    const ex = newExchange(res);
-    ex.receive = receive;
-    ex.head = head;
-    const length = req.getHeader('content-length');
-    const encoding = req.getHeader('transfer-encoding');
-    if (length !== '' || encoding !== '') {
-      ex.body = length === '0' && encoding === '' ? 'none' : 'unread';
-      const problem = framingProblem(req);
-      if (problem !== undefined) return refuseFraming(ex, new DriftlineError('DL_ERR_BAD_FRAMING', problem));
-    }
-    h(res, req);
-  };
+export function routes(
+  app: TemplatedApp,
+  receive: ReceiveRules,
+): { get(p: string, h: Handler): void; post(p: string, h: Handler): void; any(p: string, h: Handler): void } {
+  const door =
+    (h: Handler, head = false): Handler =>
+    (res, req) => {
+      const ex = newExchange(res);
+      ex.receive = receive;
+      ex.head = head;
+      const length = req.getHeader('content-length');
+      const encoding = req.getHeader('transfer-encoding');
+      if (length !== '' || encoding !== '') {
+        ex.body = length === '0' && encoding === '' ? 'none' : 'unread';
+        const problem = framingProblem(req);
+        if (problem !== undefined) return refuseFraming(ex, new DriftlineError('DL_ERR_BAD_FRAMING', problem));
+      }
+      h(res, req);
+    };
   return {
     get: (p, h) => {
       app.get(p, door(h));
@@ -467,7 +497,12 @@ function guardReceive(ex: Exchange, idleMs: number, fail: (err: DriftlineError) 
     if (reading >= windowMs) {
       const rate = ((ex.received - fromBytes) * 1000) / reading;
       if (rate < minRate) {
-        return fail(new DriftlineError('DL_ERR_TIMEOUT', `The body arrived at ${Math.floor(rate)} bytes/s over ${Math.round(reading)} ms, below REQUEST_MIN_RECEIVE_RATE (${minRate} bytes/s)`));
+        return fail(
+          new DriftlineError(
+            'DL_ERR_TIMEOUT',
+            `The body arrived at ${Math.floor(rate)} bytes/s over ${Math.round(reading)} ms, below REQUEST_MIN_RECEIVE_RATE (${minRate} bytes/s)`,
+          ),
+        );
       }
       from = now;
       fromBytes = ex.received;
@@ -494,7 +529,10 @@ function guardReceive(ex: Exchange, idleMs: number, fail: (err: DriftlineError) 
 export class RequestBody extends Readable {
   bytes = 0;
 
-  constructor(private readonly ex: Exchange, opts: { maxBytes: number; idleMs: number }) {
+  constructor(
+    private readonly ex: Exchange,
+    opts: { maxBytes: number; idleMs: number },
+  ) {
     super({ highWaterMark: 256 * 1024 });
     ex.active = performance.now();
     ex.body = 'reading';

@@ -55,10 +55,12 @@ export async function startService(config: Config, log: Logger): Promise<Service
   const listenSocket = await listen(app, config);
   const port = uws.us_socket_local_port(listenSocket);
   log.info({ host: config.HOST, port }, 'listening (loading the model)');
-  const opened = await openState(config, log, checked, { metrics, stats, health, hub, feedRows, track, ready: () => gate.ready }).catch((err: unknown) => {
-    uws.us_listen_socket_close(listenSocket);
-    throw err;
-  });
+  const opened = await openState(config, log, checked, { metrics, stats, health, hub, feedRows, track, ready: () => gate.ready }).catch(
+    (err: unknown) => {
+      uws.us_listen_socket_close(listenSocket);
+      throw err;
+    },
+  );
   const { state } = opened;
   const stopTimers = startTimers(state, { log, health, stats });
   state.alerting.start();
@@ -78,6 +80,8 @@ export async function startService(config: Config, log: Logger): Promise<Service
 
 function listen(app: TemplatedApp, config: Config): Promise<us_listen_socket> {
   return new Promise((resolve, reject) => {
-    app.listen(config.HOST, config.PORT, (sock) => (sock === false ? reject(new DriftlineError('DL_ERR_CONFIG', `Cannot listen on ${config.HOST}:${config.PORT}`)) : resolve(sock)));
+    app.listen(config.HOST, config.PORT, (sock) =>
+      sock === false ? reject(new DriftlineError('DL_ERR_CONFIG', `Cannot listen on ${config.HOST}:${config.PORT}`)) : resolve(sock),
+    );
   });
 }

@@ -34,7 +34,10 @@ export const envelope = (type: string, data: unknown): string => JSON.stringify(
 
 function parseTopics(q: string): Topic[] | string {
   if (q === '') return [...TOPICS];
-  const wanted = q.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  const wanted = q
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
   const bad = wanted.filter((t) => !(TOPICS as readonly string[]).includes(t));
   return bad.length > 0 ? `unknown topic(s): ${bad.join(', ')} (known: ${TOPICS.join(', ')})` : (wanted as Topic[]);
 }
@@ -64,7 +67,9 @@ export class LiveHub {
       sendPingsAutomatically: true,
       upgrade: (res, req, context) => {
         if (!this.opts.accepting()) {
-          res.writeStatus('503 Service Unavailable').end(JSON.stringify({ detail: 'The service is starting or shutting down', code: 'DL_ERR_NOT_READY' }));
+          res
+            .writeStatus('503 Service Unavailable')
+            .end(JSON.stringify({ detail: 'The service is starting or shutting down', code: 'DL_ERR_NOT_READY' }));
           return;
         }
         const origin = req.getHeader('origin');
@@ -73,7 +78,14 @@ export class LiveHub {
         const protocol = req.getHeader('sec-websocket-protocol');
         const extensions = req.getHeader('sec-websocket-extensions');
         if (this.opts.allowedOrigins.length > 0 && !this.opts.allowedOrigins.includes(origin)) {
-          res.writeStatus('403 Forbidden').end(JSON.stringify({ detail: `Origin ${JSON.stringify(origin)} is not allowed (WS_ALLOWED_ORIGINS)`, code: 'DL_ERR_ORIGIN_NOT_ALLOWED' satisfies ErrorCode }));
+          res
+            .writeStatus('403 Forbidden')
+            .end(
+              JSON.stringify({
+                detail: `Origin ${JSON.stringify(origin)} is not allowed (WS_ALLOWED_ORIGINS)`,
+                code: 'DL_ERR_ORIGIN_NOT_ALLOWED' satisfies ErrorCode,
+              }),
+            );
           return;
         }
         if (typeof topics === 'string') {
@@ -94,7 +106,12 @@ export class LiveHub {
         try {
           parsed = clientMessage.parse(JSON.parse(Buffer.from(message).toString('utf8')));
         } catch {
-          ws.send(envelope('error', { detail: `expected {"type": "subscribe"|"unsubscribe", "topics": [${TOPICS.map((t) => `"${t}"`).join(', ')}]}`, code: 'DL_ERR_BAD_INPUT' satisfies ErrorCode }));
+          ws.send(
+            envelope('error', {
+              detail: `expected {"type": "subscribe"|"unsubscribe", "topics": [${TOPICS.map((t) => `"${t}"`).join(', ')}]}`,
+              code: 'DL_ERR_BAD_INPUT' satisfies ErrorCode,
+            }),
+          );
           return;
         }
         const peer = ws.getUserData();
@@ -166,7 +183,18 @@ export class FeedRows {
     for (let r = Math.max(0, b.rows - max); r < b.rows; r++) {
       const probability = p[r]!;
       const features = b.features.subarray(r * b.nFeatures, (r + 1) * b.nFeatures);
-      out.push(this.row(requestId, b.rowIndex[r]!, b.logIds === undefined ? null : b.logIds.first + r, now, probability, decision(this.card, probability), riskLevel(this.card, probability), features));
+      out.push(
+        this.row(
+          requestId,
+          b.rowIndex[r]!,
+          b.logIds === undefined ? null : b.logIds.first + r,
+          now,
+          probability,
+          decision(this.card, probability),
+          riskLevel(this.card, probability),
+          features,
+        ),
+      );
     }
     return out;
   };
@@ -184,7 +212,16 @@ export class FeedRows {
     return out;
   }
 
-  private row(requestId: string, row: number, id: number | null, ts: number, probability: number, d: number, risk: string, features: ArrayLike<number>): RecentRow {
+  private row(
+    requestId: string,
+    row: number,
+    id: number | null,
+    ts: number,
+    probability: number,
+    d: number,
+    risk: string,
+    features: ArrayLike<number>,
+  ): RecentRow {
     return {
       request_id: requestId,
       row,

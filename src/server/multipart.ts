@@ -21,7 +21,10 @@ export function multipartFile(body: Readable, contentType: string, limits: { max
   return new Promise<FilePart>((resolve, reject) => {
     let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers: { 'content-type': contentType }, limits: { fileSize: limits.maxFileBytes, fields: MAX_FIELDS, fieldSize: 64 * 1024, parts: MAX_PARTS } });
+      bb = busboy({
+        headers: { 'content-type': contentType },
+        limits: { fileSize: limits.maxFileBytes, fields: MAX_FIELDS, fieldSize: 64 * 1024, parts: MAX_PARTS },
+      });
     } catch (err) {
       reject(new DriftlineError('DL_ERR_BAD_INPUT', `Malformed multipart request: ${(err as Error).message}`, { cause: err }));
       return;
@@ -50,7 +53,11 @@ export function multipartFile(body: Readable, contentType: string, limits: { max
       // Listening before pipeline() does: `out` is destroyed with the typed error first, and
       // pipeline()'s own teardown of it is then a no-op.
       stream.on('error', (err: Error) => out.destroy(malformed(err)));
-      stream.on('limit', () => stream.destroy(new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `The file is larger than ${limits.maxFileBytes} bytes (MAX_UPLOAD_BYTES)`)));
+      stream.on('limit', () =>
+        stream.destroy(
+          new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `The file is larger than ${limits.maxFileBytes} bytes (MAX_UPLOAD_BYTES)`),
+        ),
+      );
       // pipeline() tears the part down when its reader goes away; the error itself reaches
       // that reader through `out`.
       pipeline(stream, out).catch(() => {});
@@ -70,7 +77,11 @@ export function multipartFile(body: Readable, contentType: string, limits: { max
     bb.on('error', (err: Error) => fail(err));
     bb.on('close', () => {
       if (found !== undefined) return;
-      reject(fieldsHit ? tooManyParts('fields', MAX_FIELDS) : new DriftlineError('DL_ERR_NO_FILE', 'The multipart body has no "file" field: send the CSV as form field "file"'));
+      reject(
+        fieldsHit
+          ? tooManyParts('fields', MAX_FIELDS)
+          : new DriftlineError('DL_ERR_NO_FILE', 'The multipart body has no "file" field: send the CSV as form field "file"'),
+      );
     });
     // Either side's error or early close tears the other down: busboy stops on a broken body,
     // and the body is not left open behind a form that failed.
@@ -83,10 +94,16 @@ const MAX_PARTS = 128;
 const MAX_FIELDS = 64;
 
 const tooManyParts = (what: 'parts' | 'fields', max: number): DriftlineError =>
-  new DriftlineError('DL_ERR_MULTIPART_LIMIT', `The multipart body reached the limit of ${max} ${what === 'parts' ? 'parts' : 'non-file fields'} without a "file" field (the rest is not read): send the file first, or fewer fields`, {
-    details: { limit: what, max },
-  });
+  new DriftlineError(
+    'DL_ERR_MULTIPART_LIMIT',
+    `The multipart body reached the limit of ${max} ${what === 'parts' ? 'parts' : 'non-file fields'} without a "file" field (the rest is not read): send the file first, or fewer fields`,
+    {
+      details: { limit: what, max },
+    },
+  );
 
 function malformed(err: Error): DriftlineError {
-  return err instanceof DriftlineError ? err : new DriftlineError('DL_ERR_BAD_INPUT', `Malformed multipart body: ${err.message}`, { cause: err });
+  return err instanceof DriftlineError
+    ? err
+    : new DriftlineError('DL_ERR_BAD_INPUT', `Malformed multipart body: ${err.message}`, { cause: err });
 }

@@ -28,7 +28,11 @@ const NOT_ASCII_COMPATIBLE = /^(?:utf-?16|utf-?32|ucs-?2|ucs-?4)/;
 export function bodyKind(contentType: string): BodyKind {
   const [type, ...params] = contentType.split(';');
   const mime = type!.trim().toLowerCase();
-  const charset = params.map((p) => p.trim().toLowerCase()).find((p) => p.startsWith('charset='))?.slice(8).replace(/^"|"$/g, '');
+  const charset = params
+    .map((p) => p.trim().toLowerCase())
+    .find((p) => p.startsWith('charset='))
+    ?.slice(8)
+    .replace(/^"|"$/g, '');
   if (charset !== undefined && NOT_ASCII_COMPATIBLE.test(charset)) {
     throw new DriftlineError('DL_ERR_UNSUPPORTED_MEDIA_TYPE', `Unsupported charset "${charset}": send the body as UTF-8`);
   }
@@ -74,7 +78,10 @@ export function negotiate(accept: string): OutputFormat {
     }
   }
   if (best === undefined) {
-    throw new DriftlineError('DL_ERR_NOT_ACCEPTABLE', `Cannot produce ${accept}: ask for application/json, application/x-ndjson or text/csv`);
+    throw new DriftlineError(
+      'DL_ERR_NOT_ACCEPTABLE',
+      `Cannot produce ${accept}: ask for application/json, application/x-ndjson or text/csv`,
+    );
   }
   return best.f;
 }

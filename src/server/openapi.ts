@@ -13,7 +13,12 @@ const result = z.object({
   prediction: z.string(),
   risk_level: z.enum(['Low', 'Medium', 'High']),
 });
-const rowError = z.object({ row: z.number().int(), column: z.string().nullable(), code: z.enum(Object.keys(ROW_ERROR_CODES) as [string, ...string[]]), message: z.string() });
+const rowError = z.object({
+  row: z.number().int(),
+  column: z.string().nullable(),
+  code: z.enum(Object.keys(ROW_ERROR_CODES) as [string, ...string[]]),
+  message: z.string(),
+});
 const predictResponse = z.object({
   n_rows: z.number().int(),
   results: z.array(result),
@@ -29,7 +34,19 @@ const feedbackResponse = z.object({ labelled: z.number().int(), in_window: z.num
 
 const json = (schema: z.ZodType) => ({ 'application/json': { schema: z.toJSONSchema(schema, { unrepresentable: 'any' }) } });
 const errors = (...codes: number[]) =>
-  Object.fromEntries(codes.map((c) => [String(c), { description: Object.entries(ERROR_CODES).filter(([, v]) => v.status === c).map(([k]) => k).join(', ') || 'error', content: json(errorBody) }]));
+  Object.fromEntries(
+    codes.map((c) => [
+      String(c),
+      {
+        description:
+          Object.entries(ERROR_CODES)
+            .filter(([, v]) => v.status === c)
+            .map(([k]) => k)
+            .join(', ') || 'error',
+        content: json(errorBody),
+      },
+    ]),
+  );
 
 export function openApiDocument(card: ModelCard, version: string): Record<string, unknown> {
   const row = rowSchema(card);
@@ -37,7 +54,9 @@ export function openApiDocument(card: ModelCard, version: string): Record<string
   const uploadBody = {
     required: true,
     content: {
-      'multipart/form-data': { schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary', description: csvNote } } } },
+      'multipart/form-data': {
+        schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary', description: csvNote } } },
+      },
       'text/csv': { schema: { type: 'string', description: csvNote } },
       'application/json': { schema: { type: 'array', items: z.toJSONSchema(row, { unrepresentable: 'any', io: 'input' }) } },
       'application/x-ndjson': { schema: { type: 'string', description: 'One JSON row object per line, as in application/json.' } },
@@ -49,7 +68,9 @@ export function openApiDocument(card: ModelCard, version: string): Record<string
   return {
     openapi: '3.1.0',
     info: { title: 'driftline', version, description: `Serves ${card.name} ${card.version} and monitors its inputs for drift.` },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Needed on POST routes when API_KEY is set.' } } },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Needed on POST routes when API_KEY is set.' } },
+    },
     paths: {
       '/predict': {
         post: {
@@ -61,7 +82,13 @@ export function openApiDocument(card: ModelCard, version: string): Record<string
               description: 'Results, in the format chosen by Accept',
               content: {
                 ...json(predictResponse),
-                'application/x-ndjson': { schema: { type: 'string', description: 'One line per row ({row, probability, prediction, risk_level} or {row, error: {column, code, message}}), then {summary}.' } },
+                'application/x-ndjson': {
+                  schema: {
+                    type: 'string',
+                    description:
+                      'One line per row ({row, probability, prediction, risk_level} or {row, error: {column, code, message}}), then {summary}.',
+                  },
+                },
                 'text/csv': { schema: { type: 'string', description: 'The input columns, then probability, prediction, risk_level.' } },
               },
             },
@@ -73,25 +100,70 @@ export function openApiDocument(card: ModelCard, version: string): Record<string
         post: {
           summary: 'Attach labels to logged predictions (request_id,row,target or id,target)',
           security: [{ bearer: [] }, {}],
-          requestBody: { required: true, content: { 'application/json': { schema: { type: 'array', items: { type: 'object' } } }, 'text/csv': { schema: { type: 'string' } } } },
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: { type: 'array', items: { type: 'object' } } },
+              'text/csv': { schema: { type: 'string' } },
+            },
+          },
           responses: { 200: { description: 'Labels applied', content: json(feedbackResponse) }, ...errors(400, 401, 404, 415) },
         },
       },
-      '/': { get: { summary: 'The dashboard (HTML; its scripts, styles and vendored libraries are files under /js, /css and /vendor)', responses: { 200: { description: 'OK', content: { 'text/html': { schema: { type: 'string' } } } } } } },
-      '/report.html': { get: { summary: 'The live window against the reference as a self-contained HTML report', responses: { 200: { description: 'OK', content: { 'text/html': { schema: { type: 'string' } } } }, ...errors(503) } } },
+      '/': {
+        get: {
+          summary: 'The dashboard (HTML; its scripts, styles and vendored libraries are files under /js, /css and /vendor)',
+          responses: { 200: { description: 'OK', content: { 'text/html': { schema: { type: 'string' } } } } },
+        },
+      },
+      '/report.html': {
+        get: {
+          summary: 'The live window against the reference as a self-contained HTML report',
+          responses: { 200: { description: 'OK', content: { 'text/html': { schema: { type: 'string' } } } }, ...errors(503) },
+        },
+      },
       '/health': read('Liveness', health),
       '/ready': read('Readiness: 503 until the model and the store are loaded', health),
       '/dashboard/data': read('The original dashboard payload plus the full drift snapshot'),
       '/api/drift': read('The current drift snapshot'),
-      '/api/drift/history': { get: { summary: 'Persisted drift snapshots', parameters: [{ name: 'since', in: 'query', schema: { type: 'string' } }, { name: 'limit', in: 'query', schema: { type: 'integer' } }], responses: { 200: { description: 'OK' }, ...errors(400) } } },
-      '/api/drift/trend': { get: { summary: 'Per-minute quantiles of a column', parameters: [{ name: 'column', in: 'query', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'OK' }, ...errors(400) } } },
-      '/api/predictions': { get: { summary: 'The prediction log, streamed', parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer' } }, { name: 'format', in: 'query', schema: { enum: ['ndjson', 'csv'] } }], responses: { 200: { description: 'OK' }, ...errors(400) } } },
+      '/api/drift/history': {
+        get: {
+          summary: 'Persisted drift snapshots',
+          parameters: [
+            { name: 'since', in: 'query', schema: { type: 'string' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer' } },
+          ],
+          responses: { 200: { description: 'OK' }, ...errors(400) },
+        },
+      },
+      '/api/drift/trend': {
+        get: {
+          summary: 'Per-minute quantiles of a column',
+          parameters: [{ name: 'column', in: 'query', required: true, schema: { type: 'string' } }],
+          responses: { 200: { description: 'OK' }, ...errors(400) },
+        },
+      },
+      '/api/predictions': {
+        get: {
+          summary: 'The prediction log, streamed',
+          parameters: [
+            { name: 'limit', in: 'query', schema: { type: 'integer' } },
+            { name: 'format', in: 'query', schema: { enum: ['ndjson', 'csv'] } },
+          ],
+          responses: { 200: { description: 'OK' }, ...errors(400) },
+        },
+      },
       '/api/alerts': read('Recent alerts'),
       '/api/model': read('The model card (fields: docs/models.md)', modelCardSchema),
       '/api/reference': read('The reference profile'),
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text/plain; version=0.0.4' } } } },
       '/openapi.json': read('This document'),
-      '/ws': { get: { summary: `WebSocket: messages {type, v, data}; topics ${TOPICS.join(', ')} (?topics=a,b or {"type":"subscribe","topics":[…]})`, responses: { 101: { description: 'Switching Protocols' } } } },
+      '/ws': {
+        get: {
+          summary: `WebSocket: messages {type, v, data}; topics ${TOPICS.join(', ')} (?topics=a,b or {"type":"subscribe","topics":[…]})`,
+          responses: { 101: { description: 'Switching Protocols' } },
+        },
+      },
     },
   };
 }

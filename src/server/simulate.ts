@@ -29,14 +29,21 @@ export class SelfTraffic {
    * Builds the generator from the service's card and reference profile. Called before the
    * service opens anything, so a bad SIMULATE_DRIFT stops start-up with nothing to close.
    */
-  constructor(private readonly config: Config, card: ModelCard, profile: ReferenceProfile) {
+  constructor(
+    private readonly config: Config,
+    card: ModelCard,
+    profile: ReferenceProfile,
+  ) {
     this.generator = new TrafficGenerator(profile, card, { seed: this.seed, drift: config.SIMULATE_DRIFT });
   }
 
   start(s: ServiceState, port: number): void {
     const url = selfUrl(this.config.HOST, port);
     const signal = this.ac.signal;
-    s.log.info({ url: url.href, seed: this.seed, drift: describeScenarios(this.generator.scenarios) }, 'simulating traffic (SIMULATE_TRAFFIC)');
+    s.log.info(
+      { url: url.href, seed: this.seed, drift: describeScenarios(this.generator.scenarios) },
+      'simulating traffic (SIMULATE_TRAFFIC)',
+    );
     this.done = runTraffic({
       generator: this.generator,
       // The original daemon's pace: 1–5 rows every 2–8 s.

@@ -38,7 +38,11 @@ export const VENDOR: Record<string, string> = {
 
 function asset(file: string): Asset {
   const body = readFileSync(file);
-  return { body, type: TYPES[path.extname(file)] ?? 'application/octet-stream', etag: `"${createHash('sha1').update(body).digest('base64url').slice(0, 20)}"` };
+  return {
+    body,
+    type: TYPES[path.extname(file)] ?? 'application/octet-stream',
+    etag: `"${createHash('sha1').update(body).digest('base64url').slice(0, 20)}"`,
+  };
 }
 
 function walk(dir: string, prefix = ''): [string, string][] {
@@ -73,7 +77,11 @@ export function staticHandler(assets: Map<string, Asset>, track: (status: number
       send(ex, 404, JSON.stringify({ detail: 'Not found', code: 'DL_ERR_NOT_FOUND' }), [['content-type', 'application/json']]);
       return track(404);
     }
-    const headers: [string, string][] = [['content-type', a.type], ['etag', a.etag], ['cache-control', 'no-cache']];
+    const headers: [string, string][] = [
+      ['content-type', a.type],
+      ['etag', a.etag],
+      ['cache-control', 'no-cache'],
+    ];
     if (a.type.startsWith('text/html')) headers.push(['content-security-policy', CSP]);
     if (req.getHeader('if-none-match') === a.etag) {
       send(ex, 304, '', headers);

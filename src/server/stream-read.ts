@@ -95,7 +95,10 @@ export async function streamRead(ex: Exchange, r: StreamedRead): Promise<number>
       sink.destroy();
       throw e;
     }
-    r.log.error({ err: e, code: e.code, route: r.route }, `${r.route}: the read failed after the response started; the response ends with the error`);
+    r.log.error(
+      { err: e, code: e.code, route: r.route },
+      `${r.route}: the read failed after the response started; the response ends with the error`,
+    );
     const trailer = failureTrailer(r.format, e);
     if (trailer === undefined) {
       sink.destroy();

@@ -16,9 +16,7 @@ let loaded: { uws: Uws; implementation: UwsImplementation } | undefined;
 export function loadUws(): { uws: Uws; implementation: UwsImplementation } {
   if (loaded !== undefined) return loaded;
   const uws = require('uWebSockets.js') as Uws;
-  const native = Object.keys(require.cache).some(
-    (k) => k.endsWith('.node') && /uws_[a-z0-9]+_[a-z0-9]+_\d+\.node$/.test(k),
-  );
+  const native = Object.keys(require.cache).some((k) => k.endsWith('.node') && /uws_[a-z0-9]+_[a-z0-9]+_\d+\.node$/.test(k));
   loaded = { uws, implementation: native ? 'native' : 'fallback' };
   return loaded;
 }

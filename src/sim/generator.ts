@@ -93,8 +93,13 @@ export class TrafficGenerator {
     this.columns = card.features.map((f) => f.name);
     this.samplers = card.features.map((f) => {
       const col = profile.features.find((c) => c.name === f.name);
-      if (col === undefined) throw new DriftlineError('DL_ERR_REFERENCE', `The reference profile has no column ${f.name} of the model card`);
-      return featureSampler(col, f, this.scenarios.filter((s) => s.feature === f.name));
+      if (col === undefined)
+        throw new DriftlineError('DL_ERR_REFERENCE', `The reference profile has no column ${f.name} of the model card`);
+      return featureSampler(
+        col,
+        f,
+        this.scenarios.filter((s) => s.feature === f.name),
+      );
     });
   }
 

@@ -48,7 +48,9 @@ export async function runTraffic(o: TrafficOptions): Promise<TrafficTotals> {
   const totals: TrafficTotals = { requests: 0, rows_sent: 0, rows_predicted: 0, rows_rejected: 0, failures: 0 };
   const rand = o.generator.rand;
   const over = (): boolean =>
-    o.signal?.aborted === true || (o.durationMs !== undefined && now() - start >= o.durationMs) || (o.maxRequests !== undefined && totals.requests >= o.maxRequests);
+    o.signal?.aborted === true ||
+    (o.durationMs !== undefined && now() - start >= o.durationMs) ||
+    (o.maxRequests !== undefined && totals.requests >= o.maxRequests);
   while (!over()) {
     const elapsedMs = now() - start;
     const rows = intBetween(rand, o.rowsPerRequest[0], o.rowsPerRequest[1]);

@@ -7,7 +7,8 @@ export function parseIntRange(text: string, what: string, min = 1): [number, num
   const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(text);
   const lo = Number(m?.[1]);
   const hi = m?.[2] === undefined ? lo : Number(m[2]);
-  if (m === null || lo < min || hi < lo) throw new DriftlineError('DL_ERR_CONFIG', `${what} must be N or LO-HI with ${min} ≤ LO ≤ HI, not ${JSON.stringify(text)}`);
+  if (m === null || lo < min || hi < lo)
+    throw new DriftlineError('DL_ERR_CONFIG', `${what} must be N or LO-HI with ${min} ≤ LO ≤ HI, not ${JSON.stringify(text)}`);
   return [lo, hi];
 }
 
@@ -17,7 +18,11 @@ export function parseIntRange(text: string, what: string, min = 1): [number, num
  */
 export function parseDurationRange(text: string, what: string): [number, number] {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*(?:-\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*)?$/.exec(text);
-  if (m === null) throw new DriftlineError('DL_ERR_CONFIG', `${what} must be a duration or LO-HI range (e.g. 5s, 2-8s, 500ms-2s), not ${JSON.stringify(text)}`);
+  if (m === null)
+    throw new DriftlineError(
+      'DL_ERR_CONFIG',
+      `${what} must be a duration or LO-HI range (e.g. 5s, 2-8s, 500ms-2s), not ${JSON.stringify(text)}`,
+    );
   const hiUnit = m[4] ?? m[2] ?? 's';
   const lo = parseDuration(`${m[1]}${m[2] ?? hiUnit}`);
   const hi = m[3] === undefined ? lo : parseDuration(`${m[3]}${hiUnit}`);

@@ -32,7 +32,10 @@ const TAIL = /^\s*([+*-])\s*(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s*(?:@\s*(\S+))?\s*
 export function parseScenarios(spec: string, features: ReadonlyMap<string, string>): DriftScenario[] {
   const names = [...features.keys()].sort((a, b) => b.length - a.length);
   const out: DriftScenario[] = [];
-  for (const part of spec.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+  for (const part of spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
     let parsed: DriftScenario | undefined;
     for (const name of names) {
       if (!part.startsWith(name)) continue;
@@ -40,12 +43,18 @@ export function parseScenarios(spec: string, features: ReadonlyMap<string, strin
       if (m === null) continue;
       const amount = Number(m[2]);
       const rampMs = m[3] === undefined ? 0 : parseDuration(m[3], 'm');
-      parsed = m[1] === '*' ? { feature: features.get(name)!, op: '*', amount, rampMs } : { feature: features.get(name)!, op: '+', amount: m[1] === '-' ? -amount : amount, rampMs };
+      parsed =
+        m[1] === '*'
+          ? { feature: features.get(name)!, op: '*', amount, rampMs }
+          : { feature: features.get(name)!, op: '+', amount: m[1] === '-' ? -amount : amount, rampMs };
       break;
     }
     if (parsed === undefined) {
       const canonical = [...new Set(features.values())];
-      throw new DriftlineError('DL_ERR_CONFIG', `Not a drift scenario: ${JSON.stringify(part)}. Expected <feature>+<n>, <feature>-<n> or <feature>*<k>, optionally @<duration> to ramp in (e.g. age+8@10m); features: ${canonical.join(', ')}`);
+      throw new DriftlineError(
+        'DL_ERR_CONFIG',
+        `Not a drift scenario: ${JSON.stringify(part)}. Expected <feature>+<n>, <feature>-<n> or <feature>*<k>, optionally @<duration> to ramp in (e.g. age+8@10m); features: ${canonical.join(', ')}`,
+      );
     }
     out.push(parsed);
   }
@@ -66,6 +75,9 @@ export function applyScenarios(x: number, scenarios: readonly DriftScenario[], e
 export function describeScenarios(scenarios: readonly DriftScenario[]): string {
   if (scenarios.length === 0) return 'none';
   return scenarios
-    .map((s) => `${s.feature}${s.op === '*' ? '*' : s.amount < 0 ? '-' : '+'}${Math.abs(s.amount)}${s.rampMs > 0 ? `@${s.rampMs / 60_000}m` : ''}`)
+    .map(
+      (s) =>
+        `${s.feature}${s.op === '*' ? '*' : s.amount < 0 ? '-' : '+'}${Math.abs(s.amount)}${s.rampMs > 0 ? `@${s.rampMs / 60_000}m` : ''}`,
+    )
     .join(',');
 }

@@ -12,7 +12,11 @@ export class BlockBuilder {
   count = 0;
   rows = 0;
 
-  constructor(readonly nFeatures: number, readonly capacity: number, opts: { cells: boolean; ids: boolean }) {
+  constructor(
+    readonly nFeatures: number,
+    readonly capacity: number,
+    opts: { cells: boolean; ids: boolean },
+  ) {
     this.features = new Float32Array(capacity * nFeatures);
     this.valid = new Uint8Array(capacity);
     this.rowIndex = new Int32Array(capacity);

@@ -1,5 +1,13 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { decision, PROBABILITY_DECIMALS, PROBABILITY_SCALE, riskLevel, roundProbability, type ModelCard, type RiskLevel } from '../model/card.js';
+import {
+  decision,
+  PROBABILITY_DECIMALS,
+  PROBABILITY_SCALE,
+  riskLevel,
+  roundProbability,
+  type ModelCard,
+  type RiskLevel,
+} from '../model/card.js';
 import { csvCell } from '../csv-cell.js';
 import { ByteWriter } from './byte-writer.js';
 import { CHUNKS_BUFFERED, type Batch, type Batched, type Cells, type RowError } from './types.js';
@@ -84,7 +92,10 @@ export class Formatter {
   private readonly out = new ByteWriter();
   private readonly spelled: Spelled;
 
-  constructor(readonly format: OutputFormat, private readonly ctx: FormatContext) {
+  constructor(
+    readonly format: OutputFormat,
+    private readonly ctx: FormatContext,
+  ) {
     this.maxErrors = ctx.maxJsonErrors ?? 10_000;
     const csv = format === 'csv';
     // CSV cells are quoted where needed; JSON values are JSON strings.
@@ -107,7 +118,9 @@ export class Formatter {
       // A valid row's feature cells are plain numbers: nothing in them needs quoting.
       const names = new Set(this.ctx.card.features.flatMap((f) => [f.name, ...f.aliases]));
       this.plain = Uint8Array.from(rec.columns, (c) => (names.has(c) ? 1 : 0));
-      return Buffer.from(this.format === 'csv' ? `${[...rec.columns, 'probability', 'prediction', 'risk_level'].map(csvCell).join(',')}\n` : '');
+      return Buffer.from(
+        this.format === 'csv' ? `${[...rec.columns, 'probability', 'prediction', 'risk_level'].map(csvCell).join(',')}\n` : '',
+      );
     }
     this.batch(rec);
     return this.out.take();
@@ -128,7 +141,8 @@ export class Formatter {
 
   private reject(err: RowError): void {
     this.rejected++;
-    if (this.format === 'ndjson') this.out.string(`${JSON.stringify({ row: err.index, error: { column: err.column, code: err.code, message: err.message } })}\n`);
+    if (this.format === 'ndjson')
+      this.out.string(`${JSON.stringify({ row: err.index, error: { column: err.column, code: err.code, message: err.message } })}\n`);
     else if (this.format === 'json' && this.errors.length < this.maxErrors) this.errors.push(err);
   }
 
@@ -182,7 +196,8 @@ export class Formatter {
   end(extra: Record<string, unknown> = {}): string {
     const summary = { n_rows: this.n, n_rejected: this.rejected, ...extra };
     if (this.format === 'csv') return '';
-    if (this.format === 'ndjson') return `${JSON.stringify({ summary: { model_version: this.ctx.card.version, request_id: this.ctx.requestId, ...summary } })}\n`;
+    if (this.format === 'ndjson')
+      return `${JSON.stringify({ summary: { model_version: this.ctx.card.version, request_id: this.ctx.requestId, ...summary } })}\n`;
     const errors = this.errors.map((e) => ({ row: e.index, column: e.column, code: e.code, message: e.message }));
     const tail = JSON.stringify({ errors, ...summary, ...(this.rejected > this.errors.length ? { errors_truncated: true } : {}) });
     return `],${tail.slice(1)}\n`;

@@ -16,7 +16,10 @@ export class Batcher {
   private seq = 0;
   private readonly opts: { cells: boolean; ids: boolean } = { cells: false, ids: false };
 
-  constructor(private readonly nFeatures: number, private readonly maxRows: number) {}
+  constructor(
+    private readonly nFeatures: number,
+    private readonly maxRows: number,
+  ) {}
 
   get pending(): number {
     return this.current?.count ?? 0;

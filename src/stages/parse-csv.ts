@@ -51,7 +51,13 @@ export class CsvRecordMapper {
     const index = this.next++;
     // Two lookups tell a ragged row, without counting its keys.
     if (rec[this.n - 1] === undefined || rec[this.extra] !== undefined) {
-      return { kind: 'error', index, column: null, code: 'DL_ERR_ROW_WRONG_CELL_COUNT', message: `expected ${this.n} cells, found ${Object.keys(rec).length}` };
+      return {
+        kind: 'error',
+        index,
+        column: null,
+        code: 'DL_ERR_ROW_WRONG_CELL_COUNT',
+        message: `expected ${this.n} cells, found ${Object.keys(rec).length}`,
+      };
     }
     return rec;
   }
@@ -62,7 +68,9 @@ export class CsvRecordMapper {
 }
 
 const rowTooLarge = (max: number, cause?: unknown): DriftlineError =>
-  new DriftlineError('DL_ERR_FIELD_TOO_LARGE', `A CSV row is larger than ${max} bytes (MAX_FIELD_BYTES, which bounds a whole CSV row)`, { cause });
+  new DriftlineError('DL_ERR_FIELD_TOO_LARGE', `A CSV row is larger than ${max} bytes (MAX_FIELD_BYTES, which bounds a whole CSV row)`, {
+    cause,
+  });
 
 const tooManyColumns = (max: number): DriftlineError =>
   new DriftlineError('DL_ERR_TOO_MANY_COLUMNS', `The CSV header has more than ${max} columns (MAX_COLUMNS)`);
@@ -91,7 +99,10 @@ export class CsvHeaderGuard {
    * `maxRowBytes` is csv-parser's, checked here too: whichever limit the header line crosses
    * first, in byte order, is the one reported, however the body is chunked.
    */
-  constructor(private readonly maxColumns = Number.POSITIVE_INFINITY, private readonly maxRowBytes = Number.POSITIVE_INFINITY) {}
+  constructor(
+    private readonly maxColumns = Number.POSITIVE_INFINITY,
+    private readonly maxRowBytes = Number.POSITIVE_INFINITY,
+  ) {}
 
   push(chunk: Buffer): Buffer {
     if (this.done) return chunk;
@@ -132,7 +143,10 @@ export class CsvParseCore {
   /** An error raised inside a csv-parser callback, rethrown once control is back with us. */
   private failure: Error | undefined;
 
-  constructor(private readonly opts: ParseCsvOptions, private readonly emit: (p: Parsed) => void) {
+  constructor(
+    private readonly opts: ParseCsvOptions,
+    private readonly emit: (p: Parsed) => void,
+  ) {
     this.mapper = new CsvRecordMapper(opts.maxColumns);
     this.parser = csv({ mapHeaders: this.mapper.mapHeader, strict: false, maxRowBytes: opts.maxRowBytes ?? 64 * 1024 * 1024 });
     this.guard = new CsvHeaderGuard(opts.maxColumns, opts.maxRowBytes ?? 64 * 1024 * 1024);

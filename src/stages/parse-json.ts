@@ -39,7 +39,10 @@ export class JsonRowAssembler {
   private readonly maxDepth: number;
   private readonly maxColumns: number;
 
-  constructor(private readonly emit: (p: Header | Cells | RowError | KeyedRow) => void, opts: ParseJsonOptions = {}) {
+  constructor(
+    private readonly emit: (p: Header | Cells | RowError | KeyedRow) => void,
+    opts: ParseJsonOptions = {},
+  ) {
     this.maxField = opts.maxFieldBytes ?? 64 * 1024 * 1024;
     this.maxDepth = opts.maxDepth ?? 64;
     this.maxColumns = opts.maxColumns ?? Number.POSITIVE_INFINITY;
@@ -125,7 +128,8 @@ export class JsonRowAssembler {
       this.finishElement();
     } else if (this.depth === 2 && this.row !== undefined && this.key !== undefined) {
       this.row.set(this.key, v);
-      if (this.row.size > this.maxColumns) throw new DriftlineError('DL_ERR_TOO_MANY_COLUMNS', `A JSON row has more than ${this.maxColumns} columns (MAX_COLUMNS)`);
+      if (this.row.size > this.maxColumns)
+        throw new DriftlineError('DL_ERR_TOO_MANY_COLUMNS', `A JSON row has more than ${this.maxColumns} columns (MAX_COLUMNS)`);
     }
   }
 

@@ -28,7 +28,10 @@ export class NdjsonLineParser {
   private readonly maxLine: number;
   private readonly maxColumns: number;
 
-  constructor(private readonly emit: (p: Header | Cells | RowError | KeyedRow) => void, opts: ParseNdjsonOptions = {}) {
+  constructor(
+    private readonly emit: (p: Header | Cells | RowError | KeyedRow) => void,
+    opts: ParseNdjsonOptions = {},
+  ) {
     this.maxLine = opts.maxLineBytes ?? 64 * 1024 * 1024;
     this.maxColumns = opts.maxColumns ?? Number.POSITIVE_INFINITY;
   }
@@ -76,7 +79,13 @@ export class NdjsonLineParser {
     try {
       value = JSON.parse(line);
     } catch (err) {
-      this.emit({ kind: 'error', index, column: null, code: 'DL_ERR_ROW_MALFORMED', message: `not valid JSON (${(err as Error).message})` });
+      this.emit({
+        kind: 'error',
+        index,
+        column: null,
+        code: 'DL_ERR_ROW_MALFORMED',
+        message: `not valid JSON (${(err as Error).message})`,
+      });
       return;
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -84,12 +93,19 @@ export class NdjsonLineParser {
       return;
     }
     const row = new Map(Object.entries(value as Record<string, unknown>));
-    if (row.size > this.maxColumns) throw new DriftlineError('DL_ERR_TOO_MANY_COLUMNS', `An NDJSON row has more than ${this.maxColumns} columns (MAX_COLUMNS)`);
+    if (row.size > this.maxColumns)
+      throw new DriftlineError('DL_ERR_TOO_MANY_COLUMNS', `An NDJSON row has more than ${this.maxColumns} columns (MAX_COLUMNS)`);
     // As in a JSON array body: a nested value is no cell. Past here it would be stringified
     // (error previews, CSV echo), which recurses and overflows the stack on a deep one.
     for (const [k, v] of row) {
       if (v !== null && typeof v === 'object') {
-        this.emit({ kind: 'error', index, column: null, code: 'DL_ERR_ROW_MALFORMED', message: `column ${JSON.stringify(k)} holds a nested ${Array.isArray(v) ? 'array' : 'object'}` });
+        this.emit({
+          kind: 'error',
+          index,
+          column: null,
+          code: 'DL_ERR_ROW_MALFORMED',
+          message: `column ${JSON.stringify(k)} holds a nested ${Array.isArray(v) ? 'array' : 'object'}`,
+        });
         return;
       }
     }

@@ -3,7 +3,18 @@ import { z } from 'zod';
 import { DriftlineError, type RowErrorCode } from '../errors.js';
 import type { FeatureSpec, ModelCard } from '../model/card.js';
 import { BlockBuilder } from './block.js';
-import { CHUNKS_BUFFERED, isKeyedRow, isRowError, type Cells, type Header, type KeyedRow, type Parsed, type RowBlock, type Rows, type Validated } from './types.js';
+import {
+  CHUNKS_BUFFERED,
+  isKeyedRow,
+  isRowError,
+  type Cells,
+  type Header,
+  type KeyedRow,
+  type Parsed,
+  type RowBlock,
+  type Rows,
+  type Validated,
+} from './types.js';
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 
@@ -116,7 +127,10 @@ interface Located extends HeaderPlan {
  */
 class ColumnsCache<T> {
   private readonly map = new Map<string, T>();
-  constructor(private readonly size: number, private readonly maxKey = 16 * 1024) {}
+  constructor(
+    private readonly size: number,
+    private readonly maxKey = 16 * 1024,
+  ) {}
   get(columns: readonly string[], make: (columns: readonly string[]) => T): T {
     const key = columns.join('\u0000');
     if (key.length > this.maxKey) return make(columns);
@@ -160,8 +174,7 @@ export class RowValidator {
   }
 
   locate(columns: readonly string[]): Located {
-    const find = (names: readonly string[]): number[] =>
-      columns.flatMap((c, i) => (names.includes(c) ? [i] : []));
+    const find = (names: readonly string[]): number[] => columns.flatMap((c, i) => (names.includes(c) ? [i] : []));
     const missing: string[] = [];
     const duplicate: string[] = [];
     const featureAt = this.card.features.map((f) => {
@@ -246,7 +259,13 @@ export class RowValidator {
       if (!(cell === undefined || cell === null || (typeof cell === 'string' && cell.trim() === ''))) {
         const t = parseCell(cell);
         if (t !== 0 && t !== 1) {
-          return out.reject({ kind: 'error', index, column: columns[plan.targetAt]!, code: 'DL_ERR_ROW_BAD_LABEL', message: `the label must be 0 or 1, got ${preview(cell)}` });
+          return out.reject({
+            kind: 'error',
+            index,
+            column: columns[plan.targetAt]!,
+            code: 'DL_ERR_ROW_BAD_LABEL',
+            message: `the label must be 0 or 1, got ${preview(cell)}`,
+          });
         }
         target = t;
       }
@@ -276,7 +295,10 @@ export class ChunkValidator {
   private header: Header | undefined;
   private plan: HeaderPlan | undefined;
 
-  constructor(readonly card: ModelCard, opts: { maxRows?: number; keepCells?: boolean } = {}) {
+  constructor(
+    readonly card: ModelCard,
+    opts: { maxRows?: number; keepCells?: boolean } = {},
+  ) {
     this.validator = compiled(card);
     this.maxRows = opts.maxRows ?? Number.POSITIVE_INFINITY;
     this.keepCells = opts.keepCells === true;
@@ -293,7 +315,10 @@ export class ChunkValidator {
     if (rec.first + rows.length > this.maxRows) {
       throw new DriftlineError('DL_ERR_TOO_MANY_ROWS', `The upload has more than ${this.maxRows} rows (MAX_ROWS_PER_REQUEST)`);
     }
-    const out = new BlockBuilder(this.card.features.length, rows.length, { cells: this.keepCells, ids: plan !== undefined && plan.idAt !== -1 });
+    const out = new BlockBuilder(this.card.features.length, rows.length, {
+      cells: this.keepCells,
+      ids: plan !== undefined && plan.idAt !== -1,
+    });
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!;
       if (isRowError(r)) out.reject(r);

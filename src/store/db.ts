@@ -145,17 +145,38 @@ function movePredictionsToBatches(db: Db): void {
   );
   const insertLabel = db.prepare('INSERT INTO labels (id, target, labelled_at) VALUES (?, ?, ?)');
   const insertExt = db.prepare('INSERT INTO ext_ids (id, ext_id) VALUES (?, ?)');
-  interface Old { id: number; ts: number; request_id: string; row: number; model_version: string; features: Buffer; probability: number; prediction: number; risk_level: string; target: number | null; ext_id: string | null; labelled_at: number | null }
+  interface Old {
+    id: number;
+    ts: number;
+    request_id: string;
+    row: number;
+    model_version: string;
+    features: Buffer;
+    probability: number;
+    prediction: number;
+    risk_level: string;
+    target: number | null;
+    ext_id: string | null;
+    labelled_at: number | null;
+  }
   // In pages: a connection can't insert while it iterates.
   const page = db.prepare('SELECT * FROM predictions WHERE id > ? ORDER BY id LIMIT 10000');
   const move = (o: Old): void => {
     const fromFeedback = o.labelled_at !== null && o.target !== null;
     insert.run(
-      o.id, 1, o.ts, o.request_id, o.model_version, o.features.byteLength / 4,
+      o.id,
+      1,
+      o.ts,
+      o.request_id,
+      o.model_version,
+      o.features.byteLength / 4,
       o.prediction === 1 ? 0 : 2,
       o.risk_level === 'High' ? 0 : 2,
       o.risk_level === 'Low' ? 2 : 0,
-      int32(o.row), o.features, float32(o.probability), float64(o.target === null || fromFeedback ? Number.NaN : o.target),
+      int32(o.row),
+      o.features,
+      float32(o.probability),
+      float64(o.target === null || fromFeedback ? Number.NaN : o.target),
       o.ext_id === null ? null : JSON.stringify([o.ext_id]),
     );
     if (fromFeedback) insertLabel.run(o.id, o.target, o.labelled_at);

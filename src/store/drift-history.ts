@@ -31,11 +31,17 @@ export class DriftHistory {
   private readonly prune;
   private readonly from;
 
-  constructor(private readonly db: Db, private readonly retention: number, private readonly health?: StoreHealth) {
+  constructor(
+    private readonly db: Db,
+    private readonly retention: number,
+    private readonly health?: StoreHealth,
+  ) {
     this.insert = db.prepare('INSERT INTO drift_snapshots (ts, window_rows, share_drifted, drift, snapshot) VALUES (?, ?, ?, ?, ?)');
     this.prune = db.prepare('DELETE FROM drift_snapshots WHERE id <= (SELECT MAX(id) FROM drift_snapshots) - ?');
     // Keyset paging on (ts, id): a page starts after the last point of the one before.
-    this.from = db.prepare('SELECT id, ts, snapshot FROM drift_snapshots WHERE ts >= ? AND (ts > ? OR (ts = ? AND id > ?)) ORDER BY ts, id LIMIT ?');
+    this.from = db.prepare(
+      'SELECT id, ts, snapshot FROM drift_snapshots WHERE ts >= ? AND (ts > ? OR (ts = ? AND id > ?)) ORDER BY ts, id LIMIT ?',
+    );
   }
 
   private guarded<T>(f: () => T): T {
@@ -58,8 +64,10 @@ export class DriftHistory {
   *pointsJson(sinceMs: number, limit = 10_000): Generator<string> {
     let ts = sinceMs;
     let id = -1;
-    for (let left = limit; left > 0; ) {
-      const page = this.guarded(() => this.from.all(sinceMs, ts, ts, id, Math.min(PAGE, left)) as { id: number; ts: number; snapshot: string }[]);
+    for (let left = limit; left > 0;) {
+      const page = this.guarded(
+        () => this.from.all(sinceMs, ts, ts, id, Math.min(PAGE, left)) as { id: number; ts: number; snapshot: string }[],
+      );
       for (const r of page) yield r.snapshot;
       if (page.length < Math.min(PAGE, left)) return;
       left -= page.length;

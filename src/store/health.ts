@@ -15,7 +15,10 @@ export function isCorruption(err: unknown): boolean {
 export class StoreHealth {
   private first: DriftlineError | undefined;
 
-  constructor(private readonly file: string, private readonly onCorrupt: (err: DriftlineError) => void = () => undefined) {}
+  constructor(
+    private readonly file: string,
+    private readonly onCorrupt: (err: DriftlineError) => void = () => undefined,
+  ) {}
 
   /** The first corruption seen, if any. */
   get corruption(): DriftlineError | undefined {

@@ -136,7 +136,7 @@ export class LogReader {
   /** Batches from the newest back, until `limit` rows are covered. */
   private *backwards(limit: number): Generator<Decoded> {
     let before = Number.MAX_SAFE_INTEGER;
-    for (let got = 0; got < limit; ) {
+    for (let got = 0; got < limit;) {
       const batch = this.st.newest.get(before) as BatchRow | undefined;
       if (batch === undefined) return;
       got += batch.rows;
@@ -160,7 +160,13 @@ export class LogReader {
     for (const d of this.backwards(n)) {
       const f = d.batch.n_features;
       for (let r = d.batch.rows - 1; r >= 0 && out.length < n; r--) {
-        out.push({ id: d.batch.first_id + r, ts: d.batch.ts, features: d.features.subarray(r * f, (r + 1) * f), probability: d.probabilities[r]!, target: d.targets[r]! });
+        out.push({
+          id: d.batch.first_id + r,
+          ts: d.batch.ts,
+          features: d.features.subarray(r * f, (r + 1) * f),
+          probability: d.probabilities[r]!,
+          target: d.targets[r]!,
+        });
       }
     }
     return out.reverse();

@@ -93,7 +93,12 @@ try {
       }
     } catch (err) {
       const code = (err as { code?: unknown } | null)?.code;
-      post({ type: 'error', id: m.id, message: err instanceof Error ? err.message : String(err), code: typeof code === 'string' ? code : undefined });
+      post({
+        type: 'error',
+        id: m.id,
+        message: err instanceof Error ? err.message : String(err),
+        code: typeof code === 'string' ? code : undefined,
+      });
     }
   });
 } catch (err) {

@@ -29,14 +29,19 @@ export interface PredictionLogOptions {
  */
 export class PredictionLog {
   private readonly pending = new Map<number, { resolve: (r: WriterReply) => void; reject: (e: Error) => void }>();
-  private readonly queue: { input: AppendInput; resolve: (r: { first: number; count: number }) => void; reject: (e: unknown) => void }[] = [];
+  private readonly queue: { input: AppendInput; resolve: (r: { first: number; count: number }) => void; reject: (e: unknown) => void }[] =
+    [];
   private writing = false;
   private nextId = 1;
   private failure: Error | undefined;
   private closed: Promise<void> | undefined;
   private readonly reader: LogReader;
 
-  private constructor(private readonly worker: Worker, readonly file: string, private readonly health: StoreHealth) {
+  private constructor(
+    private readonly worker: Worker,
+    readonly file: string,
+    private readonly health: StoreHealth,
+  ) {
     this.reader = health.run(() => LogReader.open(file));
     worker.on('message', (m: WriterReply) => {
       if (m.type === 'ready' || m.type === 'fatal') return;
@@ -46,8 +51,7 @@ export class PredictionLog {
       if (m.type === 'error') {
         const failed = this.health.check(Object.assign(new Error(m.message), { code: m.code }));
         p.reject(failed instanceof DriftlineError ? failed : new DriftlineError('DL_ERR_INTERNAL', `Prediction log: ${m.message}`));
-      }
-      else p.resolve(m);
+      } else p.resolve(m);
     });
     worker.on('error', (err) => this.fail(err));
     worker.on('exit', () => {
@@ -67,7 +71,13 @@ export class PredictionLog {
     await new Promise<void>((resolve, reject) => {
       worker.once('message', (m: WriterReply) => {
         if (m.type === 'ready') resolve();
-        else reject(new DriftlineError('DL_ERR_INTERNAL', `Cannot open the prediction log ${opts.file}: ${m.type === 'fatal' ? m.message : m.type}`));
+        else
+          reject(
+            new DriftlineError(
+              'DL_ERR_INTERNAL',
+              `Cannot open the prediction log ${opts.file}: ${m.type === 'fatal' ? m.message : m.type}`,
+            ),
+          );
       });
       worker.once('error', reject);
     });
@@ -95,17 +105,18 @@ export class PredictionLog {
     const group = this.queue.splice(0, GROUP_MAX);
     this.writing = true;
     // Queued before close(): written even while closing.
-    this.send({ type: 'append', items: group.map((g) => g.input) }, true).then(
-      (m) => {
+    this.send({ type: 'append', items: group.map((g) => g.input) }, true)
+      .then((m) => {
         if (m.type !== 'appended') throw new DriftlineError('DL_ERR_INTERNAL', 'unexpected reply from the log writer');
         group.forEach((g, i) => g.resolve(m.results[i]!));
-      },
-    ).catch((err: unknown) => {
-      for (const g of group) g.reject(err);
-    }).finally(() => {
-      this.writing = false;
-      this.flush();
-    });
+      })
+      .catch((err: unknown) => {
+        for (const g of group) g.reject(err);
+      })
+      .finally(() => {
+        this.writing = false;
+        this.flush();
+      });
   }
 
   async label(ids: number[], targets: number[]): Promise<number> {

@@ -40,7 +40,10 @@ export async function readDataset(file: string, features: readonly FeatureDef[] 
   for (let i = 0; i < rows; i++) {
     const v = target[i]!;
     if (v !== 0 && v !== 1) {
-      throw new DriftlineError('DL_ERR_BAD_INPUT', `${file}: row ${i + 1}, column ${CREDIT_TARGET.name}: the target must be 0 or 1, got ${v}`);
+      throw new DriftlineError(
+        'DL_ERR_BAD_INPUT',
+        `${file}: row ${i + 1}, column ${CREDIT_TARGET.name}: the target must be 0 or 1, got ${v}`,
+      );
     }
     y[i] = v;
   }

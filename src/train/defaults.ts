@@ -43,4 +43,4 @@ export const DEFAULT_SEED = 42;
 
 /** How BUNDLED_PARAMS were chosen, as the card records it. */
 export const BUNDLED_PARAMS_SOURCE =
-  '5-fold stratified cross-validation on the training rows, seed 42: the tree parameters over TUNING_GRID (driftline train --tune), members in a separate comparison of 1, 3, 5 and 10; distillation and the student\'s learning rate and trees by 5-fold CV with seeds 42 and 7 (the teacher refit inside each fold), the trees capped by the onnxruntime cost per row; see src/train/defaults.ts, ensemble.ts and distill.ts';
+  "5-fold stratified cross-validation on the training rows, seed 42: the tree parameters over TUNING_GRID (driftline train --tune), members in a separate comparison of 1, 3, 5 and 10; distillation and the student's learning rate and trees by 5-fold CV with seeds 42 and 7 (the teacher refit inside each fold), the trees capped by the onnxruntime cost per row; see src/train/defaults.ts, ensemble.ts and distill.ts";

@@ -32,7 +32,13 @@ export interface StudentResult {
 }
 
 /** Fits one booster of `studentTrees` trees to the teacher's probabilities on `data`'s rows. */
-export function fitStudent(data: BoostInput, teacher: Ensemble, params: BoostParams, seed: number, onIteration?: (info: IterationInfo) => void): StudentResult {
+export function fitStudent(
+  data: BoostInput,
+  teacher: Ensemble,
+  params: BoostParams,
+  seed: number,
+  onIteration?: (info: IterationInfo) => void,
+): StudentResult {
   const rows = data.y.length;
   // float32, as the graph computes them: the student copies the teacher the service would run.
   const target = Float64Array.from(predictProba(teacher, toRowMajor({ columns: data.columns, rows }), rows));

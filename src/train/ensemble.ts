@@ -1,5 +1,13 @@
 import { fitStudent, type StudentResult } from './distill.js';
-import { checkParams, fitBoosting, type BoostInput, type BoostParams, type BoostResult, type Ensemble, type IterationInfo } from './gbdt.js';
+import {
+  checkParams,
+  fitBoosting,
+  type BoostInput,
+  type BoostParams,
+  type BoostResult,
+  type Ensemble,
+  type IterationInfo,
+} from './gbdt.js';
 import { deriveSeed } from './prng.js';
 import type { Tree } from './tree.js';
 
@@ -33,11 +41,20 @@ export type MemberIterationInfo = IterationInfo & {
   student: boolean;
 };
 
-export function fitModel(data: BoostInput, params: BoostParams, seed: number, onIteration?: (info: MemberIterationInfo) => void): ModelResult {
+export function fitModel(
+  data: BoostInput,
+  params: BoostParams,
+  seed: number,
+  onIteration?: (info: MemberIterationInfo) => void,
+): ModelResult {
   checkParams(params);
   const members: BoostResult[] = [];
   for (let k = 0; k < params.members; k++) {
-    members.push(fitBoosting(data, params, deriveSeed(seed, k), (info) => onIteration?.({ ...info, member: k + 1, members: params.members, student: false })));
+    members.push(
+      fitBoosting(data, params, deriveSeed(seed, k), (info) =>
+        onIteration?.({ ...info, member: k + 1, members: params.members, student: false }),
+      ),
+    );
   }
   const average = averageEnsembles(members.map((m) => m.model));
   if (!params.distill) return { model: average, members, average, student: undefined };
@@ -55,9 +72,7 @@ export function averageEnsembles(models: readonly Ensemble[]): Ensemble {
   const k = models.length;
   const nFeatures = models[0]!.nFeatures;
   if (models.some((m) => m.nFeatures !== nFeatures)) throw new RangeError('ensembles to average differ in feature count');
-  const trees: Tree[] = models.flatMap((m) =>
-    m.trees.map((t) => ({ ...t, value: t.value.map((v) => Math.fround(v / k)) })),
-  );
+  const trees: Tree[] = models.flatMap((m) => m.trees.map((t) => ({ ...t, value: t.value.map((v) => Math.fround(v / k)) })));
   const baseScore = Math.fround(models.reduce((a, m) => a + m.baseScore, 0) / k);
   return { nFeatures, baseScore, trees };
 }

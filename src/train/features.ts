@@ -19,15 +19,57 @@ export interface FeatureDef {
 }
 
 export const CREDIT_FEATURES: readonly FeatureDef[] = [
-  { name: 'credit_limit', alias: 'LIMIT_BAL', type: 'number', min: 0, max: 100_000_000, description: 'Amount of given credit (NT dollars), individual and family' },
+  {
+    name: 'credit_limit',
+    alias: 'LIMIT_BAL',
+    type: 'number',
+    min: 0,
+    max: 100_000_000,
+    description: 'Amount of given credit (NT dollars), individual and family',
+  },
   { name: 'age', alias: 'AGE', type: 'integer', min: 18, max: 120, description: 'Age in years' },
   // −2: no consumption, −1: paid in full, 0: revolving credit, 1…9: months of delay.
-  { name: 'pay_delay_sep', alias: 'PAY_0', type: 'integer', min: -2, max: 9, description: 'Repayment status in September 2005 (−2 no use, −1 paid duly, 0 revolving, n months late)' },
+  {
+    name: 'pay_delay_sep',
+    alias: 'PAY_0',
+    type: 'integer',
+    min: -2,
+    max: 9,
+    description: 'Repayment status in September 2005 (−2 no use, −1 paid duly, 0 revolving, n months late)',
+  },
   { name: 'pay_delay_aug', alias: 'PAY_2', type: 'integer', min: -2, max: 9, description: 'Repayment status in August 2005 (same coding)' },
-  { name: 'bill_amt_sep', alias: 'BILL_AMT1', type: 'number', min: -100_000_000, max: 100_000_000, description: 'Bill statement amount, September 2005 (NT dollars; negative means credit balance)' },
-  { name: 'bill_amt_aug', alias: 'BILL_AMT2', type: 'number', min: -100_000_000, max: 100_000_000, description: 'Bill statement amount, August 2005 (NT dollars)' },
-  { name: 'pay_amt_sep', alias: 'PAY_AMT1', type: 'number', min: 0, max: 100_000_000, description: 'Amount paid in September 2005 (NT dollars)' },
-  { name: 'pay_amt_aug', alias: 'PAY_AMT2', type: 'number', min: 0, max: 100_000_000, description: 'Amount paid in August 2005 (NT dollars)' },
+  {
+    name: 'bill_amt_sep',
+    alias: 'BILL_AMT1',
+    type: 'number',
+    min: -100_000_000,
+    max: 100_000_000,
+    description: 'Bill statement amount, September 2005 (NT dollars; negative means credit balance)',
+  },
+  {
+    name: 'bill_amt_aug',
+    alias: 'BILL_AMT2',
+    type: 'number',
+    min: -100_000_000,
+    max: 100_000_000,
+    description: 'Bill statement amount, August 2005 (NT dollars)',
+  },
+  {
+    name: 'pay_amt_sep',
+    alias: 'PAY_AMT1',
+    type: 'number',
+    min: 0,
+    max: 100_000_000,
+    description: 'Amount paid in September 2005 (NT dollars)',
+  },
+  {
+    name: 'pay_amt_aug',
+    alias: 'PAY_AMT2',
+    type: 'number',
+    min: 0,
+    max: 100_000_000,
+    description: 'Amount paid in August 2005 (NT dollars)',
+  },
 ];
 
 export const CREDIT_TARGET = { name: 'target', alias: 'default.payment.next.month' } as const;

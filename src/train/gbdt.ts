@@ -152,7 +152,13 @@ export function fitBoosting(data: BoostInput, params: BoostParams, seed: number,
     for (let r = 0; r < rawHold.length; r++) rawHold[r]! += tree.value[leafOfBinned(tree, binnedHold, r)]!;
     trainLoss.push(meanLogLoss(yFit, rawFit));
     if (params.earlyStopping) holdoutLoss.push(meanLogLoss(yHold, rawHold));
-    onIteration?.({ iteration: it, maxIter: params.maxIter, trainLoss: trainLoss[it]!, holdoutLoss: holdoutLoss[it] ?? Number.NaN, leaves: leaves.length });
+    onIteration?.({
+      iteration: it,
+      maxIter: params.maxIter,
+      trainLoss: trainLoss[it]!,
+      holdoutLoss: holdoutLoss[it] ?? Number.NaN,
+      leaves: leaves.length,
+    });
     if (params.earlyStopping && shouldStop(holdoutLoss, params.nIterNoChange, params.tol)) {
       stoppedEarly = true;
       break;
@@ -184,14 +190,19 @@ export function checkParams(p: BoostParams): void {
   const problems: string[] = [];
   if (!(p.learningRate > 0 && p.learningRate <= 1)) problems.push(`learningRate must be in (0, 1], got ${p.learningRate}`);
   if (!(Number.isInteger(p.maxIter) && p.maxIter >= 1)) problems.push(`maxIter must be an integer ≥ 1, got ${p.maxIter}`);
-  if (!(Number.isInteger(p.maxLeafNodes) && p.maxLeafNodes >= 2)) problems.push(`maxLeafNodes must be an integer ≥ 2, got ${p.maxLeafNodes}`);
+  if (!(Number.isInteger(p.maxLeafNodes) && p.maxLeafNodes >= 2))
+    problems.push(`maxLeafNodes must be an integer ≥ 2, got ${p.maxLeafNodes}`);
   if (!(p.maxDepth >= 1)) problems.push(`maxDepth must be ≥ 1, got ${p.maxDepth}`);
-  if (!(Number.isInteger(p.minSamplesLeaf) && p.minSamplesLeaf >= 1)) problems.push(`minSamplesLeaf must be an integer ≥ 1, got ${p.minSamplesLeaf}`);
+  if (!(Number.isInteger(p.minSamplesLeaf) && p.minSamplesLeaf >= 1))
+    problems.push(`minSamplesLeaf must be an integer ≥ 1, got ${p.minSamplesLeaf}`);
   if (!(p.l2 >= 0)) problems.push(`l2 must be ≥ 0, got ${p.l2}`);
-  if (!(Number.isInteger(p.nIterNoChange) && p.nIterNoChange >= 1)) problems.push(`nIterNoChange must be an integer ≥ 1, got ${p.nIterNoChange}`);
+  if (!(Number.isInteger(p.nIterNoChange) && p.nIterNoChange >= 1))
+    problems.push(`nIterNoChange must be an integer ≥ 1, got ${p.nIterNoChange}`);
   if (!(Number.isInteger(p.members) && p.members >= 1)) problems.push(`members must be an integer ≥ 1, got ${p.members}`);
-  if (!(Number.isInteger(p.studentTrees) && p.studentTrees >= 1)) problems.push(`studentTrees must be an integer ≥ 1, got ${p.studentTrees}`);
-  if (!(p.studentLearningRate > 0 && p.studentLearningRate <= 1)) problems.push(`studentLearningRate must be in (0, 1], got ${p.studentLearningRate}`);
+  if (!(Number.isInteger(p.studentTrees) && p.studentTrees >= 1))
+    problems.push(`studentTrees must be an integer ≥ 1, got ${p.studentTrees}`);
+  if (!(p.studentLearningRate > 0 && p.studentLearningRate <= 1))
+    problems.push(`studentLearningRate must be in (0, 1], got ${p.studentLearningRate}`);
   if (!(p.tol >= 0)) problems.push(`tol must be ≥ 0, got ${p.tol}`);
   if (problems.length > 0) throw new RangeError(`Invalid boosting parameters: ${problems.join('; ')}`);
 }

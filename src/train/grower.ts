@@ -69,7 +69,13 @@ export function growTree(data: BinnedData, grad: Float64Array, hess: Float64Arra
     g += grad[order[i]!]!;
     h += hess[order[i]!]!;
   }
-  const root = makeNode(0, order.length, 0, { grad: g, hess: h, count: order.length }, buildHistogram(data.binned, grad, hess, order, 0, order.length));
+  const root = makeNode(
+    0,
+    order.length,
+    0,
+    { grad: g, hess: h, count: order.length },
+    buildHistogram(data.binned, grad, hess, order, 0, order.length),
+  );
 
   const open: Node[] = root.split === undefined ? [] : [root];
   let leaves = 1;

@@ -27,7 +27,7 @@ export function buildCard(input: CardInput): ModelCard {
     version: input.version,
     description:
       'Probability that a credit-card client defaults on next month\'s payment (UCI "default of credit card clients", Taiwan 2005). ' +
-      'Histogram-based gradient-boosted trees (leaf-wise, binary log-loss) trained by driftline\'s own TypeScript trainer and exported to ONNX.',
+      "Histogram-based gradient-boosted trees (leaf-wise, binary log-loss) trained by driftline's own TypeScript trainer and exported to ONNX.",
     input: { name: INPUT_NAME },
     features: features.map((f) => ({ name: f.name, type: f.type, min: f.min, max: f.max, aliases: [f.alias], description: f.description })),
     target: { name: CREDIT_TARGET.name, aliases: [CREDIT_TARGET.alias] },

@@ -61,12 +61,18 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   emit({ type: 'step', message: `reading ${opts.dataFile}` });
   const { dataset, idSource } = await readDataset(opts.dataFile);
   if (idSource === 'row-number') {
-    emit({ type: 'warning', message: `${path.basename(opts.dataFile)} has no ID column: using 1-based row numbers as IDs (right for the UCI file's row order)` });
+    emit({
+      type: 'warning',
+      message: `${path.basename(opts.dataFile)} has no ID column: using 1-based row numbers as IDs (right for the UCI file's row order)`,
+    });
   }
   const ids = readSplitIds(opts.splitFile);
   const { train, validation, missingIds } = splitByIds(dataset, ids);
   if (validation.rows === 0) {
-    throw new DriftlineError('DL_ERR_BAD_INPUT', `None of the ${ids.length} IDs in ${opts.splitFile} occurs in ${opts.dataFile}; is it the right split for this file?`);
+    throw new DriftlineError(
+      'DL_ERR_BAD_INPUT',
+      `None of the ${ids.length} IDs in ${opts.splitFile} occurs in ${opts.dataFile}; is it the right split for this file?`,
+    );
   }
   if (missingIds > 0) emit({ type: 'warning', message: `${missingIds} of ${ids.length} validation IDs are not in the data` });
   emit({ type: 'step', message: `${dataset.rows} rows: ${train.rows} to train on, ${validation.rows} for validation` });
@@ -86,7 +92,14 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       method: `${opts.tune.folds}-fold stratified cross-validation on the training rows, mean fold ROC-AUC`,
       candidates: candidates.length,
       grid: opts.tune.grid,
-      best: ranked.slice(0, 5).map((r) => ({ params: paramsJson(r.params), cv_roc_auc: round(r.meanAuc), cv_roc_auc_sd: round(r.sdAuc), mean_iterations: r.meanIterations })),
+      best: ranked
+        .slice(0, 5)
+        .map((r) => ({
+          params: paramsJson(r.params),
+          cv_roc_auc: round(r.meanAuc),
+          cv_roc_auc_sd: round(r.sdAuc),
+          mean_iterations: r.meanIterations,
+        })),
     };
   }
 
@@ -99,7 +112,10 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   });
   const student = fit.student;
   if (student !== undefined) {
-    emit({ type: 'step', message: `distilled into one booster of ${student.booster.iterations} trees (KL divergence to the teacher ${student.klToTeacher.toFixed(5)})` });
+    emit({
+      type: 'step',
+      message: `distilled into one booster of ${student.booster.iterations} trees (KL divergence to the teacher ${student.klToTeacher.toFixed(5)})`,
+    });
   }
 
   const xVal = toRowMajor(validation);
@@ -107,12 +123,23 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const metrics = binaryMetrics(validation.y, pVal);
   // Scored by the trainer itself (the ONNX graph agrees with it, checked below).
   const scoreColumns = async (cols: readonly Float64Array[]): Promise<Float64Array> =>
-    Float64Array.from(predictProba(fit.model, toRowMajor({ columns: cols.map((c) => Float32Array.from(c)), rows: validation.rows }), validation.rows));
-  const importance = await permutationImportance(scoreColumns, validation.columns.map((c) => Float64Array.from(c)), validation.y);
-  emit({ type: 'step', message: `validation ROC-AUC ${metrics.roc_auc.toFixed(4)}, accuracy ${metrics.accuracy.toFixed(4)}, F1 ${metrics.f1.toFixed(4)}` });
+    Float64Array.from(
+      predictProba(fit.model, toRowMajor({ columns: cols.map((c) => Float32Array.from(c)), rows: validation.rows }), validation.rows),
+    );
+  const importance = await permutationImportance(
+    scoreColumns,
+    validation.columns.map((c) => Float64Array.from(c)),
+    validation.y,
+  );
+  emit({
+    type: 'step',
+    message: `validation ROC-AUC ${metrics.roc_auc.toFixed(4)}, accuracy ${metrics.accuracy.toFixed(4)}, F1 ${metrics.f1.toFixed(4)}`,
+  });
   // Reported, never used to choose anything: what the copy cost against the model it copies.
-  const teacherAuc = student === undefined ? undefined : binaryMetrics(validation.y, predictProba(fit.average, xVal, validation.rows)).roc_auc;
-  if (teacherAuc !== undefined) emit({ type: 'step', message: `teacher (the ${members.length} boosters' average) validation ROC-AUC ${teacherAuc.toFixed(4)}` });
+  const teacherAuc =
+    student === undefined ? undefined : binaryMetrics(validation.y, predictProba(fit.average, xVal, validation.rows)).roc_auc;
+  if (teacherAuc !== undefined)
+    emit({ type: 'step', message: `teacher (the ${members.length} boosters' average) validation ROC-AUC ${teacherAuc.toFixed(4)}` });
   const xTrain = toRowMajor(train);
 
   const bytes = exportOnnx(fit.model, {
@@ -130,7 +157,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       'histogram-based gradient boosting: binary log-loss, leaf-wise trees on ≤ max_bins bins per feature, baseline log-odds init, early stopping on a stratified holdout; the mean of `members` such boosters, each with its own seeded holdout' +
       (student === undefined
         ? ''
-        : '; distilled: the model is one booster of `student_trees` trees (learning rate `student_learning_rate`, the same tree parameters, no holdout) fit to that mean\'s probabilities on all training rows with the soft-label log-loss'),
+        : "; distilled: the model is one booster of `student_trees` trees (learning rate `student_learning_rate`, the same tree parameters, no holdout) fit to that mean's probabilities on all training rows with the soft-label log-loss"),
     data_file: path.basename(opts.dataFile),
     id_source: idSource === 'column' ? 'ID column' : '1-based row number (no ID column)',
     split: {
@@ -140,7 +167,13 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       missing_ids: missingIds,
     },
     seed: opts.seed,
-    rows: { total: dataset.rows, train: train.rows, fit_per_member: members[0]!.fitRows, early_stopping_holdout_per_member: members[0]!.holdoutRows, validation: validation.rows },
+    rows: {
+      total: dataset.rows,
+      train: train.rows,
+      fit_per_member: members[0]!.fitRows,
+      early_stopping_holdout_per_member: members[0]!.holdoutRows,
+      validation: validation.rows,
+    },
     hyper_parameters: paramsJson(params),
     hyper_parameters_chosen_by: tuning === undefined ? (opts.paramsSource ?? 'given by the caller') : 'this run (--tune)',
     ...(tuning === undefined ? {} : { tuning }),
@@ -190,9 +223,17 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     // 1e-6: a float32 P differs by one ulp at ~6e-8; one thread sums in the trainer's order, so
     // anything near 1e-6 means the graph and the trainer disagree about a tree, not rounding.
     if (!(diff <= 1e-6)) {
-      throw new DriftlineError('DL_ERR_MODEL_LOAD', `The exported graph disagrees with the trainer: max |ΔP| = ${diff} over ${validation.rows} validation rows`);
+      throw new DriftlineError(
+        'DL_ERR_MODEL_LOAD',
+        `The exported graph disagrees with the trainer: max |ΔP| = ${diff} over ${validation.rows} validation rows`,
+      );
     }
-    card = buildCard({ version: opts.version, validation: metrics, importance, training: { ...training, onnx_check: { rows: validation.rows, max_abs_diff: diff } } });
+    card = buildCard({
+      version: opts.version,
+      validation: metrics,
+      importance,
+      training: { ...training, onnx_check: { rows: validation.rows, max_abs_diff: diff } },
+    });
     renameSync(tmpModel, modelPath);
   } catch (err) {
     rmSync(tmpModel, { force: true });

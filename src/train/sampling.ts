@@ -42,7 +42,10 @@ export interface Holdout {
 export function stratifiedHoldout(y: Uint8Array, fraction: number, rng: Rng): Holdout {
   if (!(fraction > 0 && fraction < 1)) throw new RangeError(`holdout fraction must be in (0, 1), got ${fraction}`);
   const classes = byClass(y);
-  const take = allocate(classes.map((c) => c.length), Math.ceil(fraction * y.length));
+  const take = allocate(
+    classes.map((c) => c.length),
+    Math.ceil(fraction * y.length),
+  );
   const inHoldout = new Uint8Array(y.length);
   classes.forEach((rows, k) => {
     const idx = Uint32Array.from(rows);

@@ -29,7 +29,9 @@ export interface Split {
  */
 export function splitGain(left: NodeTotals, right: NodeTotals, parent: NodeTotals, l2: number): number {
   return (
-    (left.grad * left.grad) / (left.hess + l2) + (right.grad * right.grad) / (right.hess + l2) - (parent.grad * parent.grad) / (parent.hess + l2)
+    (left.grad * left.grad) / (left.hess + l2) +
+    (right.grad * right.grad) / (right.hess + l2) -
+    (parent.grad * parent.grad) / (parent.hess + l2)
   );
 }
 

@@ -48,11 +48,20 @@ export function expandGrid(base: BoostParams, grid: Grid): BoostParams[] {
  * Cross-validates each candidate and returns all results, best first. Best = highest mean
  * fold AUC; a tie keeps the earlier candidate.
  */
-export function gridSearch(data: Dataset, candidates: readonly BoostParams[], k: number, seed: number, onResult?: (r: CvResult, done: number) => void): CvResult[] {
+export function gridSearch(
+  data: Dataset,
+  candidates: readonly BoostParams[],
+  k: number,
+  seed: number,
+  onResult?: (r: CvResult, done: number) => void,
+): CvResult[] {
   const results = candidates.map((p, i) => {
     const r = crossValidate(data, p, k, seed);
     onResult?.(r, i + 1);
     return r;
   });
-  return results.map((r, i) => ({ r, i })).sort((a, b) => b.r.meanAuc - a.r.meanAuc || a.i - b.i).map(({ r }) => r);
+  return results
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => b.r.meanAuc - a.r.meanAuc || a.i - b.i)
+    .map(({ r }) => r);
 }

@@ -7,7 +7,13 @@ import { openSession, runSession, sessionSpec } from '../model/session.js';
  * |P_onnx − P_trainer| over the rows. One thread matters: onnxruntime parallelises the tree
  * sum over threads, and a different summation order moves float32 results by a few ulps.
  */
-export async function onnxMaxAbsDiff(modelPath: string, card: ModelCard, x: Float32Array, rows: number, expected: Float32Array): Promise<number> {
+export async function onnxMaxAbsDiff(
+  modelPath: string,
+  card: ModelCard,
+  x: Float32Array,
+  rows: number,
+  expected: Float32Array,
+): Promise<number> {
   const spec = sessionSpec(card, modelPath, 1);
   const session = await openSession(spec);
   try {

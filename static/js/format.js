@@ -47,7 +47,19 @@ export function clock(t) {
 }
 
 // Evidently's p-value tests: a small score means drift. Everything else is a distance.
-const P_VALUE_TESTS = new Set(['ks', 'chisquare', 'z', 'fisher_exact', 'cramer_von_mises', 'anderson', 'mannw', 't_test', 'g_test', 'epps_singleton', 'empirical_mmd']);
+const P_VALUE_TESTS = new Set([
+  'ks',
+  'chisquare',
+  'z',
+  'fisher_exact',
+  'cramer_von_mises',
+  'anderson',
+  'mannw',
+  't_test',
+  'g_test',
+  'epps_singleton',
+  'empirical_mmd',
+]);
 
 export function isPValueTest(test, displayName = '') {
   return P_VALUE_TESTS.has(test) || /p[_ -]?value/i.test(displayName);
@@ -95,7 +107,8 @@ export function largestCategoryShift(ref, cur) {
   ref.shares.forEach((r, i) => {
     const c = cur.shares[i];
     if (!isNum(r) || !isNum(c)) return;
-    if (best === null || Math.abs(c - r) > Math.abs(best.current - best.reference)) best = { label: String(ref.labels[i]), reference: r, current: c };
+    if (best === null || Math.abs(c - r) > Math.abs(best.current - best.reference))
+      best = { label: String(ref.labels[i]), reference: r, current: c };
   });
   return best;
 }

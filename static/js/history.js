@@ -130,6 +130,7 @@ export function sparkline(series, width, height, pad = 2) {
     return (height - pad - (v / top) * (height - 2 * pad)).toFixed(1);
   };
   const x = (t) => (t1 === t0 ? width - pad : pad + ((t - t0) / (t1 - t0)) * (width - 2 * pad)).toFixed(1);
-  const pts = series.length === 1 ? [`${pad},${y(series[0][1])}`, `${width - pad},${y(series[0][1])}`] : series.map(([t, s]) => `${x(t)},${y(s)}`);
+  const pts =
+    series.length === 1 ? [`${pad},${y(series[0][1])}`, `${width - pad},${y(series[0][1])}`] : series.map(([t, s]) => `${x(t)},${y(s)}`);
   return { points: pts.join(' '), thresholdY: Number(y(1)), last: series.at(-1) };
 }

@@ -17,7 +17,19 @@ import { statusBar } from './panels/status.js';
 import { driftTimeline } from './panels/timeline.js';
 import { uploader } from './panels/uploader.js';
 
-const PANELS = { statusBar, driftTable, driftChart, driftTimeline, featureDist, predictionDist, modelQuality, qualityTimeline, recentPredictions, alertsFeed, uploader };
+const PANELS = {
+  statusBar,
+  driftTable,
+  driftChart,
+  driftTimeline,
+  featureDist,
+  predictionDist,
+  modelQuality,
+  qualityTimeline,
+  recentPredictions,
+  alertsFeed,
+  uploader,
+};
 for (const [name, factory] of Object.entries(PANELS)) Alpine.data(name, factory);
 
 async function getJson(url) {

@@ -47,7 +47,8 @@ export class Results {
     this.size = Math.max(this.size, line.row + 1);
     if (line.error !== undefined) {
       this.rejected++;
-      if (this.errors.size < MAX_ERROR_DETAILS) this.errors.set(line.row, { column: line.error.column ?? null, message: String(line.error.message ?? '') });
+      if (this.errors.size < MAX_ERROR_DETAILS)
+        this.errors.set(line.row, { column: line.error.column ?? null, message: String(line.error.message ?? '') });
       return;
     }
     this.scored++;
@@ -58,7 +59,8 @@ export class Results {
 
   /** [probability, prediction, risk_level, error] for one row, as text. */
   cells(row) {
-    if (row < this.size && this.label[row] !== -1) return [String(this.prob[row]), this.labels[this.label[row]], this.risks[this.risk[row]], ''];
+    if (row < this.size && this.label[row] !== -1)
+      return [String(this.prob[row]), this.labels[this.label[row]], this.risks[this.risk[row]], ''];
     const e = this.errors.get(row);
     if (e !== undefined) return ['', '', '', e.column === null ? e.message : `${e.column}: ${e.message}`];
     return ['', '', '', row < this.size ? 'rejected' : ''];
@@ -120,7 +122,8 @@ export function uploadCsv(file, { onProgress, onLines }) {
       }
       resolve({ status: xhr.status, summary: null, failure: { code, detail } });
     };
-    xhr.onerror = () => resolve({ status: 0, summary, failure: { code: null, detail: 'The connection failed before the upload finished' } });
+    xhr.onerror = () =>
+      resolve({ status: 0, summary, failure: { code: null, detail: 'The connection failed before the upload finished' } });
     xhr.onabort = () => resolve({ status: 0, summary, failure: { code: 'aborted', detail: 'Upload cancelled' } });
   });
 

@@ -216,7 +216,9 @@ export const GENERATED: GeneratedCase[] = [
     name: 'an NDJSON value nested 30,000 deep (JSON.stringify of it overflows the stack)',
     headers: { 'content-type': 'application/x-ndjson' },
     body: async function* () {
-      yield b(`{"credit_limit":${'['.repeat(30_000)}${']'.repeat(30_000)},"age":24,"pay_delay_sep":2,"pay_delay_aug":2,"bill_amt_sep":3913,"bill_amt_aug":3102,"pay_amt_sep":0,"pay_amt_aug":689}\n`);
+      yield b(
+        `{"credit_limit":${'['.repeat(30_000)}${']'.repeat(30_000)},"age":24,"pay_delay_sep":2,"pay_delay_aug":2,"bill_amt_sep":3913,"bill_amt_aug":3102,"pay_amt_sep":0,"pay_amt_aug":689}\n`,
+      );
       yield b(`${JSON.stringify(VALID_OBJECT)}\n`);
     },
     expect: { status: 200, rows: 1, errors: [[0, null, 'holds a nested array']] },
@@ -266,8 +268,17 @@ export const GENERATED: GeneratedCase[] = [
     name: 'an unterminated quote takes the rest of the body into one (ragged) row',
     headers: CSV,
     body: async function* () {
-      yield b(`${FEATURE_HEADER}\n${VALID_ROW}\n1,2,3\n${VALID_ROW}\n${VALID_ROW}\n"unterminated,1,2,3,4,5,6,7\n${`${VALID_ROW}\n`.repeat(10)}`);
+      yield b(
+        `${FEATURE_HEADER}\n${VALID_ROW}\n1,2,3\n${VALID_ROW}\n${VALID_ROW}\n"unterminated,1,2,3,4,5,6,7\n${`${VALID_ROW}\n`.repeat(10)}`,
+      );
     },
-    expect: { status: 200, rows: 3, errors: [[1, null, 'expected 8 cells, found 3'], [4, null, 'expected 8 cells, found 1']] },
+    expect: {
+      status: 200,
+      rows: 3,
+      errors: [
+        [1, null, 'expected 8 cells, found 3'],
+        [4, null, 'expected 8 cells, found 1'],
+      ],
+    },
   },
 ];

@@ -14,7 +14,8 @@ export const REPORTS = path.join(ROOT, 'reports');
 /** false when the dashboard tests can run, else why they skip. */
 export function browserSkip(): false | string {
   if (!existsSync(CHROMIUM)) return `${CHROMIUM} is absent: install Chromium (or set CHROMIUM_PATH) to run the dashboard tests`;
-  if (!existsSync(path.join(ROOT, 'models', 'credit-default', 'v1', 'model.onnx'))) return 'the bundled model is not built (models/credit-default/v1)';
+  if (!existsSync(path.join(ROOT, 'models', 'credit-default', 'v1', 'model.onnx')))
+    return 'the bundled model is not built (models/credit-default/v1)';
   return false;
 }
 
@@ -35,12 +36,21 @@ export interface Watched {
  * Headless Chromium with a fresh, empty profile. Every request is routed: one that leaves
  * localhost is recorded and aborted, so the page must work on a closed network.
  */
-export async function launch(opts: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' } = {}): Promise<Watched> {
+export async function launch(
+  opts: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' } = {},
+): Promise<Watched> {
   const profile = mkdtempSync(path.join(os.tmpdir(), 'dl-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
     viewport: opts.viewport ?? { width: 1440, height: 960 },
     colorScheme: opts.colorScheme ?? 'light',
     // Fixed so that numbers read the same (5,000) on every machine.
@@ -65,7 +75,8 @@ export async function launch(opts: { viewport?: { width: number; height: number 
   const watch = (page: Page): void => {
     page.on('console', (m) => {
       const text = m.text();
-      if (m.type() === 'error' || (m.type() === 'warning' && /alpine|dashboard:/i.test(text))) problems.push(`console.${m.type()}: ${text} (${m.location().url})`);
+      if (m.type() === 'error' || (m.type() === 'warning' && /alpine|dashboard:/i.test(text)))
+        problems.push(`console.${m.type()}: ${text} (${m.location().url})`);
     });
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
     page.on('websocket', (ws) => {
@@ -103,7 +114,9 @@ export function screenshotPath(name: string): string {
 export async function chartCategories(page: Page, selector: string, axis: 'xAxis' | 'yAxis'): Promise<string[]> {
   return page.evaluate(
     async ({ selector, axis }) => {
-      const echarts = (await import('/vendor/echarts.js' as string)) as { getInstanceByDom(el: unknown): { getOption(): Record<string, { data?: unknown[] }[]> } | undefined };
+      const echarts = (await import('/vendor/echarts.js' as string)) as {
+        getInstanceByDom(el: unknown): { getOption(): Record<string, { data?: unknown[] }[]> } | undefined;
+      };
       const el = document.querySelector(selector);
       const chart = el === null ? undefined : echarts.getInstanceByDom(el);
       return ((chart?.getOption()[axis]?.[0]?.data ?? []) as unknown[]).map(String);

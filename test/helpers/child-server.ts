@@ -21,7 +21,16 @@ export function startChildServer(env: Record<string, string> = {}): Promise<Chil
   const dataDir = env.DATA_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'dl-child-'));
   const child = spawn(process.execPath, ['--import=tsx', path.join(ROOT, 'src/cli/index.ts'), 'serve'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, REPORTS_DIR: path.join(dataDir, 'reports'), MODEL_DIR: BUNDLED_MODEL, ...env, LOG_LEVEL: 'info' },
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      REPORTS_DIR: path.join(dataDir, 'reports'),
+      MODEL_DIR: BUNDLED_MODEL,
+      ...env,
+      LOG_LEVEL: 'info',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

@@ -47,7 +47,10 @@ export function headings(text: string): Heading[] {
 export function anchors(text: string): string[] {
   const seen = new Map<string, number>();
   return headings(text).map(({ title }) => {
-    const slug = title.toLowerCase().replace(/[^\p{L}\p{N}\p{M} _-]/gu, '').replace(/ /g, '-');
+    const slug = title
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\p{M} _-]/gu, '')
+      .replace(/ /g, '-');
     const n = seen.get(slug) ?? 0;
     seen.set(slug, n + 1);
     return n === 0 ? slug : `${slug}-${n}`;
@@ -71,7 +74,9 @@ export function section(title: string): { file: string; body: string } {
     });
   }
   if (found.length !== 1) {
-    throw new Error(`"${title}" is a heading in ${found.length === 0 ? 'neither README.md nor docs/*.md' : found.map((f) => f.file).join(', ')}`);
+    throw new Error(
+      `"${title}" is a heading in ${found.length === 0 ? 'neither README.md nor docs/*.md' : found.map((f) => f.file).join(', ')}`,
+    );
   }
   return found[0]!;
 }

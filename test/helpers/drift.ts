@@ -5,7 +5,16 @@ import { buildProfile, DriftWindow, type ReferenceProfile } from '../../src/drif
 import { readCsvColumns } from '../../src/csv-columns.js';
 import { sharedFile } from './shared.js';
 
-export const FEATURES = ['credit_limit', 'age', 'pay_delay_sep', 'pay_delay_aug', 'bill_amt_sep', 'bill_amt_aug', 'pay_amt_sep', 'pay_amt_aug'] as const;
+export const FEATURES = [
+  'credit_limit',
+  'age',
+  'pay_delay_sep',
+  'pay_delay_aug',
+  'bill_amt_sep',
+  'bill_amt_aug',
+  'pay_amt_sep',
+  'pay_amt_aug',
+] as const;
 
 export interface GoldenFeature {
   evidently: { test: string; score: number; threshold: number; drift: boolean; column_type: string };
@@ -37,11 +46,20 @@ export function readGolden(): Record<string, GoldenScenario> {
 }
 
 export async function columns(file: string, names: readonly string[]): Promise<Map<string, Float64Array>> {
-  return (await readCsvColumns(sharedFile(`golden/${file}`).path, names.map((name) => ({ name })))).columns;
+  return (
+    await readCsvColumns(
+      sharedFile(`golden/${file}`).path,
+      names.map((name) => ({ name })),
+    )
+  ).columns;
 }
 
 /** A profile of the given reference columns and a window holding all current rows. */
-export function profileAndWindow(ref: Map<string, Float64Array>, cur: Map<string, Float64Array>, names: readonly string[]): { profile: ReferenceProfile; window: DriftWindow } {
+export function profileAndWindow(
+  ref: Map<string, Float64Array>,
+  cur: Map<string, Float64Array>,
+  names: readonly string[],
+): { profile: ReferenceProfile; window: DriftWindow } {
   const profile = buildProfile({ features: names.map((n) => ({ name: n, values: ref.get(n)! })) });
   const rows = cur.get(names[0]!)!.length;
   const window = new DriftWindow(profile, { capacity: rows });

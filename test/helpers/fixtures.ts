@@ -2,7 +2,16 @@ import { Readable, Writable } from 'node:stream';
 import { parseModelCard, type ModelCard } from '../../src/model/card.js';
 import type { Predictor } from '../../src/stages/predict.js';
 
-export const FEATURES = ['credit_limit', 'age', 'pay_delay_sep', 'pay_delay_aug', 'bill_amt_sep', 'bill_amt_aug', 'pay_amt_sep', 'pay_amt_aug'] as const;
+export const FEATURES = [
+  'credit_limit',
+  'age',
+  'pay_delay_sep',
+  'pay_delay_aug',
+  'bill_amt_sep',
+  'bill_amt_aug',
+  'pay_amt_sep',
+  'pay_amt_aug',
+] as const;
 export const ALIASES = ['LIMIT_BAL', 'AGE', 'PAY_0', 'PAY_2', 'BILL_AMT1', 'BILL_AMT2', 'PAY_AMT1', 'PAY_AMT2'] as const;
 
 /** A card shaped like the bundled model's, for tests that bring their own predictor. */

@@ -9,7 +9,16 @@ import type { TestServer } from './server.js';
 
 export const FEATURE_HEADER = 'credit_limit,age,pay_delay_sep,pay_delay_aug,bill_amt_sep,bill_amt_aug,pay_amt_sep,pay_amt_aug';
 export const VALID_ROW = '20000,24,2,2,3913,3102,0,689';
-export const VALID_OBJECT = { credit_limit: 20000, age: 24, pay_delay_sep: 2, pay_delay_aug: 2, bill_amt_sep: 3913, bill_amt_aug: 3102, pay_amt_sep: 0, pay_amt_aug: 689 };
+export const VALID_OBJECT = {
+  credit_limit: 20000,
+  age: 24,
+  pay_delay_sep: 2,
+  pay_delay_aug: 2,
+  bill_amt_sep: 3913,
+  bill_amt_aug: 3102,
+  pay_amt_sep: 0,
+  pay_amt_aug: 689,
+};
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -33,7 +42,10 @@ export type Body = Buffer | string | (() => AsyncIterable<Buffer>);
  * when the server cuts it off.
  * `maxSend` bounds a body the server never stops reading (the test then fails, not hangs).
  */
-export function send(srv: { url: string }, opts: { path?: string; method?: string; headers?: Record<string, string>; body?: Body; timeoutMs?: number; maxSend?: number }): Promise<Reply> {
+export function send(
+  srv: { url: string },
+  opts: { path?: string; method?: string; headers?: Record<string, string>; body?: Body; timeoutMs?: number; maxSend?: number },
+): Promise<Reply> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     let sent = 0;
@@ -50,9 +62,21 @@ export function send(srv: { url: string }, opts: { path?: string; method?: strin
         resolve({ status: 0, headers: {}, body: Buffer.alloc(0), sent, sentAtResponse: sent, complete: false, ms: performance.now() - t0 });
         return;
       }
-      resolve({ status: head.statusCode ?? 0, headers: head.headers, body: Buffer.concat(chunks), sent, sentAtResponse, complete, ms: performance.now() - t0 });
+      resolve({
+        status: head.statusCode ?? 0,
+        headers: head.headers,
+        body: Buffer.concat(chunks),
+        sent,
+        sentAtResponse,
+        complete,
+        ms: performance.now() - t0,
+      });
     };
-    const req = http.request(`${srv.url}${opts.path ?? '/predict'}`, { method: opts.method ?? 'POST', headers: opts.headers ?? {}, agent: false });
+    const req = http.request(`${srv.url}${opts.path ?? '/predict'}`, {
+      method: opts.method ?? 'POST',
+      headers: opts.headers ?? {},
+      agent: false,
+    });
     const timeoutMs = opts.timeoutMs ?? 15_000;
     const timer = setTimeout(() => {
       settled = true;
@@ -118,7 +142,11 @@ export function send(srv: { url: string }, opts: { path?: string; method?: strin
 }
 
 /** A whole exchange on a raw socket: what came back, and whether the server closed it. */
-export function rawExchange(port: number, data: Buffer | string, opts: { waitMs: number; until?: (text: string) => boolean }): Promise<{ text: string; closed: boolean; ms: number }> {
+export function rawExchange(
+  port: number,
+  data: Buffer | string,
+  opts: { waitMs: number; until?: (text: string) => boolean },
+): Promise<{ text: string; closed: boolean; ms: number }> {
   const t0 = performance.now();
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
@@ -246,7 +274,10 @@ export function inbandError(text: string): { code: string; detail: string } | un
 
 /** Checks a reply against a corpus expectation; every reply is also held to "never a 5xx". */
 export function checkReply(t: Test, reply: Reply, want: Expect, name: string): void {
-  t.ok(reply.status >= 200 && reply.status < 500, `${name}: answered, not with a 5xx (got ${reply.status === 0 ? 'no answer: the connection was reset or closed' : reply.status})`);
+  t.ok(
+    reply.status >= 200 && reply.status < 500,
+    `${name}: answered, not with a 5xx (got ${reply.status === 0 ? 'no answer: the connection was reset or closed' : reply.status})`,
+  );
   t.equal(reply.headers['x-content-type-options'], 'nosniff', `${name}: nosniff`);
   const text = reply.body.toString('utf8');
   // A reset or a malformed chunked body would lose the answer, or leave the client unsure of it.
@@ -276,8 +307,15 @@ export function checkReply(t: Test, reply: Reply, want: Expect, name: string): v
     const [head, ...records] = parseCsvText(text);
     t.same(head?.slice(-3), ['probability', 'prediction', 'risk_level'], `${name}: CSV header`);
     const at = head?.indexOf('note') ?? -1;
-    t.same(records.map((r) => r[at]), want.csvNotes, `${name}: passed-through cells, intact`);
-    t.ok(records.every((r) => r.length === head?.length), `${name}: every CSV record has the header's width`);
+    t.same(
+      records.map((r) => r[at]),
+      want.csvNotes,
+      `${name}: passed-through cells, intact`,
+    );
+    t.ok(
+      records.every((r) => r.length === head?.length),
+      `${name}: every CSV record has the header's width`,
+    );
     return;
   }
   const j = JSON.parse(text) as JsonResult;
@@ -286,11 +324,19 @@ export function checkReply(t: Test, reply: Reply, want: Expect, name: string): v
   t.equal(j.results.length, j.n_rows, `${name}: one result per predicted row`);
   t.equal(j.errors.length, j.n_rejected, `${name}: one error per rejected row`);
   if (want.errors !== undefined) {
-    t.same(j.errors.map((e) => [e.row, e.column]), want.errors.map(([r, c]) => [r, c]), `${name}: rejected rows and columns`);
+    t.same(
+      j.errors.map((e) => [e.row, e.column]),
+      want.errors.map(([r, c]) => [r, c]),
+      `${name}: rejected rows and columns`,
+    );
     want.errors.forEach(([row, , pattern], i) => t.match(j.errors[i]?.message ?? '', new RegExp(pattern), `${name}: row ${row} says why`));
   }
   const seen = [...j.results.map((r) => r.row), ...j.errors.map((e) => e.row)].sort((a, b) => a - b);
-  t.same(seen, Array.from({ length: j.n_rows + j.n_rejected }, (_, i) => i), `${name}: every row number once, as a result or an error`);
+  t.same(
+    seen,
+    Array.from({ length: j.n_rows + j.n_rejected }, (_, i) => i),
+    `${name}: every row number once, as a result or an error`,
+  );
   for (const [k, v] of Object.entries(want.summary ?? {})) t.same(j[k], v, `${name}: ${k}`);
 }
 

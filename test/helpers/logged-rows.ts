@@ -18,7 +18,20 @@ export async function logRows(store: PredictionLog, rows: number, opts: { batch?
       probabilities[r] = ((first + r) % 1000) / 1000;
       rowIndex[r] = first + r;
     }
-    jobs.push(store.append({ ts: Date.now(), requestId: opts.requestId ?? 'bulk', modelVersion: 'test', nFeatures: 8, rows: n, features, probabilities, rowIndex, targets: new Float64Array(n).fill(Number.NaN), extIds: null }));
+    jobs.push(
+      store.append({
+        ts: Date.now(),
+        requestId: opts.requestId ?? 'bulk',
+        modelVersion: 'test',
+        nFeatures: 8,
+        rows: n,
+        features,
+        probabilities,
+        rowIndex,
+        targets: new Float64Array(n).fill(Number.NaN),
+        extIds: null,
+      }),
+    );
   }
   await Promise.all(jobs);
 }

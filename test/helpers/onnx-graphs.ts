@@ -29,12 +29,25 @@ export function columnGraph(inputs: readonly ColumnInput[], opts: { classes?: nu
   inputs.forEach((c, j) => {
     for (let m = 1; m < classes; m++) w[j * classes + m] = c.weight * m;
   });
-  const node: object[] = inputs.map((c) => ({ opType: 'Cast', input: [c.name], output: [`${c.name}_f`], attribute: [{ name: 'to', type: AT.INT, i: T.FLOAT }] }));
+  const node: object[] = inputs.map((c) => ({
+    opType: 'Cast',
+    input: [c.name],
+    output: [`${c.name}_f`],
+    attribute: [{ name: 'to', type: AT.INT, i: T.FLOAT }],
+  }));
   node.push(
     { opType: 'Concat', input: inputs.map((c) => `${c.name}_f`), output: ['x'], attribute: [{ name: 'axis', type: AT.INT, i: 1 }] },
     { opType: 'MatMul', input: ['x', 'W'], output: ['z'] },
     { opType: 'Softmax', input: ['z'], output: ['probabilities'], attribute: [{ name: 'axis', type: AT.INT, i: 1 }] },
-    { opType: 'ArgMax', input: ['z'], output: ['label'], attribute: [{ name: 'axis', type: AT.INT, i: 1 }, { name: 'keepdims', type: AT.INT, i: 0 }] },
+    {
+      opType: 'ArgMax',
+      input: ['z'],
+      output: ['label'],
+      attribute: [
+        { name: 'axis', type: AT.INT, i: 1 },
+        { name: 'keepdims', type: AT.INT, i: 0 },
+      ],
+    },
   );
   const model = onnx.ModelProto.create({
     irVersion: 8,

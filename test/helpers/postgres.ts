@@ -49,7 +49,9 @@ export function findBinaries(): { bindir: string } | { missing: string } {
   for (const dir of candidates) {
     if (existsSync(path.join(dir, 'initdb')) && existsSync(path.join(dir, 'pg_ctl'))) return { bindir: dir };
   }
-  return { missing: `PostgreSQL's initdb and pg_ctl were not found (PG_BINDIR, pg_config --bindir, PATH, /usr/lib/postgresql/*/bin): install the postgresql package (.ci/run does)` };
+  return {
+    missing: `PostgreSQL's initdb and pg_ctl were not found (PG_BINDIR, pg_config --bindir, PATH, /usr/lib/postgresql/*/bin): install the postgresql package (.ci/run does)`,
+  };
 }
 
 /** A port nobody listens on right now (the server binds it a moment later; start() retries on a clash). */
@@ -86,7 +88,10 @@ function templateDir(
   scratch: string,
 ): string | undefined {
   const version = String(run('initdb', ['--version']).stdout).trim();
-  const key = createHash('sha256').update(`${bindir}\n${version}\n${process.getuid?.() ?? ''}`).digest('hex').slice(0, 12);
+  const key = createHash('sha256')
+    .update(`${bindir}\n${version}\n${process.getuid?.() ?? ''}`)
+    .digest('hex')
+    .slice(0, 12);
   const dir = path.join(os.tmpdir(), `driftline-pg-template-${key}`);
   if (existsSync(path.join(dir, 'PG_VERSION'))) return dir;
   // Only ever renamed into place whole: without PG_VERSION it is a damaged one, not one being made.
@@ -111,7 +116,8 @@ export async function startPostgres(t: Teardown): Promise<PgCluster | PgSkip> {
   if ('missing' in found) return { skip: found.missing };
   const asRoot = process.getuid?.() === 0;
   const owner = asRoot ? postgresUser() : undefined;
-  if (asRoot && owner === undefined) return { skip: 'running as root and there is no `postgres` user to own the cluster (PostgreSQL refuses to run as root)' };
+  if (asRoot && owner === undefined)
+    return { skip: 'running as root and there is no `postgres` user to own the cluster (PostgreSQL refuses to run as root)' };
   const run = (bin: string, args: string[]): ReturnType<typeof spawnSync> => {
     const exe = path.join(found.bindir, bin);
     return asRoot
@@ -139,10 +145,17 @@ export async function startPostgres(t: Teardown): Promise<PgCluster | PgSkip> {
   const pgCtl = path.join(found.bindir, 'pg_ctl');
   const q = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
   const asOwner = asRoot ? `runuser -u postgres -- ${q(pgCtl)}` : q(pgCtl);
-  spawn('sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; [ -d ${q(data)} ] && ${asOwner} -D ${q(data)} -m immediate -w stop; rm -rf ${q(dir)}`], {
-    detached: true,
-    stdio: 'ignore',
-  }).unref();
+  spawn(
+    'sh',
+    [
+      '-c',
+      `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; [ -d ${q(data)} ] && ${asOwner} -D ${q(data)} -m immediate -w stop; rm -rf ${q(dir)}`,
+    ],
+    {
+      detached: true,
+      stdio: 'ignore',
+    },
+  ).unref();
   t.teardown(() => {
     process.removeListener('exit', onExit);
     stop();
@@ -155,7 +168,9 @@ export async function startPostgres(t: Teardown): Promise<PgCluster | PgSkip> {
   const fresh = (): string | undefined => {
     rmSync(data, { recursive: true, force: true });
     const init = initdb(data);
-    return init.status === 0 ? undefined : `initdb failed (${init.status ?? init.signal}): ${String(init.stderr).trim().split('\n').slice(-3).join(' ')}`;
+    return init.status === 0
+      ? undefined
+      : `initdb failed (${init.status ?? init.signal}): ${String(init.stderr).trim().split('\n').slice(-3).join(' ')}`;
   };
   // initdb is most of the start-up (2.3 s against 0.9 s for copying its output, on the loaded
   // 2-core machine): the first test file on a machine keeps its output as a template, the

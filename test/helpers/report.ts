@@ -10,7 +10,13 @@ export function hostileSnapshot(): DriftSnapshot {
   const ref = HOSTILE.map(() => Float64Array.from({ length: 2000 }, () => Math.round(r() * 100)));
   const profile = buildProfile({ features: HOSTILE.map((name, j) => ({ name, values: ref[j]! })), source: '<b>source</b>' });
   const w = new DriftWindow(profile, { capacity: 500 });
-  for (let i = 0; i < 500; i++) w.push(HOSTILE.map((_, j) => Math.round(r() * 100) + (j === 0 ? 40 : 0)), 0, Number.NaN, Number.NaN);
+  for (let i = 0; i < 500; i++)
+    w.push(
+      HOSTILE.map((_, j) => Math.round(r() * 100) + (j === 0 ? 40 : 0)),
+      0,
+      Number.NaN,
+      Number.NaN,
+    );
   return snapshot(profile, w, { at: Date.parse('2026-01-02T03:04:05Z') });
 }
 
@@ -36,6 +42,7 @@ export function categoricalSnapshot(): DriftSnapshot {
     ],
   });
   const w = new DriftWindow(profile, { capacity: 500 });
-  for (let i = 0; i < 500; i++) w.push([Math.round(r() * 1000), 0], 0, Number.NaN, Number.NaN, Date.parse('2026-01-02T03:04:00Z'), [pick([6, 2, 1, 1])]);
+  for (let i = 0; i < 500; i++)
+    w.push([Math.round(r() * 1000), 0], 0, Number.NaN, Number.NaN, Date.parse('2026-01-02T03:04:00Z'), [pick([6, 2, 1, 1])]);
   return snapshot(profile, w, { at: Date.parse('2026-01-02T03:04:05Z') });
 }

@@ -33,13 +33,21 @@ export async function startTestServer(env: Record<string, string> = {}, logTo?: 
   return { url, port: service.port, service, dataDir, close: () => service.shutdown() };
 }
 
-export const TWO_ROWS = 'credit_limit,age,pay_delay_sep,pay_delay_aug,bill_amt_sep,bill_amt_aug,pay_amt_sep,pay_amt_aug\n20000,24,2,2,3913,3102,0,689\n120000,26,-1,2,2682,1725,0,1000\n';
+export const TWO_ROWS =
+  'credit_limit,age,pay_delay_sep,pay_delay_aug,bill_amt_sep,bill_amt_aug,pay_amt_sep,pay_amt_aug\n20000,24,2,2,3913,3102,0,689\n120000,26,-1,2,2682,1725,0,1000\n';
 
-export function multipart(fields: { name: string; filename?: string; type?: string; body: string | Buffer }[], boundary = 'dl-test-boundary'): { body: Buffer; contentType: string } {
+export function multipart(
+  fields: { name: string; filename?: string; type?: string; body: string | Buffer }[],
+  boundary = 'dl-test-boundary',
+): { body: Buffer; contentType: string } {
   const parts: Buffer[] = [];
   for (const f of fields) {
     const disp = `form-data; name="${f.name}"${f.filename === undefined ? '' : `; filename="${f.filename}"`}`;
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disp}\r\nContent-Type: ${f.type ?? 'text/csv'}\r\n\r\n`), Buffer.from(f.body), Buffer.from('\r\n'));
+    parts.push(
+      Buffer.from(`--${boundary}\r\nContent-Disposition: ${disp}\r\nContent-Type: ${f.type ?? 'text/csv'}\r\n\r\n`),
+      Buffer.from(f.body),
+      Buffer.from('\r\n'),
+    );
   }
   parts.push(Buffer.from(`--${boundary}--\r\n`));
   return { body: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };

@@ -5,7 +5,11 @@ export function toCsv(header: readonly string[], rows: readonly (readonly (numbe
 }
 
 /** The same rows with some columns moved: `shift` adds, `scale` multiplies (by column name). */
-export function shifted(header: readonly string[], rows: readonly number[][], change: { shift?: Record<string, number>; scale?: Record<string, number> }): number[][] {
+export function shifted(
+  header: readonly string[],
+  rows: readonly number[][],
+  change: { shift?: Record<string, number>; scale?: Record<string, number> },
+): number[][] {
   const idx = (n: string): number => {
     const i = header.indexOf(n);
     if (i === -1) throw new Error(`no column ${n}`);

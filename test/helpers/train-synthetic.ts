@@ -6,8 +6,30 @@ import { createRng } from '../../src/train/prng.js';
 // (plus one column the model ignores), and the label depends non-linearly on several features
 // so that trees have something to find.
 
-export const UCI_COLUMNS = ['ID', 'LIMIT_BAL', 'SEX', 'AGE', 'PAY_0', 'PAY_2', 'BILL_AMT1', 'BILL_AMT2', 'PAY_AMT1', 'PAY_AMT2', 'default.payment.next.month'] as const;
-export const SERVICE_COLUMNS = ['credit_limit', 'age', 'pay_delay_sep', 'pay_delay_aug', 'bill_amt_sep', 'bill_amt_aug', 'pay_amt_sep', 'pay_amt_aug', 'target'] as const;
+export const UCI_COLUMNS = [
+  'ID',
+  'LIMIT_BAL',
+  'SEX',
+  'AGE',
+  'PAY_0',
+  'PAY_2',
+  'BILL_AMT1',
+  'BILL_AMT2',
+  'PAY_AMT1',
+  'PAY_AMT2',
+  'default.payment.next.month',
+] as const;
+export const SERVICE_COLUMNS = [
+  'credit_limit',
+  'age',
+  'pay_delay_sep',
+  'pay_delay_aug',
+  'bill_amt_sep',
+  'bill_amt_aug',
+  'pay_amt_sep',
+  'pay_amt_aug',
+  'target',
+] as const;
 
 /** Rows in UCI_COLUMNS order; IDs are 1…n. */
 export function syntheticRows(n: number, seed: number): number[][] {
@@ -24,7 +46,13 @@ export function syntheticRows(n: number, seed: number): number[][] {
     const bill2 = Math.round(bill1 * (0.7 + 0.5 * u()));
     const amt1 = u() < 0.2 ? 0 : rng.nextInt(Math.max(1, Math.round(bill1 * 0.3)) + 1);
     const amt2 = u() < 0.2 ? 0 : rng.nextInt(20_000);
-    const z = -1.6 + (delay0 >= 1 ? 1.4 : 0) + (delay2 >= 2 ? 0.6 : 0) - limit / 300_000 + (amt1 === 0 && bill1 > 1000 ? 0.5 : 0) + (age < 25 ? 0.3 : 0);
+    const z =
+      -1.6 +
+      (delay0 >= 1 ? 1.4 : 0) +
+      (delay2 >= 2 ? 0.6 : 0) -
+      limit / 300_000 +
+      (amt1 === 0 && bill1 > 1000 ? 0.5 : 0) +
+      (age < 25 ? 0.3 : 0);
     const y = u() < 1 / (1 + Math.exp(-z)) ? 1 : 0;
     rows.push([i + 1, limit, 1 + rng.nextInt(2), age, delay0, delay2, bill1, bill2, amt1, amt2, y]);
   }

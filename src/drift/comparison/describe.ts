@@ -103,9 +103,7 @@ export function categoryHistograms(p: Pieces, label: (code: number) => string): 
   let cells: { name: string; r: number; c: number }[] = [];
   for (let i = 0; i < p.len; i++) if (p.r[i]! + p.c[i]! > 0) cells.push({ name: label(p.pos[i]!), r: p.r[i]! / n1, c: p.c[i]! / n2 });
   if (cells.length > DISPLAY_BINS) {
-    cells = cells
-      .sort((a, b) => Math.max(b.r, b.c) - Math.max(a.r, a.c) || (a.name < b.name ? -1 : 1))
-      .slice(0, DISPLAY_BINS);
+    cells = cells.sort((a, b) => Math.max(b.r, b.c) - Math.max(a.r, a.c) || (a.name < b.name ? -1 : 1)).slice(0, DISPLAY_BINS);
   }
   cells.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const x = cells.map((_, i) => i);

@@ -96,7 +96,10 @@ export function snapshot(profile: ReferenceProfile, source: DriftWindow | Window
   const wanted = opts.columns ?? names;
   const unknown = wanted.filter((c) => !names.includes(c));
   if (unknown.length > 0) {
-    throw new DriftlineError('DL_ERR_REFERENCE', `Columns not in the reference profile: ${unknown.join(', ')} (it has ${names.join(', ')})`);
+    throw new DriftlineError(
+      'DL_ERR_REFERENCE',
+      `Columns not in the reference profile: ${unknown.join(', ')} (it has ${names.join(', ')})`,
+    );
   }
   const features: Record<string, ColumnDrift> = {};
   let drifted = 0;
@@ -125,7 +128,8 @@ export function snapshot(profile: ReferenceProfile, source: DriftWindow | Window
     },
     features,
     prediction: pred === null || views.prediction === null ? null : columnDrift(pred, views.prediction, overrides[pred.name]),
-    target: target === null || views.target === null || views.target.n === 0 ? null : columnDrift(target, views.target, overrides[target.name]),
+    target:
+      target === null || views.target === null || views.target.n === 0 ? null : columnDrift(target, views.target, overrides[target.name]),
   };
 }
 
@@ -133,7 +137,10 @@ export function snapshot(profile: ReferenceProfile, source: DriftWindow | Window
  * The share of the model's reliance that sits on drifted features: Σ importance of the drifted
  * ones / Σ importance, negative importances (noise) counted as 0. Null when no feature has any.
  */
-export function weightedShare(features: Readonly<Record<string, ColumnDrift>>, importance: Readonly<Record<string, number>>): number | null {
+export function weightedShare(
+  features: Readonly<Record<string, ColumnDrift>>,
+  importance: Readonly<Record<string, number>>,
+): number | null {
   let total = 0;
   let drifted = 0;
   for (const [name, f] of Object.entries(features)) {

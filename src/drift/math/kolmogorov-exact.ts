@@ -9,8 +9,14 @@ const clip = (p: number): number => Math.min(1, Math.max(0, p));
 
 /** x · 2^e without overflowing the intermediate power of two. */
 export function ldexp(x: number, e: number): number {
-  while (e > 512) { x *= 2 ** 512; e -= 512; }
-  while (e < -512) { x *= 2 ** -512; e += 512; }
+  while (e > 512) {
+    x *= 2 ** 512;
+    e -= 512;
+  }
+  while (e < -512) {
+    x *= 2 ** -512;
+    e += 512;
+  }
   return x * 2 ** e;
 }
 

@@ -63,7 +63,7 @@ function sortedFinite(values: ArrayLike<number>): Float64Array {
 function valueBins(sorted: Float64Array): ColumnBins {
   const edges: number[] = [];
   const counts: number[] = [];
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i;
     while (j < sorted.length && sorted[j] === sorted[i]) j++;
     edges.push(sorted[i]!);
@@ -198,13 +198,18 @@ export function buildProfile(input: BuildProfileInput): ReferenceProfile {
     if (names.has(f.name)) throw new DriftlineError('DL_ERR_REFERENCE', `Reference column ${f.name} is given twice`);
     names.add(f.name);
   }
-  for (const [what, col] of [['prediction', input.prediction], ['target', input.target]] as const) {
+  for (const [what, col] of [
+    ['prediction', input.prediction],
+    ['target', input.target],
+  ] as const) {
     if (col !== undefined && col.length !== rows) {
       throw new DriftlineError('DL_ERR_REFERENCE', `Reference ${what} has ${col.length} rows, expected ${rows}`);
     }
   }
   const features = input.features.map((f) =>
-    'strings' in f ? buildCategoricalProfile(f.name, f.strings) : buildColumnProfile(f.name, f.values, f.categorical === true ? 'cat' : 'num'),
+    'strings' in f
+      ? buildCategoricalProfile(f.name, f.strings)
+      : buildColumnProfile(f.name, f.values, f.categorical === true ? 'cat' : 'num'),
   );
   const prediction = input.prediction === undefined ? null : buildColumnProfile(PREDICTION_COLUMN, input.prediction, 'num');
   // Evidently treats the target of a classifier as categorical.

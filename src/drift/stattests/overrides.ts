@@ -42,12 +42,18 @@ export function checkOverrides(profile: ReferenceProfile, overrides: DriftOverri
   for (const [name, o] of Object.entries(overrides)) {
     const col = columns.get(name);
     if (col === undefined) {
-      throw new DriftlineError('DL_ERR_CONFIG', `DRIFT_OVERRIDES names column "${name}", which the reference profile does not have (columns: ${[...columns.keys()].join(', ')})`);
+      throw new DriftlineError(
+        'DL_ERR_CONFIG',
+        `DRIFT_OVERRIDES names column "${name}", which the reference profile does not have (columns: ${[...columns.keys()].join(', ')})`,
+      );
     }
     if (o.test === undefined) continue;
     const test = getStatTest(o.test);
     if (!test.columnTypes.includes(col.type)) {
-      throw new DriftlineError('DL_ERR_CONFIG', `DRIFT_OVERRIDES: test "${o.test}" does not apply to ${col.type === 'cat' ? 'categorical' : 'numerical'} column "${name}" (it takes ${test.columnTypes.join(', ')})`);
+      throw new DriftlineError(
+        'DL_ERR_CONFIG',
+        `DRIFT_OVERRIDES: test "${o.test}" does not apply to ${col.type === 'cat' ? 'categorical' : 'numerical'} column "${name}" (it takes ${test.columnTypes.join(', ')})`,
+      );
     }
   }
 }

@@ -9,9 +9,7 @@ import type { StatTest, StatTestName } from './types.js';
 import { wasserstein } from './wasserstein.js';
 import { z } from './z.js';
 
-const REGISTRY: ReadonlyMap<string, StatTest> = new Map(
-  [ks, wasserstein, psi, jensenshannon, klDiv, chisquare, z].map((t) => [t.name, t]),
-);
+const REGISTRY: ReadonlyMap<string, StatTest> = new Map([ks, wasserstein, psi, jensenshannon, klDiv, chisquare, z].map((t) => [t.name, t]));
 
 export function statTestNames(): StatTestName[] {
   return [...REGISTRY.values()].map((t) => t.name);

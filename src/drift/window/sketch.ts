@@ -182,7 +182,8 @@ export function mergeSketches(a: WindowSketch, b: WindowSketch): WindowSketch {
   if (a.profile_id !== b.profile_id) {
     throw new DriftlineError('DL_ERR_REFERENCE', `Cannot merge sketches of different profiles (${a.profile_id}, ${b.profile_id})`);
   }
-  const maybe = (x: ColumnSketch | null, y: ColumnSketch | null): ColumnSketch | null => (x === null ? y : y === null ? x : mergeColumns(x, y));
+  const maybe = (x: ColumnSketch | null, y: ColumnSketch | null): ColumnSketch | null =>
+    x === null ? y : y === null ? x : mergeColumns(x, y);
   const features: Record<string, ColumnSketch> = {};
   for (const name of new Set([...Object.keys(a.features), ...Object.keys(b.features)])) {
     features[name] = maybe(a.features[name] ?? null, b.features[name] ?? null)!;

@@ -206,7 +206,8 @@ export class DriftWindow {
       ref = this.profile.prediction;
     }
     if (ref === undefined) throw new DriftlineError('DL_ERR_REFERENCE', `No column "${column}" in the reference profile`);
-    if (ref.categories !== undefined) throw new DriftlineError('DL_ERR_REFERENCE', `Column "${column}" holds categories: it has no quantiles`);
+    if (ref.categories !== undefined)
+      throw new DriftlineError('DL_ERR_REFERENCE', `Column "${column}" holds categories: it has no quantiles`);
     const digest = TDigest.fromJSON(ref.tdigest);
     const trend = this.trends[j]!;
     return {

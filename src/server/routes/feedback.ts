@@ -58,7 +58,9 @@ class FeedbackItems extends Writable {
     if (this.items.length >= MAX_ITEMS) throw new DriftlineError('DL_ERR_TOO_MANY_ROWS', `At most ${MAX_ITEMS} feedback items per request`);
     // Cells follow the header's columns; a JSON row shaped unlike the first (one body may name
     // some rows by request_id and row, others by id) comes with its own keys.
-    const obj = isKeyedRow(r) ? Object.fromEntries(r.keys.map((k, i) => [k, r.values[i]])) : Object.fromEntries(this.columns.map((c, i) => [c, r[i]]));
+    const obj = isKeyedRow(r)
+      ? Object.fromEntries(r.keys.map((k, i) => [k, r.values[i]]))
+      : Object.fromEntries(this.columns.map((c, i) => [c, r[i]]));
     const p = feedbackItem.safeParse(obj);
     if (!p.success) throw bad('expected {request_id, row, target} or {id, target} with target 0 or 1');
     this.items.push(p.data);
@@ -72,7 +74,8 @@ async function readItems(body: RequestBody, parser: Transform): Promise<Item[]> 
     await pipeline(body, createRequireUtf8(), parser, sink);
   } catch (err) {
     const e = toDriftlineError(err);
-    if (e.code === 'DL_ERR_PAYLOAD_TOO_LARGE') throw new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `A feedback body is at most ${MAX_BODY} bytes`);
+    if (e.code === 'DL_ERR_PAYLOAD_TOO_LARGE')
+      throw new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `A feedback body is at most ${MAX_BODY} bytes`);
     throw e;
   }
   if (sink.items.length === 0) throw new DriftlineError('DL_ERR_EMPTY_BODY', 'No feedback items');
@@ -100,16 +103,21 @@ export function feedbackRoute(s: ServiceState): (res: HttpResponse, req: HttpReq
       return void finish(sendError(ex, err));
     }
     admitUpload(s, ex, finish, () => {
-      const body = new RequestBody(ex, { maxBytes: Math.min(MAX_BODY, s.config.MAX_UPLOAD_BYTES), idleMs: s.config.REQUEST_IDLE_TIMEOUT_MS });
-      return apply(s, body, parser).then(
-        (answer) => {
-          sendJson(ex, 200, answer);
-          return 200;
-        },
-        (err: unknown) => (ex.aborted ? 499 : sendError(ex, err)),
-      ).finally(() => {
-        if (!body.destroyed) body.destroy();
+      const body = new RequestBody(ex, {
+        maxBytes: Math.min(MAX_BODY, s.config.MAX_UPLOAD_BYTES),
+        idleMs: s.config.REQUEST_IDLE_TIMEOUT_MS,
       });
+      return apply(s, body, parser)
+        .then(
+          (answer) => {
+            sendJson(ex, 200, answer);
+            return 200;
+          },
+          (err: unknown) => (ex.aborted ? 499 : sendError(ex, err)),
+        )
+        .finally(() => {
+          if (!body.destroyed) body.destroy();
+        });
     });
   };
 }
@@ -122,11 +130,17 @@ async function apply(s: ServiceState, body: RequestBody, parser: Transform): Pro
   const byExt = s.store.findByExtId(ids);
   const key = (it: Item): string => ('request_id' in it ? `${it.request_id}#${it.row}` : it.id);
   const found = (it: Item): number | undefined => ('request_id' in it ? byPair.get(key(it)) : byExt.get(it.id));
-  const unknown = items.filter((it) => found(it) === undefined).map((it) => ('request_id' in it ? { request_id: it.request_id, row: it.row } : { id: it.id }));
+  const unknown = items
+    .filter((it) => found(it) === undefined)
+    .map((it) => ('request_id' in it ? { request_id: it.request_id, row: it.row } : { id: it.id }));
   if (unknown.length > 0) {
-    throw new DriftlineError('DL_ERR_FEEDBACK_UNKNOWN_IDS', `${unknown.length} of ${items.length} feedback items name no logged prediction; nothing was applied`, {
-      details: { unknown: unknown.slice(0, 100), n_unknown: unknown.length },
-    });
+    throw new DriftlineError(
+      'DL_ERR_FEEDBACK_UNKNOWN_IDS',
+      `${unknown.length} of ${items.length} feedback items name no logged prediction; nothing was applied`,
+      {
+        details: { unknown: unknown.slice(0, 100), n_unknown: unknown.length },
+      },
+    );
   }
   const logIds = items.map((it) => found(it)!);
   const targets = items.map((it) => it.target);

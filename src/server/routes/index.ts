@@ -31,7 +31,10 @@ export interface RouteParts {
  */
 export function registerRoutes(http: Router, p: RouteParts): void {
   http.get('/health', healthRoute);
-  http.get('/ready', readyRoute(() => p.gate.ready, p.health));
+  http.get(
+    '/ready',
+    readyRoute(() => p.gate.ready, p.health),
+  );
   const gated = {
     get: (path: string, make: StateRoute) => http.get(path, p.gate.route(make)),
     post: (path: string, make: StateRoute) => http.post(path, p.gate.route(make)),
@@ -42,7 +45,10 @@ export function registerRoutes(http: Router, p: RouteParts): void {
   gated.post('/api/feedback', feedbackRoute);
   gated.get('/report.html', reportRoute);
   http.get('/openapi.json', openApiRoute(p.card, p.track));
-  registerFallbackRoutes(http, staticHandler(loadAssets(), (status) => p.metrics.requests.inc({ route: 'static', method: 'GET', status: String(status) })));
+  registerFallbackRoutes(
+    http,
+    staticHandler(loadAssets(), (status) => p.metrics.requests.inc({ route: 'static', method: 'GET', status: String(status) })),
+  );
 }
 
 function openApiRoute(card: ModelCard, track: Track): Handler {

@@ -3,8 +3,26 @@ import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { DriftlineError, toDriftlineError } from '../../errors.js';
-import { BUFFERED_INPUTS, failureTrailer, runPipeline, scoreBuffer, type Batch, type InputFormat, type OutputFormat } from '../../pipeline/index.js';
-import { RequestBody, ResponseSink, endAfterLinger, exchange, headersOf, readDeclaredBody, send, sendError, type Exchange } from '../http.js';
+import {
+  BUFFERED_INPUTS,
+  failureTrailer,
+  runPipeline,
+  scoreBuffer,
+  type Batch,
+  type InputFormat,
+  type OutputFormat,
+} from '../../pipeline/index.js';
+import {
+  RequestBody,
+  ResponseSink,
+  endAfterLinger,
+  exchange,
+  headersOf,
+  readDeclaredBody,
+  send,
+  sendError,
+  type Exchange,
+} from '../http.js';
 import { admitUpload } from '../admission.js';
 import { multipartFile } from '../multipart.js';
 import { OUTPUT_TYPES, bodyKind, negotiate } from '../negotiate.js';
@@ -32,7 +50,10 @@ export function predictRoute(s: ServiceState): (res: HttpResponse, req: HttpRequ
       finish(sendError(ex, err, extra));
     };
 
-    if (!s.ready()) return refuse(new DriftlineError('DL_ERR_NOT_READY', 'The service is starting or shutting down'), { headers: [['retry-after', '1']] });
+    if (!s.ready())
+      return refuse(new DriftlineError('DL_ERR_NOT_READY', 'The service is starting or shutting down'), {
+        headers: [['retry-after', '1']],
+      });
     const denied = s.authorize(h.authorization ?? '');
     if (denied !== undefined) return refuse(denied, { headers: [['www-authenticate', 'Bearer']] });
     let output: OutputFormat;
@@ -45,10 +66,15 @@ export function predictRoute(s: ServiceState): (res: HttpResponse, req: HttpRequ
     }
     const declared = Number(h['content-length'] || Number.NaN);
     if (declared > s.config.MAX_UPLOAD_BYTES) {
-      return refuse(new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `The body is larger than ${s.config.MAX_UPLOAD_BYTES} bytes (MAX_UPLOAD_BYTES)`));
+      return refuse(
+        new DriftlineError('DL_ERR_PAYLOAD_TOO_LARGE', `The body is larger than ${s.config.MAX_UPLOAD_BYTES} bytes (MAX_UPLOAD_BYTES)`),
+      );
     }
     // A small body of known length is read whole and scored without streams (same answer).
-    const small = Number.isInteger(declared) && declared <= Math.min(SMALL_BODY_BYTES, s.config.MAX_FIELD_BYTES) && (kind.kind === 'multipart' || BUFFERED_INPUTS.has(kind.format));
+    const small =
+      Number.isInteger(declared) &&
+      declared <= Math.min(SMALL_BODY_BYTES, s.config.MAX_FIELD_BYTES) &&
+      (kind.kind === 'multipart' || BUFFERED_INPUTS.has(kind.format));
     admitUpload(s, ex, finish, () => {
       if (small) {
         uploadObserver.created?.([ex]);
@@ -73,7 +99,10 @@ function scoring(s: ServiceState, requestId: string, t0: number, ignoredParts: (
     log: s.store,
     window: s.monitor,
     limits: { maxFieldBytes: s.config.MAX_FIELD_BYTES, maxColumns: s.config.MAX_COLUMNS, maxRows: s.config.MAX_ROWS_PER_REQUEST },
-    summaryExtra: (): Record<string, unknown> => ({ took_ms: Math.round((performance.now() - t0) * 10) / 10, ...(ignoredParts() > 0 ? { ignored_file_parts: ignoredParts() } : {}) }),
+    summaryExtra: (): Record<string, unknown> => ({
+      took_ms: Math.round((performance.now() - t0) * 10) / 10,
+      ...(ignoredParts() > 0 ? { ignored_file_parts: ignoredParts() } : {}),
+    }),
     onBatch: (b: Batch) => s.onBatch(b, requestId),
   };
 }
@@ -87,7 +116,14 @@ const streamBatch = (s: ServiceState) => ({ maxRows: s.config.BATCH_MAX_ROWS, ma
  */
 const SMALL_BODY_BYTES = 64 * 1024;
 
-async function handleSmall(s: ServiceState, ex: Exchange, length: number, contentType: string, kind: ReturnType<typeof bodyKind>, output: OutputFormat): Promise<number> {
+async function handleSmall(
+  s: ServiceState,
+  ex: Exchange,
+  length: number,
+  contentType: string,
+  kind: ReturnType<typeof bodyKind>,
+  output: OutputFormat,
+): Promise<number> {
   const requestId = randomUUID();
   const t0 = performance.now();
   let received = false;
@@ -104,7 +140,11 @@ async function handleSmall(s: ServiceState, ex: Exchange, length: number, conten
       input = part.format;
       ignored = part.ignored();
     }
-    const headers: [string, string][] = [['content-type', OUTPUT_TYPES[output]], ['x-request-id', requestId], ['cache-control', 'no-store']];
+    const headers: [string, string][] = [
+      ['content-type', OUTPUT_TYPES[output]],
+      ['x-request-id', requestId],
+      ['cache-control', 'no-store'],
+    ];
     const common = { ...scoring(s, requestId, t0, () => ignored), input, output };
     if (!BUFFERED_INPUTS.has(input)) {
       // A JSON file part: its parser is a stream; the bytes are here, so stream them.
@@ -136,7 +176,14 @@ function fail(s: ServiceState, ex: Exchange, e: DriftlineError, output: OutputFo
   return e.status;
 }
 
-async function handle(s: ServiceState, ex: Exchange, body: RequestBody, contentType: string, kind: ReturnType<typeof bodyKind>, output: OutputFormat): Promise<number> {
+async function handle(
+  s: ServiceState,
+  ex: Exchange,
+  body: RequestBody,
+  contentType: string,
+  kind: ReturnType<typeof bodyKind>,
+  output: OutputFormat,
+): Promise<number> {
   const requestId = randomUUID();
   const ac = new AbortController();
   ex.onAbort.push(() => ac.abort());
@@ -151,9 +198,24 @@ async function handle(s: ServiceState, ex: Exchange, body: RequestBody, contentT
       input = part.format;
       ignoredParts = part.ignored;
     }
-    const sink = new ResponseSink(ex, () => ({ status: 200, headers: [['content-type', OUTPUT_TYPES[output]], ['x-request-id', requestId], ['cache-control', 'no-store']] }));
+    const sink = new ResponseSink(ex, () => ({
+      status: 200,
+      headers: [
+        ['content-type', OUTPUT_TYPES[output]],
+        ['x-request-id', requestId],
+        ['cache-control', 'no-store'],
+      ],
+    }));
     const t0 = performance.now();
-    await runPipeline({ ...scoring(s, requestId, t0, ignoredParts), source, input, output, sink, batch: streamBatch(s), signal: ac.signal });
+    await runPipeline({
+      ...scoring(s, requestId, t0, ignoredParts),
+      source,
+      input,
+      output,
+      sink,
+      batch: streamBatch(s),
+      signal: ac.signal,
+    });
     return 200;
   } catch (err) {
     return fail(s, ex, toDriftlineError(err), output, requestId, done);

@@ -12,6 +12,7 @@ export function readyRoute(ready: () => boolean, health: StoreHealth): Handler {
     const corrupt = health.corruption;
     if (corrupt !== undefined) sendError(ex, new DriftlineError('DL_ERR_NOT_READY', corrupt.message, { details: { cause: corrupt.code } }));
     else if (ready()) sendJson(ex, 200, { status: 'ok' });
-    else sendError(ex, new DriftlineError('DL_ERR_NOT_READY', 'The model or the store is still loading'), { headers: [['retry-after', '1']] });
+    else
+      sendError(ex, new DriftlineError('DL_ERR_NOT_READY', 'The model or the store is still loading'), { headers: [['retry-after', '1']] });
   };
 }

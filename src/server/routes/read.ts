@@ -46,7 +46,8 @@ function intParam(req: HttpRequest, key: string, dflt: number, max: number): num
   const raw = req.getQuery(key) ?? '';
   if (raw === '') return dflt;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new DriftlineError('DL_ERR_BAD_INPUT', `Query parameter ${key} must be a non-negative integer, not ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new DriftlineError('DL_ERR_BAD_INPUT', `Query parameter ${key} must be a non-negative integer, not ${JSON.stringify(raw)}`);
   return Math.min(n, max);
 }
 
@@ -55,7 +56,11 @@ function sinceParam(req: HttpRequest): number {
   const raw = req.getQuery('since') ?? '';
   if (raw === '') return 0;
   const n = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
-  if (Number.isNaN(n)) throw new DriftlineError('DL_ERR_BAD_INPUT', `Query parameter since must be epoch milliseconds or an ISO date, not ${JSON.stringify(raw)}`);
+  if (Number.isNaN(n))
+    throw new DriftlineError(
+      'DL_ERR_BAD_INPUT',
+      `Query parameter since must be epoch milliseconds or an ISO date, not ${JSON.stringify(raw)}`,
+    );
   return n;
 }
 
@@ -94,7 +99,16 @@ const driftHistory: Read = (s, ex, req) => {
     yield ']}';
   }
   // Streamed like an export: up to 100,000 points is tens of MB of JSON.
-  return streamRead(ex, { format: 'json', headers: [['content-type', 'application/json'], ['cache-control', 'no-store']], body: body(), route: '/api/drift/history', log: s.log });
+  return streamRead(ex, {
+    format: 'json',
+    headers: [
+      ['content-type', 'application/json'],
+      ['cache-control', 'no-store'],
+    ],
+    body: body(),
+    route: '/api/drift/history',
+    log: s.log,
+  });
 };
 
 const driftTrend: Read = (s, ex, req) => {
@@ -153,7 +167,10 @@ const predictionsExport: Read = (s, ex, req) => {
   }
   return streamRead(ex, {
     format,
-    headers: [['content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson'], ['cache-control', 'no-store']],
+    headers: [
+      ['content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson'],
+      ['cache-control', 'no-store'],
+    ],
     body: body(),
     route: '/api/predictions',
     log: s.log,

@@ -26,7 +26,11 @@ export function reportRoute(s: ServiceState): (res: HttpResponse) => void {
         },
         echarts: echartsSource(),
       });
-      send(ex, 200, html, [['content-type', 'text/html; charset=utf-8'], ['content-security-policy', csp], ['cache-control', 'no-store']]);
+      send(ex, 200, html, [
+        ['content-type', 'text/html; charset=utf-8'],
+        ['content-security-policy', csp],
+        ['cache-control', 'no-store'],
+      ]);
       finish(200);
     } catch (err) {
       finish(sendError(ex, err));

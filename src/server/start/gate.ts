@@ -37,7 +37,9 @@ export class ReadinessGate {
     let handler: Handler | undefined;
     return (res, req) => {
       if (this.#ready && this.#state !== undefined) return (handler ??= make(this.#state))(res, req);
-      sendError(exchange(res), new DriftlineError('DL_ERR_NOT_READY', 'The service is starting or shutting down'), { headers: [['retry-after', '1']] });
+      sendError(exchange(res), new DriftlineError('DL_ERR_NOT_READY', 'The service is starting or shutting down'), {
+        headers: [['retry-after', '1']],
+      });
     };
   }
 }

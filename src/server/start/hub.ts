@@ -19,7 +19,10 @@ export function createHub(config: Config, log: Logger, parts: { gate: ReadinessG
   };
   return new LiveHub({
     log,
-    allowedOrigins: (config.WS_ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
+    allowedOrigins: (config.WS_ALLOWED_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter((o) => o !== ''),
     // Only called while accepting, so the state is open.
     hello: (topics) => {
       const s = gate.state!;

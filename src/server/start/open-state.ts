@@ -46,7 +46,10 @@ export async function openState(config: Config, log: Logger, checked: CheckedSet
   });
   const history = new DriftHistory(historyDb, config.DRIFT_HISTORY_RETENTION, front.health);
   const monitor = openMonitor(config, log, checked, store, history);
-  const alerting = new Alerting({ config, log, card: checked.card, rules: checked.rules, db: historyDb }, { log, hub: front.hub, metrics: front.metrics });
+  const alerting = new Alerting(
+    { config, log, card: checked.card, rules: checked.rules, db: historyDb },
+    { log, hub: front.hub, metrics: front.metrics },
+  );
   monitor.on('snapshot', (snap) => {
     front.metrics.observeSnapshot(snap);
     alerting.evaluate(snap);
@@ -54,7 +57,16 @@ export async function openState(config: Config, log: Logger, checked: CheckedSet
   const scheduler = openScheduler(config, model, front.metrics);
   const feed = new PredictionFeed(front.hub, front.feedRows.fromBatch);
   const state: ServiceState = {
-    config, log, card: checked.card, model, profile: checked.profile, store, history, monitor, scheduler, alerting,
+    config,
+    log,
+    card: checked.card,
+    model,
+    profile: checked.profile,
+    store,
+    history,
+    monitor,
+    scheduler,
+    alerting,
     metrics: front.metrics,
     hub: front.hub,
     ready: front.ready,
@@ -91,7 +103,13 @@ export async function openState(config: Config, log: Logger, checked: CheckedSet
 async function openStores(config: Config, checked: CheckedSettings, health: StoreHealth): Promise<{ store: PredictionLog; historyDb: Db }> {
   const file = databaseFile(config.DATA_DIR);
   const { card } = checked;
-  const store = await PredictionLog.open({ file, retentionRows: config.LOG_RETENTION_ROWS, decisionThreshold: card.decision_threshold, risk: card.risk_levels, health });
+  const store = await PredictionLog.open({
+    file,
+    retentionRows: config.LOG_RETENTION_ROWS,
+    decisionThreshold: card.decision_threshold,
+    risk: card.risk_levels,
+    health,
+  });
   try {
     return { store, historyDb: openDatabase(file) };
   } catch (err) {
@@ -119,11 +137,15 @@ function openMonitor(config: Config, log: Logger, checked: CheckedSettings, stor
 }
 
 function openScheduler(config: Config, model: LoadedModel, metrics: Metrics): BatchScheduler {
-  return new BatchScheduler(model.engine, { maxRows: config.DYNAMIC_BATCHING ? config.BATCH_MAX_ROWS : 0, maxWaitMs: 0, maxInflight: 1 }, (run) => {
-    metrics.modelRuns.inc();
-    metrics.batchRows.observe(run.rows);
-    metrics.batchSubmissions.observe(run.submissions);
-    metrics.queueSeconds.observe(run.queueMs / 1000);
-    metrics.computeSeconds.observe(run.computeMs / 1000);
-  });
+  return new BatchScheduler(
+    model.engine,
+    { maxRows: config.DYNAMIC_BATCHING ? config.BATCH_MAX_ROWS : 0, maxWaitMs: 0, maxInflight: 1 },
+    (run) => {
+      metrics.modelRuns.inc();
+      metrics.batchRows.observe(run.rows);
+      metrics.batchSubmissions.observe(run.submissions);
+      metrics.queueSeconds.observe(run.queueMs / 1000);
+      metrics.computeSeconds.observe(run.computeMs / 1000);
+    },
+  );
 }

@@ -24,7 +24,10 @@ export function checkSettings(config: Config): CheckedSettings {
   const profile = readProfile(path.join(config.MODEL_DIR, 'reference.json'));
   const names = card.features.map((f) => f.name).join(',');
   if (profile.features.map((f) => f.name).join(',') !== names) {
-    throw new DriftlineError('DL_ERR_REFERENCE', `reference.json lists features ${profile.features.map((f) => f.name).join(', ')}, the model card ${names}`);
+    throw new DriftlineError(
+      'DL_ERR_REFERENCE',
+      `reference.json lists features ${profile.features.map((f) => f.name).join(', ')}, the model card ${names}`,
+    );
   }
   return { rules, overrides, card, profile };
 }

@@ -7,7 +7,16 @@ import type { OpenedState } from './open-state.js';
  * The graceful stop: no new requests, uploads in flight drained up to SHUTDOWN_TIMEOUT_MS, the
  * last live rows published, WebSockets closed with 1001, then the state closed.
  */
-export async function shutdown(log: Logger, parts: { selfTraffic: SelfTraffic | undefined; gate: ReadinessGate; closeListen: () => void; stopTimers: () => void; opened: OpenedState }): Promise<void> {
+export async function shutdown(
+  log: Logger,
+  parts: {
+    selfTraffic: SelfTraffic | undefined;
+    gate: ReadinessGate;
+    closeListen: () => void;
+    stopTimers: () => void;
+    opened: OpenedState;
+  },
+): Promise<void> {
   const { state } = parts.opened;
   // First, so that no simulated request races the drain below.
   await parts.selfTraffic?.stop();

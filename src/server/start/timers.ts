@@ -18,15 +18,21 @@ export function startTimers(s: ServiceState, parts: { log: Logger; health: Store
       pushedVersion = monitor.version;
       hub.publish('drift', monitor.current());
     }, config.DRIFT_PUSH_MS),
-    setInterval(() => {
-      try {
-        monitor.maybePersist();
-      } catch (err) {
-        parts.log.error({ err: parts.health.check(err) }, 'could not persist the drift snapshot');
-      }
-    }, Math.min(1000, config.DRIFT_HISTORY_MS)),
+    setInterval(
+      () => {
+        try {
+          monitor.maybePersist();
+        } catch (err) {
+          parts.log.error({ err: parts.health.check(err) }, 'could not persist the drift snapshot');
+        }
+      },
+      Math.min(1000, config.DRIFT_HISTORY_MS),
+    ),
     setInterval(() => s.alerting.evaluateIfIdle(() => monitor.current()), config.ALERT_EVAL_MS),
-    setInterval(() => hub.publish('stats', parts.stats.tick({ window_rows: monitor.window.size, ws_clients: hub.clients, uploads: s.uploads.size })), 1000),
+    setInterval(
+      () => hub.publish('stats', parts.stats.tick({ window_rows: monitor.window.size, ws_clients: hub.clients, uploads: s.uploads.size })),
+      1000,
+    ),
   ];
   for (const t of timers) t.unref();
   return () => {

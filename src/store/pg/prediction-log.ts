@@ -52,8 +52,16 @@ export async function writeBatches(
     if (m.rows === 0) return { position: null, first: next, count: 0 };
     const r = { position: ++position, first: next, count: m.rows };
     params.push(
-      r.position, r.first, m.rows, m.ts, m.requestId, m.modelVersion, m.nFeatures,
-      rules.decisionThreshold, rules.risk.high, rules.risk.medium,
+      r.position,
+      r.first,
+      m.rows,
+      m.ts,
+      m.requestId,
+      m.modelVersion,
+      m.nFeatures,
+      rules.decisionThreshold,
+      rules.risk.high,
+      rules.risk.medium,
       bytes(m.rowIndex.subarray(0, m.rows)),
       bytes(m.features.subarray(0, m.rows * m.nFeatures)),
       bytes(m.probabilities.subarray(0, m.rows)),
@@ -91,7 +99,10 @@ export class PgPredictionLog {
   private closed: Promise<void> | undefined;
   private readonly followers = new Set<Follower>();
 
-  private constructor(private readonly opts: PgPredictionLogOptions, private readonly reader: pg.Pool) {}
+  private constructor(
+    private readonly opts: PgPredictionLogOptions,
+    private readonly reader: pg.Pool,
+  ) {}
 
   static async open(opts: PgPredictionLogOptions): Promise<PgPredictionLog> {
     const c = new pg.Client({ connectionString: opts.connectionString, types });
@@ -99,7 +110,11 @@ export class PgPredictionLog {
       await c.connect();
       await migrate(c);
     } catch (err) {
-      throw new DriftlineError('DL_ERR_INTERNAL', `Cannot open the PostgreSQL prediction log: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new DriftlineError(
+        'DL_ERR_INTERNAL',
+        `Cannot open the PostgreSQL prediction log: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
     } finally {
       await c.end().catch(() => undefined);
     }
@@ -139,7 +154,11 @@ export class PgPredictionLog {
       const c = await this.connectWriter();
       try {
         await c.query('BEGIN');
-        const results = await writeBatches(c, group.map((g) => g.input), { decisionThreshold: this.opts.decisionThreshold, risk: this.opts.risk });
+        const results = await writeBatches(
+          c,
+          group.map((g) => g.input),
+          { decisionThreshold: this.opts.decisionThreshold, risk: this.opts.risk },
+        );
         await c.query('COMMIT');
         return results;
       } catch (err) {
@@ -150,16 +169,23 @@ export class PgPredictionLog {
         });
         throw err;
       }
-    })().then(
-      (results) => group.forEach((g, i) => g.resolve(results[i]!)),
-      (err: unknown) => {
-        const e = err instanceof DriftlineError ? err : new DriftlineError('DL_ERR_INTERNAL', `Prediction log: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-        for (const g of group) g.reject(e);
-      },
-    ).finally(() => {
-      this.writing = false;
-      this.flush();
-    });
+    })()
+      .then(
+        (results) => group.forEach((g, i) => g.resolve(results[i]!)),
+        (err: unknown) => {
+          const e =
+            err instanceof DriftlineError
+              ? err
+              : new DriftlineError('DL_ERR_INTERNAL', `Prediction log: ${err instanceof Error ? err.message : String(err)}`, {
+                  cause: err,
+                });
+          for (const g of group) g.reject(e);
+        },
+      )
+      .finally(() => {
+        this.writing = false;
+        this.flush();
+      });
   }
 
   /** Labels rows by id (feedback); ids not in the log are ignored. Returns how many were labelled. */
@@ -174,7 +200,9 @@ export class PgPredictionLog {
     const requests = [...new Set(pairs.map((p) => p.requestId))];
     const out = new Map<string, number>();
     if (requests.length === 0) return out;
-    const r = await this.reader.query<{ request_id: string; first_id: number; rows: number; row_index: Buffer }>(sql.BY_REQUESTS, [requests]);
+    const r = await this.reader.query<{ request_id: string; first_id: number; rows: number; row_index: Buffer }>(sql.BY_REQUESTS, [
+      requests,
+    ]);
     for (const b of r.rows) {
       const index = new Int32Array(Uint8Array.from(b.row_index).buffer);
       for (let i = 0; i < b.rows; i++) {
@@ -230,11 +258,18 @@ export class PgPredictionLog {
       if (newest !== undefined && oldest !== undefined) {
         // Labels for the whole span in one read: ids are contiguous in position order.
         const labels = new Map<number, number>();
-        for (const l of (await c.query<{ id: number; target: number }>(sql.LABELS_IN, [oldest.first, newest.first + newest.rows])).rows) labels.set(l.id, l.target);
+        for (const l of (await c.query<{ id: number; target: number }>(sql.LABELS_IN, [oldest.first, newest.first + newest.rows])).rows)
+          labels.set(l.id, l.target);
         for (const b of batches) {
           for (let r = b.rows - 1; r >= 0 && out.length < n; r--) {
             const id = b.first + r;
-            out.push({ id, ts: b.ts, features: b.features.subarray(r * b.nFeatures, (r + 1) * b.nFeatures), probability: b.probabilities[r]!, target: labels.get(id) ?? b.targets[r]! });
+            out.push({
+              id,
+              ts: b.ts,
+              features: b.features.subarray(r * b.nFeatures, (r + 1) * b.nFeatures),
+              probability: b.probabilities[r]!,
+              target: labels.get(id) ?? b.targets[r]!,
+            });
           }
         }
       }

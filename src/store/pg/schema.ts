@@ -61,7 +61,9 @@ export async function migrate(client: pg.ClientBase, to = MIGRATIONS.length): Pr
     try {
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
       // Under the lock: two replicas creating it at once would clash in the catalog.
-      await client.query('CREATE TABLE IF NOT EXISTS driftline_schema (one BOOLEAN PRIMARY KEY DEFAULT true CHECK (one), version INTEGER NOT NULL)');
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS driftline_schema (one BOOLEAN PRIMARY KEY DEFAULT true CHECK (one), version INTEGER NOT NULL)',
+      );
       await client.query('INSERT INTO driftline_schema (version) VALUES (0) ON CONFLICT DO NOTHING');
       const v = (await client.query<{ version: number }>('SELECT version FROM driftline_schema')).rows[0]!.version;
       if (v >= to) {

@@ -35,8 +35,11 @@ export function alertsFeed() {
           const list = [...alertList(r.body), ...(firing ?? [])];
           for (const a of list) if (a && a.id !== undefined) loaded.add(String(a.id));
           this.add(list);
-        }
-        else this.note = r.status === 404 ? 'This server keeps no alert history yet; new alerts appear here live.' : `Could not load past alerts (${r.status || 'network error'}).`;
+        } else
+          this.note =
+            r.status === 404
+              ? 'This server keeps no alert history yet; new alerts appear here live.'
+              : `Could not load past alerts (${r.status || 'network error'}).`;
       });
       bus.on('alerts', (data) => this.add(alertList(data)), { replay: false });
     },
@@ -54,7 +57,9 @@ export function alertsFeed() {
       const resolved = new Set(all.filter((a) => a.status === 'resolved' && a.resolves !== undefined).map((a) => String(a.resolves)));
       // Without `resolves`, a later resolved alert of the same rule closes the earlier firing one.
       const lastResolvedByRule = new Map();
-      for (const a of all) if (a.status === 'resolved' && a.resolves === undefined && !lastResolvedByRule.has(a.rule)) lastResolvedByRule.set(a.rule, Date.parse(a.at));
+      for (const a of all)
+        if (a.status === 'resolved' && a.resolves === undefined && !lastResolvedByRule.has(a.rule))
+          lastResolvedByRule.set(a.rule, Date.parse(a.at));
       const isClosed = (a) =>
         resolved.has(String(a.id)) ||
         (lastResolvedByRule.get(a.rule) ?? -Infinity) > Date.parse(a.at) ||
@@ -73,7 +78,10 @@ export function alertsFeed() {
           sevCls: `sev sev-${sev}`,
           at: clock(a.at),
           iso: String(a.at ?? ''),
-          value: typeof a.value === 'number' ? `value ${score(a.value)}${typeof a.threshold === 'number' ? ` / threshold ${score(a.threshold)}` : ''}` : '',
+          value:
+            typeof a.value === 'number'
+              ? `value ${score(a.value)}${typeof a.threshold === 'number' ? ` / threshold ${score(a.threshold)}` : ''}`
+              : '',
         };
       });
       this.firing = this.items.filter((a) => a.status === 'firing').length;

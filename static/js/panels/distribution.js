@@ -25,12 +25,29 @@ export function histOption(p, ref, cur, title) {
     },
     // Category names are all shown (at most 30 come in a snapshot), slanted when long.
     xAxis: isCategoryHist(ref)
-      ? { type: 'category', data: labels, axisLabel: { interval: 0, rotate: labels.length > 8 || labels.some((l) => l.length > 10) ? 30 : 0 } }
+      ? {
+          type: 'category',
+          data: labels,
+          axisLabel: { interval: 0, rotate: labels.length > 8 || labels.some((l) => l.length > 10) ? 30 : 0 },
+        }
       : { type: 'category', data: labels, axisLabel: { hideOverlap: true, rotate: labels.length > 8 ? 30 : 0 } },
     yAxis: { type: 'value', axisLabel: { formatter: (v) => pct(v) } },
     series: [
-      { type: 'bar', name: 'reference', data: ref.shares, itemStyle: { color: p.ref, opacity: 0.55 }, barGap: '-100%', barCategoryGap: '8%' },
-      { type: 'bar', name: 'current', data: cur === null ? [] : cur.shares, itemStyle: { color: 'transparent', borderColor: p.cur, borderWidth: 2 }, barCategoryGap: '8%' },
+      {
+        type: 'bar',
+        name: 'reference',
+        data: ref.shares,
+        itemStyle: { color: p.ref, opacity: 0.55 },
+        barGap: '-100%',
+        barCategoryGap: '8%',
+      },
+      {
+        type: 'bar',
+        name: 'current',
+        data: cur === null ? [] : cur.shares,
+        itemStyle: { color: 'transparent', borderColor: p.cur, borderWidth: 2 },
+        barCategoryGap: '8%',
+      },
     ],
   };
 }
@@ -38,7 +55,10 @@ export function histOption(p, ref, cur, title) {
 const QUANTILES = ['p5', 'p25', 'p50', 'p75', 'p95'];
 
 function boxOption(p, q, title) {
-  const item = (x, color) => ({ value: x === null ? [] : QUANTILES.map((k) => x[k]), itemStyle: { color, borderColor: color, opacity: 0.6 } });
+  const item = (x, color) => ({
+    value: x === null ? [] : QUANTILES.map((k) => x[k]),
+    itemStyle: { color, borderColor: color, opacity: 0.6 },
+  });
   return {
     ...baseOption(),
     grid: { left: 8, right: 16, top: 4, bottom: 4, containLabel: true },
@@ -49,7 +69,10 @@ function boxOption(p, q, title) {
         const which = params.dataIndex === 0 ? 'reference' : 'current';
         const x = q[which];
         if (x === null) return '';
-        return tooltipHtml(`${title} · ${which}`, QUANTILES.map((k) => [k, compact(x[k])]));
+        return tooltipHtml(
+          `${title} · ${which}`,
+          QUANTILES.map((k) => [k, compact(x[k])]),
+        );
       },
     },
     xAxis: { type: 'value', scale: true, axisLabel: { formatter: (v) => compact(v), hideOverlap: true } },
@@ -87,7 +110,12 @@ function trendOption(p, trend, title) {
         const list = Array.isArray(params) ? params : [params];
         const b = trend.buckets[list[0]?.dataIndex ?? 0];
         if (b === undefined) return '';
-        return tooltipHtml(`${title} · ${clock(b.start)}`, [['rows', compact(b.count)], ['p5', compact(b.p5)], ['p50', compact(b.p50)], ['p95', compact(b.p95)]]);
+        return tooltipHtml(`${title} · ${clock(b.start)}`, [
+          ['rows', compact(b.count)],
+          ['p5', compact(b.p5)],
+          ['p50', compact(b.p50)],
+          ['p95', compact(b.p95)],
+        ]);
       },
     },
     // Padding of one bucket either side: a single minute would otherwise be stretched over days.

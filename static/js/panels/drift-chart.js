@@ -25,7 +25,8 @@ function option(p, rows, selected) {
           ['status', r.score === null ? 'no data' : r.drift ? 'drifted' : 'ok'],
         ];
         // A string column names the category that moved most, as the distribution panel's x axis does.
-        if (r.shift !== null) rowsHtml.push([`most changed: ${r.shift.label}`, `${pct(r.shift.reference, 1)} → ${pct(r.shift.current, 1)}`]);
+        if (r.shift !== null)
+          rowsHtml.push([`most changed: ${r.shift.label}`, `${pct(r.shift.reference, 1)} → ${pct(r.shift.current, 1)}`]);
         return tooltipHtml(r.name, rowsHtml);
       },
     },

@@ -22,7 +22,8 @@ function steps(h) {
 function option(p, ref, cur, card) {
   const marks = [];
   if (card?.decision_threshold !== undefined) marks.push({ xAxis: card.decision_threshold, name: `decision ${card.decision_threshold}` });
-  if (card?.risk_levels?.high !== undefined && card.risk_levels.high !== card.decision_threshold) marks.push({ xAxis: card.risk_levels.high, name: `high risk ${card.risk_levels.high}` });
+  if (card?.risk_levels?.high !== undefined && card.risk_levels.high !== card.decision_threshold)
+    marks.push({ xAxis: card.risk_levels.high, name: `high risk ${card.risk_levels.high}` });
   const series = (name, h, color, fill) => ({
     type: 'line',
     name,
@@ -34,7 +35,13 @@ function option(p, ref, cur, card) {
     areaStyle: fill ? { color, opacity: 0.25 } : undefined,
   });
   const ref_ = series('reference', ref, p.ref, true);
-  ref_.markLine = { silent: true, symbol: 'none', lineStyle: { color: p.warn, type: 'dashed' }, label: { color: p.warn, formatter: (m) => m.name, position: 'insideEndTop' }, data: marks };
+  ref_.markLine = {
+    silent: true,
+    symbol: 'none',
+    lineStyle: { color: p.warn, type: 'dashed' },
+    label: { color: p.warn, formatter: (m) => m.name, position: 'insideEndTop' },
+    data: marks,
+  };
   return {
     ...baseOption(),
     legend: { top: 0, right: 0, data: ['reference', 'current'] },
@@ -45,7 +52,10 @@ function option(p, ref, cur, card) {
       formatter: (params) => {
         const list = Array.isArray(params) ? params : [params];
         const x = list[0]?.data?.[0];
-        return tooltipHtml(`P(${card?.labels?.[1] ?? 'positive'}) ≥ ${score(x)}`, list.map((l) => [l.seriesName, pct(l.data?.[1], 1), l.color]));
+        return tooltipHtml(
+          `P(${card?.labels?.[1] ?? 'positive'}) ≥ ${score(x)}`,
+          list.map((l) => [l.seriesName, pct(l.data?.[1], 1), l.color]),
+        );
       },
     },
     xAxis: { type: 'value', min: 0, max: 1 },

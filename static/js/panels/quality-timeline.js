@@ -22,7 +22,15 @@ function bandSeries(m, points, color) {
   const stack = `band-${m.key}`;
   const lower = points.map((q) => [q[0], q[m.lo]]);
   const width = points.map((q) => [q[0], isNum(q[m.lo]) && isNum(q[m.hi]) ? q[m.hi] - q[m.lo] : null]);
-  const common = { type: 'line', stack, showSymbol: false, silent: true, connectNulls: false, lineStyle: { width: 0 }, emphasis: { disabled: true } };
+  const common = {
+    type: 'line',
+    stack,
+    showSymbol: false,
+    silent: true,
+    connectNulls: false,
+    lineStyle: { width: 0 },
+    emphasis: { disabled: true },
+  };
   return [
     { ...common, name: `${m.label} band low`, data: lower, areaStyle: { opacity: 0 }, tooltip: { show: false } },
     { ...common, name: `${m.label} band`, data: width, areaStyle: { color, opacity: 0.15 }, tooltip: { show: false } },
@@ -45,7 +53,13 @@ function option(p, points, validation) {
       lineStyle: { color, width: 2, type: 'dashed' },
       itemStyle: { color },
       markLine: isNum(base)
-        ? { silent: true, symbol: 'none', lineStyle: { color, type: 'dotted', opacity: 0.8 }, label: { color, formatter: `validation ${m.label} ${fmt(base)}`, position: 'insideEndTop' }, data: [{ yAxis: base }] }
+        ? {
+            silent: true,
+            symbol: 'none',
+            lineStyle: { color, type: 'dotted', opacity: 0.8 },
+            label: { color, formatter: `validation ${m.label} ${fmt(base)}`, position: 'insideEndTop' },
+            data: [{ yAxis: base }],
+          }
         : undefined,
     });
     series.push({
@@ -71,16 +85,29 @@ function option(p, points, validation) {
         const rows = [];
         for (const m of METRICS) {
           const b = isNum(q[m.lo]) ? ` (${fmt(q[m.lo])}–${fmt(q[m.hi])})` : '';
-          rows.push([`estimated ${m.label}`, `${fmt(q[m.est])}${b}`, colors[m.key]], [`realized ${m.label}`, fmt(q[m.real]), colors[m.key]]);
+          rows.push(
+            [`estimated ${m.label}`, `${fmt(q[m.est])}${b}`, colors[m.key]],
+            [`realized ${m.label}`, fmt(q[m.real]), colors[m.key]],
+          );
         }
         return tooltipHtml(clock(q[0]), rows);
       },
     },
     // At least a minute wide, as the drift timeline: one point alone would span days.
-    xAxis: { type: 'time', min: (v) => Math.min(v.min, v.max - 60_000), max: (v) => Math.max(v.max, v.min + 60_000), axisLabel: { hideOverlap: true } },
+    xAxis: {
+      type: 'time',
+      min: (v) => Math.min(v.min, v.max - 60_000),
+      max: (v) => Math.max(v.max, v.min + 60_000),
+      axisLabel: { hideOverlap: true },
+    },
     // From a tenth below the lowest value (validation lines included, which ECharts leaves out
     // of the extent) up to 1, so a drop reads against a fixed top.
-    yAxis: { type: 'value', min: (v) => Math.max(0, Math.floor(Math.min(isNum(v.min) ? v.min : 1, ...floor) * 10) / 10), max: 1, axisLabel: { formatter: (v) => v.toFixed(1) } },
+    yAxis: {
+      type: 'value',
+      min: (v) => Math.max(0, Math.floor(Math.min(isNum(v.min) ? v.min : 1, ...floor) * 10) / 10),
+      max: 1,
+      axisLabel: { formatter: (v) => v.toFixed(1) },
+    },
     series,
   };
 }

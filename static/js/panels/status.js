@@ -80,7 +80,8 @@ export function statusBar() {
       }
       this.driftState = d.drift ? 'drift' : 'ok';
       this.driftText = d.drift ? 'Dataset drift' : 'No dataset drift';
-      const weighted = typeof d.importance_weighted_share === 'number' ? `; ${pct(d.importance_weighted_share)} of the model's reliance` : '';
+      const weighted =
+        typeof d.importance_weighted_share === 'number' ? `; ${pct(d.importance_weighted_share)} of the model's reliance` : '';
       this.driftDetail = `${d.n_drifted} of ${d.n_columns} columns drifted (${pct(d.share_drifted)}; drift at ≥ ${pct(d.drift_share_threshold)})${weighted}`;
     },
 

@@ -15,11 +15,19 @@ function option(p, points, threshold) {
         const first = Array.isArray(params) ? params[0] : params;
         if (first === undefined) return '';
         const [t, share, drift] = first.data;
-        return tooltipHtml(clock(t), [['drifted columns', pct(share)], ['dataset', drift ? 'drifted' : 'ok']]);
+        return tooltipHtml(clock(t), [
+          ['drifted columns', pct(share)],
+          ['dataset', drift ? 'drifted' : 'ok'],
+        ]);
       },
     },
     // At least a minute wide: one point alone would otherwise get an axis spanning days.
-    xAxis: { type: 'time', min: (v) => Math.min(v.min, v.max - 60_000), max: (v) => Math.max(v.max, v.min + 60_000), axisLabel: { hideOverlap: true } },
+    xAxis: {
+      type: 'time',
+      min: (v) => Math.min(v.min, v.max - 60_000),
+      max: (v) => Math.max(v.max, v.min + 60_000),
+      axisLabel: { hideOverlap: true },
+    },
     yAxis: { type: 'value', min: 0, max: 1, axisLabel: { formatter: (v) => pct(v) } },
     series: [
       {

@@ -97,7 +97,19 @@ export function uploader() {
       results = new Results();
       if (downloadUrl !== null) URL.revokeObjectURL(downloadUrl);
       downloadUrl = null;
-      Object.assign(this, { fileName: f.name, fileSize: `${compact(f.size)} bytes`, stage: 'uploading', canDownload: false, sentPct: 0, sentText: '', message: '', summaryText: '', errors: [], moreErrors: '', downloadNote: '' });
+      Object.assign(this, {
+        fileName: f.name,
+        fileSize: `${compact(f.size)} bytes`,
+        stage: 'uploading',
+        canDownload: false,
+        sentPct: 0,
+        sentText: '',
+        message: '',
+        summaryText: '',
+        errors: [],
+        moreErrors: '',
+        downloadNote: '',
+      });
       await this.readHeader(f);
       this.show();
       job = uploadCsv(f, {
@@ -135,7 +147,12 @@ export function uploader() {
       this.columns = header.map((name, i) => {
         const role = known.get(name);
         if (role !== undefined) found.add(role);
-        return { key: `${i}`, name, cls: role === undefined ? 'col ignored' : 'col used', role: role === undefined ? 'ignored' : role === 'label' ? 'label' : 'model input' };
+        return {
+          key: `${i}`,
+          name,
+          cls: role === undefined ? 'col ignored' : 'col used',
+          role: role === undefined ? 'ignored' : role === 'label' ? 'label' : 'model input',
+        };
       });
       const features = [...new Set([...known.values()].filter((v) => v !== 'label'))];
       const missing = features.filter((n) => !found.has(n));
@@ -185,7 +202,9 @@ async function buildDownload(file, header, results) {
       const parts = [csvLine([...header, ...RESULT_COLUMNS])];
       for (let r = 1; r < recs.length; r++) {
         const [p, label, risk, err] = results.cells(r - 1);
-        parts.push(`${recs[r].map((c) => csvCell(c)).join(',')},${p},${csvCell(label)},${csvCell(risk)},${csvCell(err, { guard: true })}\r\n`);
+        parts.push(
+          `${recs[r].map((c) => csvCell(c)).join(',')},${p},${csvCell(label)},${csvCell(risk)},${csvCell(err, { guard: true })}\r\n`,
+        );
       }
       return { blob: new Blob(parts, { type: 'text/csv' }), note: '' };
     }
