@@ -109,15 +109,13 @@ export async function live(ctx: Ctx): Promise<SectionResult> {
       }
     }
   } finally {
-    delivery = await clients
-      .result()
-      .catch(() => ({
-        closedEarly: 0,
-        closeCodes: {},
-        messages: {},
-        bytes: 0,
-        lag: { samples: 0, p50: Number.NaN, p95: Number.NaN, p99: Number.NaN, max: Number.NaN },
-      }));
+    delivery = await clients.result().catch(() => ({
+      closedEarly: 0,
+      closeCodes: {},
+      messages: {},
+      bytes: 0,
+      lag: { samples: 0, p50: Number.NaN, p95: Number.NaN, p99: Number.NaN, max: Number.NaN },
+    }));
     await dl.stop();
   }
   const rate = (ps: Phase[]): { rps: number; seconds: number } => {

@@ -78,14 +78,12 @@ export class LiveHub {
         const protocol = req.getHeader('sec-websocket-protocol');
         const extensions = req.getHeader('sec-websocket-extensions');
         if (this.opts.allowedOrigins.length > 0 && !this.opts.allowedOrigins.includes(origin)) {
-          res
-            .writeStatus('403 Forbidden')
-            .end(
-              JSON.stringify({
-                detail: `Origin ${JSON.stringify(origin)} is not allowed (WS_ALLOWED_ORIGINS)`,
-                code: 'DL_ERR_ORIGIN_NOT_ALLOWED' satisfies ErrorCode,
-              }),
-            );
+          res.writeStatus('403 Forbidden').end(
+            JSON.stringify({
+              detail: `Origin ${JSON.stringify(origin)} is not allowed (WS_ALLOWED_ORIGINS)`,
+              code: 'DL_ERR_ORIGIN_NOT_ALLOWED' satisfies ErrorCode,
+            }),
+          );
           return;
         }
         if (typeof topics === 'string') {

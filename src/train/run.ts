@@ -92,14 +92,12 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       method: `${opts.tune.folds}-fold stratified cross-validation on the training rows, mean fold ROC-AUC`,
       candidates: candidates.length,
       grid: opts.tune.grid,
-      best: ranked
-        .slice(0, 5)
-        .map((r) => ({
-          params: paramsJson(r.params),
-          cv_roc_auc: round(r.meanAuc),
-          cv_roc_auc_sd: round(r.sdAuc),
-          mean_iterations: r.meanIterations,
-        })),
+      best: ranked.slice(0, 5).map((r) => ({
+        params: paramsJson(r.params),
+        cv_roc_auc: round(r.meanAuc),
+        cv_roc_auc_sd: round(r.sdAuc),
+        mean_iterations: r.meanIterations,
+      })),
     };
   }
 
