@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { buildProfile, writeProfile, type ReferenceProfile } from '../drift/index.js';
 import { readCsvColumns, type ColumnRequest } from '../csv-columns.js';
-import { loadModel, stringFeatures, type InferenceEngine, type ModelCard } from '../model/index.js';
+import { loadModel, type InferenceEngine, type ModelCard } from '../model/index.js';
 import type { FeatureColumn } from '../model/importance.js';
 
 /** Rows per inference call: large enough to amortise the worker round trip. */

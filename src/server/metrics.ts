@@ -1,112 +1,124 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { MonitorSnapshot } from '../monitor/index.js';
 
+/** Seconds, for the inference queue and compute histograms: 100 µs to 1 s. */
+const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+
 /** The service's Prometheus metrics (one registry per service instance, so tests don't collide). */
 export class Metrics {
   readonly registry = new Registry();
-  readonly requests: Counter<'route' | 'method' | 'status'>;
-  readonly requestSeconds: Histogram<'route'>;
-  readonly rowsPredicted: Counter;
-  readonly rowsRejected: Counter;
-  readonly batchRows: Histogram;
-  readonly batchSubmissions: Histogram;
-  readonly queueSeconds: Histogram;
-  readonly computeSeconds: Histogram;
-  readonly modelRuns: Counter;
-  readonly driftShare: Gauge;
-  readonly datasetDrift: Gauge;
-  readonly featureScore: Gauge<'feature' | 'test'>;
-  readonly featureDrift: Gauge<'feature'>;
-  readonly windowRows: Gauge;
-  readonly wsClients: Gauge;
-  readonly uploadsInFlight: Gauge;
-  readonly alertsFiring: Gauge;
-  readonly quality: Gauge<'metric'>;
-  readonly labelled: Gauge;
-  readonly estimated: Gauge<'metric' | 'bound'>;
-  readonly dataQuality: Gauge<'feature' | 'kind'>;
+  readonly requests: Counter<'route' | 'method' | 'status'> = new Counter({
+    name: 'driftline_http_requests_total',
+    help: 'HTTP requests by route, method and status',
+    labelNames: ['route', 'method', 'status'],
+    registers: [this.registry],
+  });
+  readonly requestSeconds: Histogram<'route'> = new Histogram({
+    name: 'driftline_http_request_duration_seconds',
+    help: 'HTTP request latency by route',
+    labelNames: ['route'],
+    registers: [this.registry],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+  });
+  readonly rowsPredicted: Counter = new Counter({
+    name: 'driftline_rows_predicted_total',
+    help: 'Rows scored by the model',
+    registers: [this.registry],
+  });
+  readonly rowsRejected: Counter = new Counter({
+    name: 'driftline_rows_rejected_total',
+    help: 'Rows rejected by validation',
+    registers: [this.registry],
+  });
+  readonly batchRows: Histogram = new Histogram({
+    name: 'driftline_batch_rows',
+    help: 'Rows per model run (after dynamic batching)',
+    registers: [this.registry],
+    buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000],
+  });
+  readonly batchSubmissions: Histogram = new Histogram({
+    name: 'driftline_batch_requests',
+    help: 'Request batches coalesced into one model run',
+    registers: [this.registry],
+    buckets: [1, 2, 3, 5, 10, 20, 50, 100],
+  });
+  readonly queueSeconds: Histogram = new Histogram({
+    name: 'driftline_inference_queue_seconds',
+    help: 'Time a batch waited in the dynamic-batching queue',
+    registers: [this.registry],
+    buckets: LATENCY_BUCKETS,
+  });
+  readonly computeSeconds: Histogram = new Histogram({
+    name: 'driftline_inference_compute_seconds',
+    help: 'Time the model spent on a run',
+    registers: [this.registry],
+    buckets: LATENCY_BUCKETS,
+  });
+  readonly modelRuns: Counter = new Counter({ name: 'driftline_model_runs_total', help: 'Model runs', registers: [this.registry] });
+  readonly driftShare: Gauge = new Gauge({
+    name: 'driftline_drift_share',
+    help: 'Share of drifted features in the window',
+    registers: [this.registry],
+  });
+  readonly datasetDrift: Gauge = new Gauge({
+    name: 'driftline_dataset_drift',
+    help: '1 when the dataset is drifted',
+    registers: [this.registry],
+  });
+  readonly featureScore: Gauge<'feature' | 'test'> = new Gauge({
+    name: 'driftline_feature_drift_score',
+    help: 'Drift score per feature (p-value or distance, see test)',
+    labelNames: ['feature', 'test'],
+    registers: [this.registry],
+  });
+  readonly featureDrift: Gauge<'feature'> = new Gauge({
+    name: 'driftline_feature_drift',
+    help: '1 when the feature is drifted',
+    labelNames: ['feature'],
+    registers: [this.registry],
+  });
+  readonly windowRows: Gauge = new Gauge({ name: 'driftline_window_rows', help: 'Rows in the drift window', registers: [this.registry] });
+  readonly wsClients: Gauge = new Gauge({
+    name: 'driftline_websocket_clients',
+    help: 'Open WebSocket connections',
+    registers: [this.registry],
+  });
+  readonly uploadsInFlight: Gauge = new Gauge({
+    name: 'driftline_uploads_in_flight',
+    help: 'POST /predict requests in progress',
+    registers: [this.registry],
+  });
+  readonly alertsFiring: Gauge = new Gauge({
+    name: 'driftline_alerts_firing',
+    help: 'Alert rules currently in violation',
+    registers: [this.registry],
+  });
+  readonly quality: Gauge<'metric'> = new Gauge({
+    name: 'driftline_model_quality',
+    help: 'Rolling accuracy, precision, recall, f1 and roc_auc over the labelled rows of the window',
+    labelNames: ['metric'],
+    registers: [this.registry],
+  });
+  readonly estimated: Gauge<'metric' | 'bound'> = new Gauge({
+    name: 'driftline_model_quality_estimated',
+    help: 'Quality estimated before labels (CBPE) over the window: accuracy, precision, recall, f1, roc_auc; bound is estimate, lower or upper (±3 standard errors)',
+    labelNames: ['metric', 'bound'],
+    registers: [this.registry],
+  });
+  readonly dataQuality: Gauge<'feature' | 'kind'> = new Gauge({
+    name: 'driftline_data_quality_share',
+    help: 'Share of the last rows (accepted or rejected) whose feature is missing, invalid or an unseen category; kind is missing, invalid or unseen',
+    labelNames: ['feature', 'kind'],
+    registers: [this.registry],
+  });
+  readonly labelled: Gauge = new Gauge({
+    name: 'driftline_labelled_rows',
+    help: 'Labelled rows in the window',
+    registers: [this.registry],
+  });
 
   constructor() {
-    const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'driftline_' });
-    this.requests = new Counter({
-      name: 'driftline_http_requests_total',
-      help: 'HTTP requests by route, method and status',
-      labelNames: ['route', 'method', 'status'],
-      registers,
-    });
-    this.requestSeconds = new Histogram({
-      name: 'driftline_http_request_duration_seconds',
-      help: 'HTTP request latency by route',
-      labelNames: ['route'],
-      registers,
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-    });
-    this.rowsPredicted = new Counter({ name: 'driftline_rows_predicted_total', help: 'Rows scored by the model', registers });
-    this.rowsRejected = new Counter({ name: 'driftline_rows_rejected_total', help: 'Rows rejected by validation', registers });
-    this.batchRows = new Histogram({
-      name: 'driftline_batch_rows',
-      help: 'Rows per model run (after dynamic batching)',
-      registers,
-      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000],
-    });
-    this.batchSubmissions = new Histogram({
-      name: 'driftline_batch_requests',
-      help: 'Request batches coalesced into one model run',
-      registers,
-      buckets: [1, 2, 3, 5, 10, 20, 50, 100],
-    });
-    const latency = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
-    this.queueSeconds = new Histogram({
-      name: 'driftline_inference_queue_seconds',
-      help: 'Time a batch waited in the dynamic-batching queue',
-      registers,
-      buckets: latency,
-    });
-    this.computeSeconds = new Histogram({
-      name: 'driftline_inference_compute_seconds',
-      help: 'Time the model spent on a run',
-      registers,
-      buckets: latency,
-    });
-    this.modelRuns = new Counter({ name: 'driftline_model_runs_total', help: 'Model runs', registers });
-    this.driftShare = new Gauge({ name: 'driftline_drift_share', help: 'Share of drifted features in the window', registers });
-    this.datasetDrift = new Gauge({ name: 'driftline_dataset_drift', help: '1 when the dataset is drifted', registers });
-    this.featureScore = new Gauge({
-      name: 'driftline_feature_drift_score',
-      help: 'Drift score per feature (p-value or distance, see test)',
-      labelNames: ['feature', 'test'],
-      registers,
-    });
-    this.featureDrift = new Gauge({
-      name: 'driftline_feature_drift',
-      help: '1 when the feature is drifted',
-      labelNames: ['feature'],
-      registers,
-    });
-    this.windowRows = new Gauge({ name: 'driftline_window_rows', help: 'Rows in the drift window', registers });
-    this.wsClients = new Gauge({ name: 'driftline_websocket_clients', help: 'Open WebSocket connections', registers });
-    this.uploadsInFlight = new Gauge({ name: 'driftline_uploads_in_flight', help: 'POST /predict requests in progress', registers });
-    this.alertsFiring = new Gauge({ name: 'driftline_alerts_firing', help: 'Alert rules currently in violation', registers });
-    this.quality = new Gauge({
-      name: 'driftline_model_quality',
-      help: 'Rolling accuracy, precision, recall, f1 and roc_auc over the labelled rows of the window',
-      labelNames: ['metric'],
-      registers,
-    });
-    this.estimated = new Gauge({
-      name: 'driftline_model_quality_estimated',
-      help: 'Quality estimated before labels (CBPE) over the window: accuracy, precision, recall, f1, roc_auc; bound is estimate, lower or upper (±3 standard errors)',
-      labelNames: ['metric', 'bound'],
-      registers,
-    });
-    this.dataQuality = new Gauge({
-      name: 'driftline_data_quality_share',
-      help: 'Share of the last rows (accepted or rejected) whose feature is missing, invalid or an unseen category; kind is missing, invalid or unseen',
-      labelNames: ['feature', 'kind'],
-      registers,
-    });
-    this.labelled = new Gauge({ name: 'driftline_labelled_rows', help: 'Labelled rows in the window', registers });
   }
 
   observeSnapshot(s: MonitorSnapshot): void {

@@ -49,6 +49,18 @@ const errors = (...codes: number[]) =>
   );
 
 export function openApiDocument(card: ModelCard, version: string): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'driftline', version, description: `Serves ${card.name} ${card.version} and monitors its inputs for drift.` },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Needed on POST routes when API_KEY is set.' } },
+    },
+    paths: { ...writePaths(card), ...pagePaths(), ...readPaths() },
+  };
+}
+
+/** The POST routes: scoring an upload, and labels. */
+function writePaths(card: ModelCard): Record<string, unknown> {
   const row = rowSchema(card);
   const csvNote = `CSV with a header naming every feature (${card.features.map((f) => f.name).join(', ')}); raw names are accepted as aliases; other columns are passed through.`;
   const uploadBody = {
@@ -62,107 +74,112 @@ export function openApiDocument(card: ModelCard, version: string): Record<string
       'application/x-ndjson': { schema: { type: 'string', description: 'One JSON row object per line, as in application/json.' } },
     },
   };
+  return {
+    '/predict': {
+      post: {
+        summary: 'Score an upload, streamed; results stream back as they are computed',
+        security: [{ bearer: [] }, {}],
+        requestBody: uploadBody,
+        responses: {
+          200: {
+            description: 'Results, in the format chosen by Accept',
+            content: {
+              ...json(predictResponse),
+              'application/x-ndjson': {
+                schema: {
+                  type: 'string',
+                  description:
+                    'One line per row ({row, probability, prediction, risk_level} or {row, error: {column, code, message}}), then {summary}.',
+                },
+              },
+              'text/csv': { schema: { type: 'string', description: 'The input columns, then probability, prediction, risk_level.' } },
+            },
+          },
+          ...errors(400, 401, 406, 408, 413, 415, 429, 503),
+        },
+      },
+    },
+    '/api/feedback': {
+      post: {
+        summary: 'Attach labels to logged predictions (request_id,row,target or id,target)',
+        security: [{ bearer: [] }, {}],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': { schema: { type: 'array', items: { type: 'object' } } },
+            'text/csv': { schema: { type: 'string' } },
+          },
+        },
+        responses: { 200: { description: 'Labels applied', content: json(feedbackResponse) }, ...errors(400, 401, 404, 415) },
+      },
+    },
+  };
+}
+
+/** The HTML pages. */
+function pagePaths(): Record<string, unknown> {
+  return {
+    '/': {
+      get: {
+        summary: 'The dashboard (HTML; its scripts, styles and vendored libraries are files under /js, /css and /vendor)',
+        responses: { 200: { description: 'OK', content: { 'text/html': { schema: { type: 'string' } } } } },
+      },
+    },
+    '/report.html': {
+      get: {
+        summary: 'The live window against the reference as a self-contained HTML report',
+        responses: { 200: { description: 'OK', content: { 'text/html': { schema: { type: 'string' } } } }, ...errors(503) },
+      },
+    },
+  };
+}
+
+/** The GET routes that read the state, and the probes. */
+function readPaths(): Record<string, unknown> {
   const read = (summary: string, schema?: z.ZodType) => ({
     get: { summary, responses: { 200: { description: 'OK', ...(schema === undefined ? {} : { content: json(schema) }) }, ...errors(503) } },
   });
   return {
-    openapi: '3.1.0',
-    info: { title: 'driftline', version, description: `Serves ${card.name} ${card.version} and monitors its inputs for drift.` },
-    components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Needed on POST routes when API_KEY is set.' } },
+    '/health': read('Liveness', health),
+    '/ready': read('Readiness: 503 until the model and the store are loaded', health),
+    '/dashboard/data': read('The original dashboard payload plus the full drift snapshot'),
+    '/api/drift': read('The current drift snapshot'),
+    '/api/drift/history': {
+      get: {
+        summary: 'Persisted drift snapshots',
+        parameters: [
+          { name: 'since', in: 'query', schema: { type: 'string' } },
+          { name: 'limit', in: 'query', schema: { type: 'integer' } },
+        ],
+        responses: { 200: { description: 'OK' }, ...errors(400) },
+      },
     },
-    paths: {
-      '/predict': {
-        post: {
-          summary: 'Score an upload, streamed; results stream back as they are computed',
-          security: [{ bearer: [] }, {}],
-          requestBody: uploadBody,
-          responses: {
-            200: {
-              description: 'Results, in the format chosen by Accept',
-              content: {
-                ...json(predictResponse),
-                'application/x-ndjson': {
-                  schema: {
-                    type: 'string',
-                    description:
-                      'One line per row ({row, probability, prediction, risk_level} or {row, error: {column, code, message}}), then {summary}.',
-                  },
-                },
-                'text/csv': { schema: { type: 'string', description: 'The input columns, then probability, prediction, risk_level.' } },
-              },
-            },
-            ...errors(400, 401, 406, 408, 413, 415, 429, 503),
-          },
-        },
+    '/api/drift/trend': {
+      get: {
+        summary: 'Per-minute quantiles of a column',
+        parameters: [{ name: 'column', in: 'query', required: true, schema: { type: 'string' } }],
+        responses: { 200: { description: 'OK' }, ...errors(400) },
       },
-      '/api/feedback': {
-        post: {
-          summary: 'Attach labels to logged predictions (request_id,row,target or id,target)',
-          security: [{ bearer: [] }, {}],
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': { schema: { type: 'array', items: { type: 'object' } } },
-              'text/csv': { schema: { type: 'string' } },
-            },
-          },
-          responses: { 200: { description: 'Labels applied', content: json(feedbackResponse) }, ...errors(400, 401, 404, 415) },
-        },
+    },
+    '/api/predictions': {
+      get: {
+        summary: 'The prediction log, streamed',
+        parameters: [
+          { name: 'limit', in: 'query', schema: { type: 'integer' } },
+          { name: 'format', in: 'query', schema: { enum: ['ndjson', 'csv'] } },
+        ],
+        responses: { 200: { description: 'OK' }, ...errors(400) },
       },
-      '/': {
-        get: {
-          summary: 'The dashboard (HTML; its scripts, styles and vendored libraries are files under /js, /css and /vendor)',
-          responses: { 200: { description: 'OK', content: { 'text/html': { schema: { type: 'string' } } } } },
-        },
-      },
-      '/report.html': {
-        get: {
-          summary: 'The live window against the reference as a self-contained HTML report',
-          responses: { 200: { description: 'OK', content: { 'text/html': { schema: { type: 'string' } } } }, ...errors(503) },
-        },
-      },
-      '/health': read('Liveness', health),
-      '/ready': read('Readiness: 503 until the model and the store are loaded', health),
-      '/dashboard/data': read('The original dashboard payload plus the full drift snapshot'),
-      '/api/drift': read('The current drift snapshot'),
-      '/api/drift/history': {
-        get: {
-          summary: 'Persisted drift snapshots',
-          parameters: [
-            { name: 'since', in: 'query', schema: { type: 'string' } },
-            { name: 'limit', in: 'query', schema: { type: 'integer' } },
-          ],
-          responses: { 200: { description: 'OK' }, ...errors(400) },
-        },
-      },
-      '/api/drift/trend': {
-        get: {
-          summary: 'Per-minute quantiles of a column',
-          parameters: [{ name: 'column', in: 'query', required: true, schema: { type: 'string' } }],
-          responses: { 200: { description: 'OK' }, ...errors(400) },
-        },
-      },
-      '/api/predictions': {
-        get: {
-          summary: 'The prediction log, streamed',
-          parameters: [
-            { name: 'limit', in: 'query', schema: { type: 'integer' } },
-            { name: 'format', in: 'query', schema: { enum: ['ndjson', 'csv'] } },
-          ],
-          responses: { 200: { description: 'OK' }, ...errors(400) },
-        },
-      },
-      '/api/alerts': read('Recent alerts'),
-      '/api/model': read('The model card (fields: docs/models.md)', modelCardSchema),
-      '/api/reference': read('The reference profile'),
-      '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text/plain; version=0.0.4' } } } },
-      '/openapi.json': read('This document'),
-      '/ws': {
-        get: {
-          summary: `WebSocket: messages {type, v, data}; topics ${TOPICS.join(', ')} (?topics=a,b or {"type":"subscribe","topics":[…]})`,
-          responses: { 101: { description: 'Switching Protocols' } },
-        },
+    },
+    '/api/alerts': read('Recent alerts'),
+    '/api/model': read('The model card (fields: docs/models.md)', modelCardSchema),
+    '/api/reference': read('The reference profile'),
+    '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text/plain; version=0.0.4' } } } },
+    '/openapi.json': read('This document'),
+    '/ws': {
+      get: {
+        summary: `WebSocket: messages {type, v, data}; topics ${TOPICS.join(', ')} (?topics=a,b or {"type":"subscribe","topics":[…]})`,
+        responses: { 101: { description: 'Switching Protocols' } },
       },
     },
   };
