@@ -42,7 +42,7 @@ t.test("the dashboard lists each feature's missing, invalid and unseen shares", 
   t.equal(await page.getAttribute('[data-testid=data-quality] tr[data-feature=credit_limit]', 'data-state'), 'some');
   t.equal(await page.getAttribute('[data-testid=data-quality] tr[data-feature=pay_amt_aug]', 'data-state'), 'ok');
   t.equal(await page.$$eval('[data-testid=data-quality] tbody tr', (trs) => trs.length), 8, 'one row per feature');
-  t.match(await page.textContent('[data-testid=data-quality] caption'), /last 100 rows received/);
+  t.match(await page.innerText('[data-testid=data-quality] caption'), /last 100 rows received/);
   await (await page.$('section[x-data=modelQuality]'))?.screenshot({ path: screenshotPath('dashboard-data-quality.png') });
   t.same(browser.problems, [], 'no console errors or Alpine warnings');
   t.same(browser.external, [], 'nothing fetched from outside this machine');

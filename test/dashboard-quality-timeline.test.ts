@@ -45,6 +45,19 @@ async function seriesOf(page: import('playwright-core').Page): Promise<SeriesVie
   });
 }
 
+/**
+ * Waits (up to 10 s) until the chart's series `name` has a numeric point. Polled from here: a
+ * waitForFunction predicate must be synchronous, and reading the chart needs an import.
+ */
+async function untilSeries(page: import('playwright-core').Page, name: string): Promise<void> {
+  const until = Date.now() + 10_000;
+  while (Date.now() < until) {
+    const s = (await seriesOf(page)).find((x) => x.name === name);
+    if ((s?.data ?? []).some((d) => typeof d[1] === 'number')) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 const values = (s: SeriesView | undefined): number[] =>
   (s?.data ?? []).map((d) => d[1]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
 
@@ -83,17 +96,7 @@ t.test(
     await page.waitForFunction(() => document.querySelector('[data-testid=quality-timeline-chart] canvas') !== null, undefined, {
       timeout: 5000,
     });
-    await page.waitForFunction(
-      async () => {
-        const echarts = (await import('/vendor/echarts.js' as string)) as {
-          getInstanceByDom(el: unknown): { getOption(): { series?: { name: string; data?: unknown[] }[] } } | undefined;
-        };
-        const s = echarts.getInstanceByDom(document.querySelector('[data-testid=quality-timeline-chart]'))?.getOption().series ?? [];
-        return (s.find((x) => x.name === 'estimated F1')?.data?.length ?? 0) > 0;
-      },
-      undefined,
-      { timeout: 5000 },
-    );
+    await untilSeries(page, 'estimated F1');
 
     let series = await seriesOf(page);
     const byName = (n: string): SeriesView | undefined => series.find((s) => s.name === n);
@@ -127,17 +130,7 @@ t.test(
     // Labelled rows: the realized lines join the estimated ones, live.
     const [head, ...rows] = sampleCsv(400, { seed: 12 }).trimEnd().split('\n');
     await post(srv.url, `${head},target\n${rows.map((r, i) => `${r},${i % 4 === 0 ? 1 : 0}`).join('\n')}\n`);
-    await page.waitForFunction(
-      async () => {
-        const echarts = (await import('/vendor/echarts.js' as string)) as {
-          getInstanceByDom(el: unknown): { getOption(): { series?: { name: string; data?: [number, number | null][] }[] } } | undefined;
-        };
-        const s = echarts.getInstanceByDom(document.querySelector('[data-testid=quality-timeline-chart]'))?.getOption().series ?? [];
-        return (s.find((x) => x.name === 'realized F1')?.data ?? []).some((d) => typeof d[1] === 'number');
-      },
-      undefined,
-      { timeout: 5000 },
-    );
+    await untilSeries(page, 'realized F1');
     series = await seriesOf(page);
     for (const m of ['F1', 'ROC AUC']) {
       const real = values(byName(`realized ${m}`));
