@@ -8,17 +8,9 @@ import { CARD_FILE, loadModel, readModelCard } from '../src/model/index.js';
 import { EstimatedPerformance, type PerformanceEstimate } from '../src/monitor/estimated-performance.js';
 import { RollingPerformance } from '../src/monitor/performance.js';
 import { ROOT, sharedFile } from './helpers/shared.js';
+import { seededRandom } from './helpers/fixtures.js';
 
-/** mulberry32: consecutive draws are independent enough to pair a score with its label. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+const rng = seededRandom;
 
 /** Every estimate straight from the rows and the map: the definitions, with no running sums. */
 function direct(c: Calibration, probs: readonly number[], threshold: number): Omit<PerformanceEstimate, 'bands' | 'n_rows'> {

@@ -7,18 +7,10 @@ import { CARD_FILE, loadModel, readModelCard } from '../src/model/index.js';
 import { permutationImportance } from '../src/model/importance.js';
 import { rocAuc } from '../src/model/metrics.js';
 import { DriftMonitor } from '../src/monitor/index.js';
-import { testCard } from './helpers/fixtures.js';
+import { seededRandom, testCard } from './helpers/fixtures.js';
 import { ROOT, sharedFile } from './helpers/shared.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+const rng = seededRandom;
 
 t.test('permutation importance: a feature the model ignores scores 0, the one it reads scores its fall in ROC-AUC', async (t) => {
   const random = rng(5);

@@ -30,7 +30,8 @@ export interface WindowRow {
   strings?: string[] | undefined;
 }
 
-interface BatchRow {
+/** One logged batch as the database returns it (the PostgreSQL log's rows add a position). */
+export interface BatchRow {
   first_id: number;
   rows: number;
   ts: number;

@@ -5,16 +5,8 @@ import { buildProfile, DriftWindow, type ReferenceProfile } from '../../src/drif
 import { readCsvColumns } from '../../src/csv-columns.js';
 import { sharedFile } from './shared.js';
 
-export const FEATURES = [
-  'credit_limit',
-  'age',
-  'pay_delay_sep',
-  'pay_delay_aug',
-  'bill_amt_sep',
-  'bill_amt_aug',
-  'pay_amt_sep',
-  'pay_amt_aug',
-] as const;
+// The bundled model's features, as the fixtures name them.
+export { FEATURES } from './fixtures.js';
 
 export interface GoldenFeature {
   evidently: { test: string; score: number; threshold: number; drift: boolean; column_type: string };

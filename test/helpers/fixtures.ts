@@ -104,3 +104,14 @@ export function sampleCsv(rows: number, opts: { extra?: boolean; seed?: number }
   }
   return `${lines.join('\n')}\n`;
 }
+
+/** A seeded generator (mulberry32): consecutive draws are independent enough to pair a score with its label. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let r = Math.imul(a ^ (a >>> 15), 1 | a);
+    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
+    return ((r ^ (r >>> 14)) >>> 0) / 2 ** 32;
+  };
+}

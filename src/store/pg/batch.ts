@@ -1,3 +1,4 @@
+import type { BatchRow as SqliteBatchRow } from '../log-reader.js';
 import pg from 'pg';
 import type { ModelCard } from '../../model/card.js';
 
@@ -21,22 +22,8 @@ export interface CommittedBatch {
   extIds: (string | null)[] | null;
 }
 
-export interface BatchRow {
+export interface BatchRow extends Omit<SqliteBatchRow, 'strings'> {
   position: number;
-  first_id: number;
-  rows: number;
-  ts: number;
-  request_id: string;
-  model_version: string;
-  n_features: number;
-  decision_threshold: number;
-  risk_high: number;
-  risk_medium: number;
-  row_index: Buffer;
-  features: Buffer;
-  probabilities: Buffer;
-  targets: Buffer;
-  ext_ids: string | null;
 }
 
 /** A typed copy of a bytea: node-postgres's Buffers may sit unaligned. */
