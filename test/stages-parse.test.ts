@@ -108,6 +108,23 @@ t.test('parseCsv: quotes, CRLF, lone CR, 1-byte chunks', async (t) => {
   t.same(multi[1], { kind: 'row', index: 0, cells: ['Zoë, ünïcode ✓', '1'] }, 'multi-byte characters split across chunks');
 });
 
+t.test('parseCsv leaves the bytes it was given as they were (csv-parser unescapes "" in place)', async (t) => {
+  const body = Buffer.from('a,b\n1,"say ""hi"", twice"\n2,"""q"""\n');
+  const before = Buffer.from(body);
+  // Each chunk a view of one buffer, as a request body's pieces are, with rows whole inside a chunk.
+  const out = await parseAll(createParseCsv(), chunked(body, [body.indexOf('\n2') + 1]));
+  t.same(
+    out.slice(1).map((r) => (r as RawRow).cells),
+    [
+      ['1', 'say "hi", twice'],
+      ['2', '"q"'],
+    ],
+  );
+  t.ok(body.equals(before), "the caller's buffer is unchanged");
+  const again = await parseAll(createParseCsv(), chunked(body, []));
+  t.same(again, out, 'the same buffer parsed again gives the same rows');
+});
+
 t.test('parseCsv: an empty body and a row over the byte limit are errors', async (t) => {
   await t.rejects(parseAll(createParseCsv(), Readable.from([Buffer.alloc(0)])), { code: 'DL_ERR_EMPTY_BODY' });
   await t.rejects(parseAll(createParseCsv(), Readable.from([Buffer.from('\n\n')])), { code: 'DL_ERR_EMPTY_BODY' });

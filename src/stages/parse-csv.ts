@@ -77,6 +77,8 @@ const tooManyColumns = (max: number): DriftlineError =>
 
 const LF = 10;
 const CR = 13;
+/** An escaped quote, the only thing csv-parser rewrites in place. */
+const ESCAPED_QUOTE = Buffer.from('""');
 const QUOTE = 34;
 const COMMA = 44;
 
@@ -215,6 +217,12 @@ export function createParseCsv(opts: ParseCsvOptions = {}): Transform {
       } catch (err) {
         return cb(err as Error);
       }
+      // csv-parser unescapes "" by shifting the cell's bytes left inside the buffer it is given,
+      // so a chunk that is a view of the caller's memory (a request body, a file read once and
+      // scored twice) came back altered. It only writes when a cell holds "", and a "" cut
+      // across chunks lands in a buffer csv-parser concatenated itself: copying just these
+      // chunks keeps the caller's bytes intact at no cost to plain numeric CSV.
+      if (bytes.includes(ESCAPED_QUOTE)) bytes = Buffer.from(bytes);
       parser.write(bytes, (err) => {
         try {
           // A header failure comes first in byte order: it wins over csv-parser's own error.
