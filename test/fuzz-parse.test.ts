@@ -20,7 +20,8 @@ const LIMITS = { field: 64, columns: 6 };
 
 const stages = {
   csv: () => createParseCsv({ maxRowBytes: LIMITS.field, maxColumns: LIMITS.columns }),
-  json: () => createParseJson({ maxFieldBytes: LIMITS.field, maxColumns: LIMITS.columns, maxDepth: 8 }),
+  // Tokenizer writes of 16 bytes: most bodies span many, so tokens and limits straddle them.
+  json: () => createParseJson({ maxFieldBytes: LIMITS.field, maxColumns: LIMITS.columns, maxDepth: 8, blockBytes: 16 }),
   ndjson: () => createParseNdjson({ maxLineBytes: LIMITS.field, maxColumns: LIMITS.columns }),
 };
 
@@ -114,9 +115,8 @@ for (const [format, make] of Object.entries(stages)) {
   t.test(`parse ${format}: where the chunks are cut does not change the result`, async () => {
     await fc.assert(
       fc.asyncProperty(input, async ({ buf, cuts }) => {
-        // Copies: csv-parser unescapes quotes in place, in the caller's buffer.
-        const whole = await run(make(), chunked(Buffer.from(buf), []));
-        const pieces = await run(make(), chunked(Buffer.from(buf), cuts));
+        const whole = await run(make(), chunked(buf, []));
+        const pieces = await run(make(), chunked(buf, cuts));
         const codeOf = (e: unknown) => (e as DriftlineError | undefined)?.code;
         if (codeOf(whole.err) !== codeOf(pieces.err)) throw new Error(`${codeOf(whole.err)} whole, ${codeOf(pieces.err)} in pieces`);
         if (whole.err === undefined && !isDeepStrictEqual(flatten(pieces.out), flatten(whole.out))) {

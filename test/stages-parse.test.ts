@@ -2,7 +2,7 @@ import t from 'tap';
 import { Readable } from 'node:stream';
 import { CsvHeaderGuard, CsvRecordMapper, createParseCsv } from '../src/stages/parse-csv.js';
 import { LoneCrNormalizer } from '../src/line-endings.js';
-import { JsonRowAssembler, createParseJson } from '../src/stages/parse-json.js';
+import { FixedBlocks, JsonRowAssembler, createParseJson } from '../src/stages/parse-json.js';
 import { NdjsonLineParser, createParseNdjson } from '../src/stages/parse-ndjson.js';
 import { isKeyedRow, isRowError, type Header, type KeyedRow, type Parsed, type RowError } from '../src/stages/types.js';
 
@@ -165,6 +165,36 @@ t.test('JsonRowAssembler and parseJson', async (t) => {
   const seen: unknown[] = [];
   const asm = new JsonRowAssembler((p) => seen.push(p));
   t.throws(() => asm.end(), { code: 'DL_ERR_EMPTY_BODY' });
+});
+
+t.test('FixedBlocks re-cuts a stream at fixed offsets, however it arrived', async (t) => {
+  const body = Buffer.from('abcdefghijklmnopqrstuvwxyz');
+  for (const cuts of [[], [1], [3, 4, 5], [2, 9, 10, 25], Array.from({ length: 26 }, (_, i) => i)]) {
+    const fb = new FixedBlocks(4);
+    const blocks: string[] = [];
+    for await (const c of chunked(body, cuts)) blocks.push(...fb.push(c as Buffer).map(String));
+    blocks.push(...fb.end().map(String));
+    t.same(blocks, ['abcd', 'efgh', 'ijkl', 'mnop', 'qrst', 'uvwx', 'yz'], `cut at ${cuts.join(',') || 'nothing'}`);
+  }
+  const fb = new FixedBlocks(4);
+  t.same(fb.push(Buffer.from('abcd')).map(String), ['abcd']);
+  t.same(fb.end(), [], 'ending on a block boundary leaves nothing');
+});
+
+t.test('parseJson: a row over a limit before a syntax error answers the same, wherever the body is cut', async (t) => {
+  // The first row has 7 columns (limit 6); a second top-level value follows: both are fatal.
+  const body = Buffer.from('[{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7},{"a":1}]\n[]');
+  const codes = new Set<string | undefined>();
+  for (let cut = 0; cut <= body.length; cut++) {
+    const stage = createParseJson({ maxColumns: 6 });
+    try {
+      await parseAll(stage, chunked(body, [cut]));
+      codes.add(undefined);
+    } catch (err) {
+      codes.add((err as { code?: string }).code);
+    }
+  }
+  t.equal(codes.size, 1, `one answer for every cut (${[...codes].join(', ')})`);
 });
 
 t.test('NdjsonLineParser and parseNdjson', async (t) => {

@@ -10,6 +10,8 @@ export interface ParseJsonOptions {
   /** Deepest nesting tolerated (values nested inside rows are skipped as row errors). */
   maxDepth?: number;
   maxColumns?: number;
+  /** Spacing of the tokenizer's writes, in bytes from the body's start (FixedBlocks). Default 16 KiB. */
+  blockBytes?: number;
 }
 
 type Token = { name: string; value?: unknown };
@@ -174,6 +176,55 @@ function isJsonWhitespace(chunk: Buffer): boolean {
   return true;
 }
 
+/**
+ * Re-cuts a byte stream at fixed offsets from its start, whatever pieces it arrived in.
+ * stream-json tokenizes a write as a whole and, when the write holds a syntax error, drops every
+ * token of it: the rows and limits before the error in that write are never seen. A body fed in
+ * the client's pieces would then answer a row-level error (too many columns, a field too long)
+ * or the syntax error depending on where the network cut it. Fed in blocks fixed by offset, the
+ * tokenizer sees the same writes for the same bytes, so the answer depends on the bytes alone.
+ */
+export class FixedBlocks {
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+
+  constructor(private readonly size: number) {}
+
+  /** The whole blocks completed by `chunk`, in order. */
+  push(chunk: Buffer): Buffer[] {
+    const out: Buffer[] = [];
+    let at = 0;
+    if (this.heldBytes > 0) {
+      at = Math.min(chunk.length, this.size - this.heldBytes);
+      this.hold(chunk.subarray(0, at));
+      if (this.heldBytes < this.size) return out;
+      out.push(Buffer.concat(this.held));
+      this.held = [];
+      this.heldBytes = 0;
+    }
+    for (; chunk.length - at >= this.size; at += this.size) out.push(chunk.subarray(at, at + this.size));
+    if (at < chunk.length) this.hold(chunk.subarray(at));
+    return out;
+  }
+
+  /** The last, partial block (none if the stream ended on a block boundary). */
+  end(): Buffer[] {
+    const out = this.heldBytes > 0 ? [Buffer.concat(this.held)] : [];
+    this.held = [];
+    this.heldBytes = 0;
+    return out;
+  }
+
+  // A copy: the caller may reuse its chunk's memory once the chunk is handed on.
+  private hold(piece: Buffer): void {
+    this.held.push(Buffer.from(piece));
+    this.heldBytes += piece.length;
+  }
+}
+
+/** Offset spacing of the tokenizer's writes: small enough that rows stream back as they come. */
+const BLOCK_BYTES = 16 * 1024;
+
 /** bytes → Header, rows … for a JSON array body, never holding the whole body. */
 export function createParseJson(opts: ParseJsonOptions = {}): Transform {
   const tokens = jsonParser.asStream({ packValues: false, streamValues: true, packKeys: false, streamKeys: true }) as Duplex;
@@ -181,29 +232,38 @@ export function createParseJson(opts: ParseJsonOptions = {}): Transform {
   const gather = new RowGatherer((p) => stage.push(p));
   const core = new JsonRowAssembler(gather.emit, opts);
   const release = (): void => gather.release(core.next);
+  const blocks = new FixedBlocks(opts.blockBytes ?? BLOCK_BYTES);
+  // One block at a time: the parser's error reaches a write's callback as well as its 'error'
+  // event, whichever first, and both must say the same typed thing.
+  const write = (list: Buffer[], cb: (err?: Error | null) => void, i = 0): void => {
+    if (i === list.length) return cb(null);
+    tokens.write(list[i], (err) => {
+      release();
+      if (err !== undefined && err !== null) return cb(malformed(err));
+      write(list, cb, i + 1);
+    });
+  };
   const stage: Transform = new Transform({
     readableObjectMode: true,
     readableHighWaterMark: CHUNKS_BUFFERED,
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
       if (!sawInput) sawInput = !isJsonWhitespace(chunk);
-      // The parser's error reaches this callback as well as its 'error' event, whichever
-      // first: both must say the same typed thing.
-      tokens.write(chunk, (err) => {
-        release();
-        cb(err === undefined || err === null ? null : malformed(err));
-      });
+      write(blocks.push(chunk), cb);
     },
     flush(cb: TransformCallback) {
-      tokens.once('end', () => {
-        release();
-        try {
-          core.end();
-          cb();
-        } catch (err) {
-          cb(err as Error);
-        }
+      write(blocks.end(), (err) => {
+        if (err !== undefined && err !== null) return cb(err);
+        tokens.once('end', () => {
+          release();
+          try {
+            core.end();
+            cb();
+          } catch (e) {
+            cb(e as Error);
+          }
+        });
+        tokens.end();
       });
-      tokens.end();
     },
     destroy(err, cb) {
       tokens.destroy();
