@@ -12,6 +12,10 @@ import {
   writeBatches,
   type CommittedBatch,
 } from '../src/store/pg/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PredictionLog } from '../src/store/index.js';
 import { startPostgres } from './helpers/postgres.js';
 
 const cluster = await startPostgres(t);
@@ -413,5 +417,48 @@ t.test(
     );
     t.equal(await log.label([byRow.get('req-b#8')!], [1]), 1);
     t.equal((await log.tail(1)).rows[0]!.target, 1, 'the label reaches the row found');
+  },
+);
+
+t.test(
+  'recent and page read the same rows as the SQLite log from the same batches (labels, rules, ext ids, page edges)',
+  { skip, timeout: 30_000 },
+  async (t) => {
+    const url = await freshDb();
+    const pgLog = await openLog(t, url);
+    const dir = mkdtempSync(path.join(tmpdir(), 'driftline-pg-sqlite-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const sqlite = await PredictionLog.open({
+      file: path.join(dir, 'driftline.db'),
+      retentionRows: 1_000_000,
+      decisionThreshold: RULES.decisionThreshold,
+      risk: RULES.risk,
+    });
+    t.teardown(() => sqlite.close());
+    const items = [
+      batch(1, 5),
+      { ...batch(2, 3, 'req-x'), targets: new Float64Array([1, Number.NaN, 0]), extIds: ['a', null, 'b'] },
+      batch(3, 1),
+      batch(4, 7),
+    ];
+    for (const it of items) {
+      await pgLog.append(it);
+      await sqlite.append(it);
+    }
+    t.equal(await pgLog.label([2, 7, 15], [1, 1, 0]), 3);
+    t.equal(await sqlite.label([2, 7, 15], [1, 1, 0]), 3);
+    for (const limit of [1, 3, 9, 16, 100]) t.same(await pgLog.recent(limit), sqlite.recent(limit), `recent(${limit})`);
+    for (const [after, limit] of [
+      [0, 100],
+      [0, 4],
+      [4, 3],
+      [5, 1],
+      [8, 5],
+      [15, 10],
+      [16, 10],
+    ] as const) {
+      t.same(await pgLog.page(after, limit), sqlite.page(after, limit), `page(${after}, ${limit})`);
+    }
+    t.equal((await pgLog.recent(100)).length, 16, 'every row');
   },
 );

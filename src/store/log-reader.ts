@@ -57,15 +57,64 @@ function view<T extends Float32Array | Float64Array | Int32Array>(b: Buffer, Cto
   return new Ctor(copy.buffer);
 }
 
-interface Decoded {
-  batch: BatchRow;
+/** A logged batch, decoded: what either store reads rows from. */
+export interface DecodedBatch {
+  /** Row ids first … first + rows − 1. */
+  first: number;
+  rows: number;
+  ts: number;
+  requestId: string;
+  modelVersion: string;
+  nFeatures: number;
   /** The thresholds logged with the batch, in the card's shape: a row is read with the rules of its time. */
   rules: Pick<ModelCard, 'decision_threshold' | 'risk_levels'>;
   rowIndex: Int32Array;
   features: Float32Array;
   probabilities: Float32Array;
+  /** The uploaded labels (NaN if none), with feedback labels applied where a reader read them. */
   targets: Float64Array;
   extIds: (string | null)[] | null;
+}
+
+/** Row `r` of a decoded batch as the API shows a logged prediction (one home for both stores). */
+export function loggedRow(d: DecodedBatch, r: number): LoggedRow {
+  const p = d.probabilities[r]!;
+  const t = d.targets[r]!;
+  const f = d.nFeatures;
+  return {
+    id: d.first + r,
+    ts: d.ts,
+    request_id: d.requestId,
+    row: d.rowIndex[r]!,
+    model_version: d.modelVersion,
+    features: Array.from(d.features.subarray(r * f, (r + 1) * f)),
+    probability: p,
+    prediction: decision(d.rules, p),
+    risk_level: riskLevel(d.rules, p),
+    target: Number.isNaN(t) ? null : t,
+    ext_id: d.extIds?.[r] ?? null,
+  };
+}
+
+/** A batch's columns decoded from their packed bytes (shared by both stores). */
+export function decodeBatch(b: BatchRow): DecodedBatch {
+  return {
+    first: b.first_id,
+    rows: b.rows,
+    ts: b.ts,
+    requestId: b.request_id,
+    modelVersion: b.model_version,
+    nFeatures: b.n_features,
+    rules: { decision_threshold: b.decision_threshold, risk_levels: { high: b.risk_high, medium: b.risk_medium } },
+    rowIndex: view(b.row_index, Int32Array),
+    features: view(b.features, Float32Array),
+    probabilities: view(b.probabilities, Float32Array),
+    targets: view(b.targets, Float64Array),
+    extIds: b.ext_ids === null ? null : (JSON.parse(b.ext_ids) as (string | null)[]),
+  };
+}
+
+interface Decoded extends DecodedBatch {
   strings: string[] | null;
 }
 
@@ -104,40 +153,11 @@ export class LogReader {
   }
 
   private decode(batch: BatchRow): Decoded {
-    const targets = view(batch.targets, Float64Array);
+    const d = decodeBatch(batch);
     for (const l of this.st.labels.all(batch.first_id, batch.first_id + batch.rows) as { id: number; target: number }[]) {
-      targets[l.id - batch.first_id] = l.target;
+      d.targets[l.id - batch.first_id] = l.target;
     }
-    return {
-      batch,
-      rules: { decision_threshold: batch.decision_threshold, risk_levels: { high: batch.risk_high, medium: batch.risk_medium } },
-      rowIndex: view(batch.row_index, Int32Array),
-      features: view(batch.features, Float32Array),
-      probabilities: view(batch.probabilities, Float32Array),
-      targets,
-      extIds: batch.ext_ids === null ? null : (JSON.parse(batch.ext_ids) as (string | null)[]),
-      strings: batch.strings === undefined || batch.strings === null ? null : (JSON.parse(batch.strings) as string[]),
-    };
-  }
-
-  private row(d: Decoded, r: number): LoggedRow {
-    const b = d.batch;
-    const p = d.probabilities[r]!;
-    const t = d.targets[r]!;
-    const f = b.n_features;
-    return {
-      id: b.first_id + r,
-      ts: b.ts,
-      request_id: b.request_id,
-      row: d.rowIndex[r]!,
-      model_version: b.model_version,
-      features: Array.from(d.features.subarray(r * f, (r + 1) * f)),
-      probability: p,
-      prediction: decision(d.rules, p),
-      risk_level: riskLevel(d.rules, p),
-      target: Number.isNaN(t) ? null : t,
-      ext_id: d.extIds?.[r] ?? null,
-    };
+    return { ...d, strings: batch.strings === undefined || batch.strings === null ? null : (JSON.parse(batch.strings) as string[]) };
   }
 
   /** Batches from the newest back, until `limit` rows are covered. */
@@ -156,7 +176,7 @@ export class LogReader {
   recent(limit: number): LoggedRow[] {
     const out: LoggedRow[] = [];
     for (const d of this.backwards(limit)) {
-      for (let r = d.batch.rows - 1; r >= 0 && out.length < limit; r--) out.push(this.row(d, r));
+      for (let r = d.rows - 1; r >= 0 && out.length < limit; r--) out.push(loggedRow(d, r));
     }
     return out;
   }
@@ -165,13 +185,13 @@ export class LogReader {
   tail(n: number): WindowRow[] {
     const out: WindowRow[] = [];
     for (const d of this.backwards(n)) {
-      const f = d.batch.n_features;
+      const f = d.nFeatures;
       const s = d.strings;
-      const ns = s === null ? 0 : s.length / d.batch.rows;
-      for (let r = d.batch.rows - 1; r >= 0 && out.length < n; r--) {
+      const ns = s === null ? 0 : s.length / d.rows;
+      for (let r = d.rows - 1; r >= 0 && out.length < n; r--) {
         const row: WindowRow = {
-          id: d.batch.first_id + r,
-          ts: d.batch.ts,
+          id: d.first + r,
+          ts: d.ts,
           features: d.features.subarray(r * f, (r + 1) * f),
           probability: d.probabilities[r]!,
           target: d.targets[r]!,
@@ -192,7 +212,7 @@ export class LogReader {
       if (batch === undefined || batch.first_id + batch.rows <= after + 1) batch = this.st.after.get(after) as BatchRow | undefined;
       if (batch === undefined) break;
       const d = this.decode(batch);
-      for (let r = Math.max(0, after + 1 - batch.first_id); r < batch.rows && out.length < limit; r++) out.push(this.row(d, r));
+      for (let r = Math.max(0, after + 1 - batch.first_id); r < batch.rows && out.length < limit; r++) out.push(loggedRow(d, r));
       after = batch.first_id + batch.rows - 1;
     }
     return out;

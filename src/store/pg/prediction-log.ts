@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { DriftlineError } from '../../errors.js';
-import type { WindowRow } from '../log-reader.js';
+import { loggedRow, type LoggedRow, type WindowRow } from '../log-reader.js';
 import type { AppendItem } from '../log-protocol.js';
 import { decode, types, type BatchRow, type CommittedBatch } from './batch.js';
 import { Follower, type FollowOptions } from './follow.js';
@@ -217,6 +217,58 @@ export class PgPredictionLog {
   async findByExtId(ids: readonly string[]): Promise<Map<string, number>> {
     const r = await this.reader.query<{ ext_id: string; id: number }>(sql.BY_EXT_IDS, [[...new Set(ids)]]);
     return new Map(r.rows.map((x) => [x.ext_id, x.id]));
+  }
+
+  /** Feedback labels applied to a run of batches contiguous in ids (one read). */
+  private async labelled(rows: readonly BatchRow[]): Promise<CommittedBatch[]> {
+    const batches = rows.map(decode);
+    if (batches.length === 0) return batches;
+    const lo = Math.min(...batches.map((b) => b.first));
+    const hi = Math.max(...batches.map((b) => b.first + b.rows));
+    const byFirst = new Map(batches.map((b) => [b.first, b]));
+    const starts = [...byFirst.keys()].sort((a, b) => a - b);
+    for (const l of (await this.reader.query<{ id: number; target: number }>(sql.LABELS_IN, [lo, hi])).rows) {
+      // The batch holding id l.id: the last start at or before it.
+      let i = starts.length - 1;
+      while (i > 0 && starts[i]! > l.id) i--;
+      const b = byFirst.get(starts[i]!)!;
+      if (l.id < b.first + b.rows) b.targets[l.id - b.first] = l.target;
+    }
+    return batches;
+  }
+
+  /** The newest rows, newest first, labels applied (as the SQLite log's `recent`). */
+  async recent(limit: number): Promise<LoggedRow[]> {
+    const out: LoggedRow[] = [];
+    let before = Number.MAX_SAFE_INTEGER;
+    while (out.length < limit) {
+      const page = (await this.reader.query<BatchRow>(sql.BEFORE, [before, 64])).rows;
+      if (page.length === 0) break;
+      for (const d of await this.labelled(page)) {
+        for (let r = d.rows - 1; r >= 0 && out.length < limit; r--) out.push(loggedRow(d, r));
+      }
+      before = page.at(-1)!.position;
+    }
+    return out;
+  }
+
+  /** Up to `limit` rows with ids after `afterId`, in id order (as the SQLite log's `page`). */
+  async page(afterId: number, limit: number): Promise<LoggedRow[]> {
+    const out: LoggedRow[] = [];
+    let after = afterId;
+    const holding = (await this.reader.query<BatchRow>(sql.HOLDING, [after + 1])).rows[0];
+    let rows = holding !== undefined && holding.first_id + holding.rows > after + 1 ? [holding] : [];
+    while (out.length < limit) {
+      if (rows.length === 0) rows = (await this.reader.query<BatchRow>(sql.AFTER_ID, [after, 64])).rows;
+      if (rows.length === 0) break;
+      for (const d of await this.labelled(rows)) {
+        for (let r = Math.max(0, after + 1 - d.first); r < d.rows && out.length < limit; r++) out.push(loggedRow(d, r));
+        after = d.first + d.rows - 1;
+        if (out.length >= limit) break;
+      }
+      rows = [];
+    }
+    return out;
   }
 
   /** Rows in the log: ids are contiguous, so no scan. */

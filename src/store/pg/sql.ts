@@ -50,6 +50,10 @@ export const AFTER = `SELECT ${BATCH_COLUMNS} FROM prediction_batches WHERE posi
 /** Batches before position $1, newest first, at most $2. */
 export const BEFORE = `SELECT ${BATCH_COLUMNS} FROM prediction_batches WHERE position < $1 ORDER BY position DESC LIMIT $2`;
 export const LABELS_IN = 'SELECT id, target FROM labels WHERE id >= $1 AND id < $2';
+/** The batch holding row id $1 (the newest starting at or before it), as SQLite's HOLDING. */
+export const HOLDING = `SELECT ${BATCH_COLUMNS} FROM prediction_batches WHERE first_id <= $1 ORDER BY first_id DESC LIMIT 1`;
+/** Batches whose rows all come after row id $1, in id order, at most $2. */
+export const AFTER_ID = `SELECT ${BATCH_COLUMNS} FROM prediction_batches WHERE first_id > $1 ORDER BY first_id LIMIT $2`;
 export const HEAD = 'SELECT position, next_id, (SELECT first_id FROM prediction_batches ORDER BY position LIMIT 1) AS lo FROM log_head';
 
 /** Labels rows $1 with $2 at $3, for ids that are in the log; as SQLite's SET_LABEL. */
