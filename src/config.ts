@@ -93,6 +93,8 @@ export const configSchema = z.object({
 
   // Prediction log
   LOG_RETENTION_ROWS: int(1, 1_000_000_000, 1_000_000),
+  // Set: the log is in PostgreSQL and every replica's window follows it (docs/scale-out.md).
+  DATABASE_URL: url(['postgres:', 'postgresql:']),
 
   // Access and limits
   API_KEY: optionalStr(),
@@ -140,7 +142,7 @@ export const configSchema = z.object({
 });
 
 /** Values that must never reach a log line, an error message or a response. */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(['API_KEY', 'SMTP_URL', 'SLACK_WEBHOOK_URL']);
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['API_KEY', 'SMTP_URL', 'SLACK_WEBHOOK_URL', 'DATABASE_URL']);
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { DriftWindow, snapshot, type DriftOverrides, type DriftSnapshot, type ReferenceProfile } from '../drift/index.js';
 import type { RowErrorCode } from '../errors.js';
 import { decision, originalResult, type ModelCard } from '../model/card.js';
-import type { DriftHistory, HistoryPoint, LoggedRow, WindowRow } from '../store/index.js';
+import type { Awaitable, DecodedBatch, DriftHistory, HistoryPoint, LoggedRow, WindowRow } from '../store/index.js';
 import { PAGE_HINKLEY_DEFAULTS, PageHinkley, type PageHinkleyOptions } from './page-hinkley.js';
 import { DataQualityRing, qualityKindOf, type DataQuality } from './data-quality.js';
 import { EstimatedPerformance, type PerformanceEstimate } from './estimated-performance.js';
@@ -52,7 +52,7 @@ export interface MonitorOptions {
   /** reports/drift_report.json, rewritten atomically with each persisted snapshot. */
   reportFile?: string | undefined;
   /** The newest predictions, for the report's `results` (the original service's shape). */
-  recent?: (limit: number) => LoggedRow[];
+  recent?: (limit: number) => Awaitable<LoggedRow[]>;
   /**
    * The model card: its decision rule scores the labelled rows (quality, concept drift) and its
    * labels spell the report's predictions. Required, so that no default threshold can stand in
@@ -193,6 +193,11 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [MonitorSnapshot] }> 
     for (const r of rows) this.push(r.features, 0, r.probability, r.target, r.ts, r.id, r.strings, 0);
   }
 
+  /** Adds a batch committed to the shared log (any replica's), with its uploaded labels. */
+  applyBatch(b: DecodedBatch): void {
+    for (let r = 0; r < b.rows; r++) this.push(b.features, r * b.nFeatures, b.probabilities[r]!, b.targets[r]!, b.ts, b.first + r);
+  }
+
   /** Applies a label to a logged row if it is still in the window. */
   label(logId: number, target: number): boolean {
     const w = this.window;
@@ -257,14 +262,15 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [MonitorSnapshot] }> 
   }
 
   /** Persists the snapshot if the window changed and DRIFT_HISTORY_MS has passed. */
-  maybePersist(now: number = Date.now(), force = false): boolean {
+  async maybePersist(now: number = Date.now(), force = false): Promise<boolean> {
     if (this.version === this.persistedVersion) return false;
     if (!force && now - this.persistedAt < this.opts.historyMs) return false;
     const snap = this.current(now);
+    // Marked before the read below, so that a timer firing meanwhile does not persist it twice.
     this.persistedVersion = this.version;
     this.persistedAt = now;
     this.opts.history?.add(historyPoint(snap));
-    if (this.opts.reportFile !== undefined) writeReport(this.opts.reportFile, snap, this.opts.recent?.(100) ?? [], this.opts.card);
+    if (this.opts.reportFile !== undefined) writeReport(this.opts.reportFile, snap, (await this.opts.recent?.(100)) ?? [], this.opts.card);
     return true;
   }
 }

@@ -49,6 +49,7 @@ export type { SchedulerOptions, RunInfo } from './scheduler.js';
 // reads with the same parsers, the trailer a failed stream ends with, and the row schema the
 // OpenAPI document shows.
 export type { Batch, Header, InputFormat, Parsed } from '../stages/types.js';
+export type { SketchSink } from '../stages/sketch.js';
 export { isKeyedRow, isRowError } from '../stages/types.js';
 export type { OutputFormat } from '../stages/format.js';
 export { failureTrailer } from '../stages/format.js';

@@ -17,11 +17,16 @@ const clientMessage = z.discriminatedUnion('type', [
 
 interface Peer {
   topics: Set<Topic>;
+  closed?: boolean;
 }
 
 export interface LiveOptions {
   log: Logger;
-  /** What a client gets on connect (model summary, current snapshot, …), given the topics it subscribes to. */
+  /**
+   * What a client gets on connect (model summary, current snapshot, …), given the topics it
+   * subscribes to. A promise (a read from a shared log) delays the hello and the subscriptions
+   * together, so that nothing is pushed to a client before its hello.
+   */
   hello: (topics: readonly Topic[]) => unknown;
   /** Allowed Origin values; empty allows any (the dashboard is same-origin). */
   allowedOrigins: readonly string[];
@@ -95,9 +100,7 @@ export class LiveHub {
       open: (ws) => {
         this.sockets.add(ws);
         this.opts.onClients(this.sockets.size);
-        const peer = ws.getUserData();
-        ws.send(envelope('hello', { ...(this.opts.hello([...peer.topics]) as object), topics: [...peer.topics] }));
-        for (const t of peer.topics) ws.subscribe(t);
+        this.greet(ws);
       },
       message: (ws, message) => {
         let parsed: z.infer<typeof clientMessage>;
@@ -125,6 +128,7 @@ export class LiveHub {
         ws.send(envelope('subscribed', { topics: [...peer.topics] }));
       },
       close: (ws) => {
+        ws.getUserData().closed = true;
         this.sockets.delete(ws);
         this.opts.onClients(this.sockets.size);
       },
@@ -139,6 +143,19 @@ export class LiveHub {
   publish(topic: Topic, data: unknown): void {
     if (this.app === undefined || this.app.numSubscribers(topic) === 0) return;
     this.app.publish(topic, envelope(topic, data));
+  }
+
+  /** Sends the hello, then subscribes the client: nothing is pushed to it before its hello. */
+  private greet(ws: WebSocket<Peer>): void {
+    const peer = ws.getUserData();
+    const send = (hello: unknown): void => {
+      if (peer.closed === true) return;
+      ws.send(envelope('hello', { ...(hello as object), topics: [...peer.topics] }));
+      for (const t of peer.topics) ws.subscribe(t);
+    };
+    const hello = this.opts.hello([...peer.topics]);
+    if (hello instanceof Promise) hello.then(send).catch((err: unknown) => this.opts.log.warn({ err }, 'could not send a WebSocket hello'));
+    else send(hello);
   }
 
   /** Ends every connection with 1001 (going away), as on shutdown. */

@@ -4,9 +4,9 @@ import type { Logger } from '../log.js';
 import type { ModelCard } from '../model/card.js';
 import type { LoadedModel } from '../model/load.js';
 import type { DriftMonitor } from '../monitor/index.js';
-import type { Batch, BatchScheduler } from '../pipeline/index.js';
+import type { Batch, BatchScheduler, SketchSink } from '../pipeline/index.js';
 import type { ReferenceProfile } from '../drift/index.js';
-import type { DriftHistory, PredictionLog } from '../store/index.js';
+import type { DriftHistory, LogStore } from '../store/index.js';
 import type { Alerting } from './alerting.js';
 import type { LiveHub } from './live.js';
 import type { Metrics } from './metrics.js';
@@ -19,7 +19,13 @@ export interface ServiceState {
   card: ModelCard;
   model: LoadedModel;
   profile: ReferenceProfile;
-  store: PredictionLog;
+  store: LogStore;
+  /**
+   * What an upload's sketch stage feeds: the window itself, or, when the window follows a log
+   * that replicas share (DATABASE_URL), only the rejected rows (the accepted ones reach it from
+   * the log, in log order, like every other replica's).
+   */
+  sketch: SketchSink;
   history: DriftHistory;
   monitor: DriftMonitor;
   scheduler: BatchScheduler;

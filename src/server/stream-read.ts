@@ -40,7 +40,7 @@ export interface StreamedRead {
   format: OutputFormat;
   headers: readonly (readonly [string, string])[];
   /** The body, a piece at a time; reading from the store happens as it is pulled, and may throw. */
-  body: Iterable<string>;
+  body: Iterable<string> | AsyncIterable<string>;
   route: string;
   log: Logger;
 }
@@ -70,7 +70,7 @@ export async function streamRead(ex: Exchange, r: StreamedRead): Promise<number>
   let text = '';
   let slice = performance.now();
   try {
-    for (const piece of r.body) {
+    for await (const piece of r.body) {
       if (ex.aborted) return 499;
       // A HEAD response ends with its head, at the first write: the rest is not worth reading.
       if (ex.ended) break;

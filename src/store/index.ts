@@ -8,3 +8,7 @@ export { databaseFile } from './paths.js';
 export { DriftHistory } from './drift-history.js';
 export type { HistoryPoint } from './drift-history.js';
 export { StoreHealth, isCorruption } from './health.js';
+export type { LogStore, WindowFeed, Awaitable } from './port.js';
+export { openLog } from './open.js';
+export type { OpenedLog, LogSettings } from './open.js';
+export type { DecodedBatch } from './log-reader.js';

@@ -1,11 +1,15 @@
-import type { PredictionLog } from '../../src/store/index.js';
+import type { LogStore } from '../../src/store/index.js';
 
 /**
  * Puts `rows` predictions straight into the log, in batches of `batch`, as the log stage would
  * (for reads and exports that need many rows without scoring them first). Features and
  * probabilities are a plain function of the row number.
  */
-export async function logRows(store: PredictionLog, rows: number, opts: { batch?: number; requestId?: string } = {}): Promise<void> {
+export async function logRows(
+  store: Pick<LogStore, 'append'>,
+  rows: number,
+  opts: { batch?: number; requestId?: string } = {},
+): Promise<void> {
   const batch = opts.batch ?? 1000;
   const jobs: Promise<unknown>[] = [];
   for (let first = 0; first < rows; first += batch) {

@@ -126,8 +126,7 @@ async function apply(s: ServiceState, body: RequestBody, parser: Transform): Pro
   const items = await readItems(body, parser);
   const pairs = items.flatMap((it) => ('request_id' in it ? [{ requestId: it.request_id, row: it.row }] : []));
   const ids = items.flatMap((it) => ('id' in it ? [it.id] : []));
-  const byPair = s.store.findByRequestRow(pairs);
-  const byExt = s.store.findByExtId(ids);
+  const [byPair, byExt] = await Promise.all([s.store.findByRequestRow(pairs), s.store.findByExtId(ids)]);
   const key = (it: Item): string => ('request_id' in it ? `${it.request_id}#${it.row}` : it.id);
   const found = (it: Item): number | undefined => ('request_id' in it ? byPair.get(key(it)) : byExt.get(it.id));
   const unknown = items

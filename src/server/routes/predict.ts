@@ -97,7 +97,7 @@ function scoring(s: ServiceState, requestId: string, t0: number, ignoredParts: (
     predictor: s.scheduler,
     requestId,
     log: s.store,
-    window: s.monitor,
+    window: s.sketch,
     limits: { maxFieldBytes: s.config.MAX_FIELD_BYTES, maxColumns: s.config.MAX_COLUMNS, maxRows: s.config.MAX_ROWS_PER_REQUEST },
     summaryExtra: (): Record<string, unknown> => ({
       took_ms: Math.round((performance.now() - t0) * 10) / 10,

@@ -67,13 +67,14 @@ function sinceParam(req: HttpRequest): number {
 type Read = (s: ServiceState, ex: Exchange, req: HttpRequest) => number | Promise<number>;
 
 /** The original dashboard's JSON: row count, the last 100 results, drift per column, and the snapshot. */
-const dashboardData: Read = (s, ex) => {
+const dashboardData: Read = async (s, ex) => {
+  const [count, recent] = await Promise.all([s.store.count(), s.store.recent(100)]);
   const snap = s.monitor.current();
   sendJson(ex, 200, {
     status: 'ok',
     data: {
-      n_rows: s.store.count(),
-      results: s.store.recent(100).map((r) => resultRow(s, r)),
+      n_rows: count,
+      results: recent.map((r) => resultRow(s, r)),
       drift: originalDrift(snap),
     },
     snapshot: snap,
@@ -142,28 +143,33 @@ function predictionLine(format: 'ndjson' | 'csv', names: string[], r: LoggedRow)
     : `${JSON.stringify({ ...r, features: Object.fromEntries(names.map((n, i) => [n, r.features[i]])) })}\n`;
 }
 
-/** The logged rows after `after` up to `newest` (the newest when the export began), in id order. */
-function* loggedRows(s: ServiceState, after: number, newest: number): Generator<LoggedRow> {
+/**
+ * The logged rows after `after` up to `newest` (the newest when the export began), in id order,
+ * as text a page at a time.
+ */
+async function* loggedLines(s: ServiceState, after: number, newest: number, line: (r: LoggedRow) => string): AsyncGenerator<string> {
   // Page by page as the response is pulled: memory stays flat however many rows are asked for.
   while (after < newest) {
-    const page = s.store.page(after, EXPORT_PAGE_ROWS);
+    const page = await s.store.page(after, EXPORT_PAGE_ROWS);
     if (page.length === 0) return;
+    let text = '';
     for (const r of page) {
-      if (r.id > newest) return;
-      yield r;
+      if (r.id > newest) break;
+      text += line(r);
     }
+    if (text !== '') yield text;
     after = page.at(-1)!.id;
   }
 }
 
-const predictionsExport: Read = (s, ex, req) => {
+const predictionsExport: Read = async (s, ex, req) => {
   const limit = intParam(req, 'limit', 100, s.config.LOG_RETENTION_ROWS);
   const format = exportFormat(req);
   const names = s.card.features.map((f) => f.name);
-  const newest = s.store.recent(1)[0]?.id ?? 0;
-  function* body(): Generator<string> {
+  const newest = (await s.store.recent(1))[0]?.id ?? 0;
+  async function* body(): AsyncGenerator<string> {
     if (format === 'csv') yield `id,ts,request_id,row,model_version,${names.join(',')},probability,prediction,risk_level,target,ext_id\n`;
-    for (const r of loggedRows(s, Math.max(0, newest - limit), newest)) yield predictionLine(format, names, r);
+    yield* loggedLines(s, Math.max(0, newest - limit), newest, (r) => predictionLine(format, names, r));
   }
   return streamRead(ex, {
     format,

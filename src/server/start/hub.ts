@@ -9,12 +9,16 @@ export function createHub(config: Config, log: Logger, parts: { gate: ReadinessG
   const { gate } = parts;
   // Read in uWS's open callback, where a throw would not reach any handler: a failed read
   // costs the client its recent rows (it keeps what it showed), not the connection.
-  const recentRows = (): RecentRow[] | undefined => {
+  const failed = (err: unknown): undefined => {
+    log.error({ err }, 'could not read the recent predictions for a WebSocket hello');
+    return undefined;
+  };
+  const recentRows = (): RecentRow[] | undefined | Promise<RecentRow[] | undefined> => {
     try {
-      return parts.feedRows.fromLog(gate.state!.store.recent(FEED_ROWS));
+      const rows = gate.state!.store.recent(FEED_ROWS);
+      return rows instanceof Promise ? rows.then((r) => parts.feedRows.fromLog(r), failed) : parts.feedRows.fromLog(rows);
     } catch (err) {
-      log.error({ err }, 'could not read the recent predictions for a WebSocket hello');
-      return undefined;
+      return failed(err);
     }
   };
   return new LiveHub({
@@ -26,13 +30,15 @@ export function createHub(config: Config, log: Logger, parts: { gate: ReadinessG
     // Only called while accepting, so the state is open.
     hello: (topics) => {
       const s = gate.state!;
-      return {
+      const hello = {
         model: { name: s.card.name, version: s.card.version, features: s.card.features.map((f) => f.name), labels: s.card.labels },
         window_capacity: config.WINDOW_ROWS,
         snapshot: s.monitor.current(),
-        // The newest logged rows, so a page opened after the traffic still shows them.
-        ...(topics.includes('predictions') ? { recent: recentRows() } : {}),
       };
+      if (!topics.includes('predictions')) return hello;
+      // The newest logged rows, so a page opened after the traffic still shows them.
+      const recent = recentRows();
+      return recent instanceof Promise ? recent.then((r) => ({ ...hello, recent: r })) : { ...hello, recent };
     },
     onClients: (n) => parts.metrics.wsClients.set(n),
     accepting: () => gate.ready,

@@ -5,7 +5,16 @@ import type { Logger } from '../../log.js';
 import { loadModel, type LoadedModel } from '../../model/index.js';
 import { DriftMonitor } from '../../monitor/index.js';
 import { BatchScheduler } from '../../pipeline/index.js';
-import { DriftHistory, PredictionLog, databaseFile, openDatabase, type Db, type StoreHealth } from '../../store/index.js';
+import {
+  DriftHistory,
+  databaseFile,
+  openDatabase,
+  openLog,
+  type Db,
+  type LogStore,
+  type OpenedLog,
+  type StoreHealth,
+} from '../../store/index.js';
 import { Alerting } from '../alerting.js';
 import { checkKey } from '../auth.js';
 import { PredictionFeed, type FeedRows, type LiveHub } from '../live.js';
@@ -40,12 +49,18 @@ export interface OpenedState {
  */
 export async function openState(config: Config, log: Logger, checked: CheckedSettings, front: FrontParts): Promise<OpenedState> {
   const model = await loadModel(config.MODEL_DIR, { threads: config.INFERENCE_THREADS });
-  const { store, historyDb } = await openStores(config, checked, front.health).catch(async (err: unknown) => {
+  const { opened, historyDb } = await openStores(config, checked, front.health).catch(async (err: unknown) => {
     await model.engine.close();
     throw err;
   });
+  const { store } = opened;
   const history = new DriftHistory(historyDb, config.DRIFT_HISTORY_RETENTION, front.health);
-  const monitor = openMonitor(config, log, checked, store, history);
+  const monitor = await openMonitor(config, log, checked, opened, history).catch(async (err: unknown) => {
+    await store.close();
+    historyDb.close();
+    await model.engine.close();
+    throw err;
+  });
   const alerting = new Alerting(
     { config, log, card: checked.card, rules: checked.rules, db: historyDb },
     { log, hub: front.hub, metrics: front.metrics },
@@ -63,6 +78,7 @@ export async function openState(config: Config, log: Logger, checked: CheckedSet
     model,
     profile: checked.profile,
     store,
+    sketch: opened.shared ? { push: () => -1, reject: (e) => monitor.reject(e) } : monitor,
     history,
     monitor,
     scheduler,
@@ -89,7 +105,7 @@ export async function openState(config: Config, log: Logger, checked: CheckedSet
     async close() {
       await alerting.stop();
       try {
-        monitor.maybePersist(Date.now(), true);
+        await monitor.maybePersist(Date.now(), true);
       } catch (err) {
         log.error({ err }, 'could not persist the final drift snapshot');
       }
@@ -100,25 +116,24 @@ export async function openState(config: Config, log: Logger, checked: CheckedSet
   };
 }
 
-async function openStores(config: Config, checked: CheckedSettings, health: StoreHealth): Promise<{ store: PredictionLog; historyDb: Db }> {
-  const file = databaseFile(config.DATA_DIR);
-  const { card } = checked;
-  const store = await PredictionLog.open({
-    file,
-    retentionRows: config.LOG_RETENTION_ROWS,
-    decisionThreshold: card.decision_threshold,
-    risk: card.risk_levels,
-    health,
-  });
+async function openStores(config: Config, checked: CheckedSettings, health: StoreHealth): Promise<{ opened: OpenedLog; historyDb: Db }> {
+  const opened = await openLog(config, checked.card, health);
   try {
-    return { store, historyDb: openDatabase(file) };
+    return { opened, historyDb: openDatabase(databaseFile(config.DATA_DIR)) };
   } catch (err) {
-    await store.close();
+    await opened.store.close();
     throw err;
   }
 }
 
-function openMonitor(config: Config, log: Logger, checked: CheckedSettings, store: PredictionLog, history: DriftHistory): DriftMonitor {
+async function openMonitor(
+  config: Config,
+  log: Logger,
+  checked: CheckedSettings,
+  opened: OpenedLog,
+  history: DriftHistory,
+): Promise<DriftMonitor> {
+  const store: LogStore = opened.store;
   const monitor = new DriftMonitor({
     profile: checked.profile,
     capacity: config.WINDOW_ROWS,
@@ -131,8 +146,14 @@ function openMonitor(config: Config, log: Logger, checked: CheckedSettings, stor
     card: checked.card,
   });
   const t0 = performance.now();
-  monitor.rebuild(store.tail(config.WINDOW_ROWS));
-  log.info({ rows: monitor.window.size, ms: Math.round(performance.now() - t0) }, 'drift window rebuilt from the prediction log');
+  await opened.feedWindow(monitor, {
+    onError: (err) => log.warn({ err }, 'the prediction log follower lost its connection; it reconnects at the next poll'),
+    onGap: (last, next) => log.warn({ last, next }, 'batches were removed from the log before this replica read them'),
+  });
+  log.info(
+    { rows: monitor.window.size, ms: Math.round(performance.now() - t0), shared: opened.shared },
+    opened.shared ? 'drift window rebuilt from the shared prediction log; following it' : 'drift window rebuilt from the prediction log',
+  );
   return monitor;
 }
 

@@ -20,11 +20,9 @@ export function startTimers(s: ServiceState, parts: { log: Logger; health: Store
     }, config.DRIFT_PUSH_MS),
     setInterval(
       () => {
-        try {
-          monitor.maybePersist();
-        } catch (err) {
+        monitor.maybePersist().catch((err: unknown) => {
           parts.log.error({ err: parts.health.check(err) }, 'could not persist the drift snapshot');
-        }
+        });
       },
       Math.min(1000, config.DRIFT_HISTORY_MS),
     ),

@@ -1,0 +1,69 @@
+import type { ModelCard } from '../model/card.js';
+import { DriftlineError } from '../errors.js';
+import type { StoreHealth } from './health.js';
+import { databaseFile } from './paths.js';
+import { PredictionLog } from './prediction-log.js';
+import { PgPredictionLog, type Follower, type FollowOptions } from './pg/index.js';
+import type { LogStore, WindowFeed } from './port.js';
+
+export interface LogSettings {
+  DATA_DIR: string;
+  DATABASE_URL?: string | undefined;
+  LOG_RETENTION_ROWS: number;
+  WINDOW_ROWS: number;
+}
+
+export interface OpenedLog {
+  store: LogStore;
+  /**
+   * True when the window learns rows from the shared log (every replica's batches, in log
+   * order) rather than from this process's pipeline: the sketch stage must then not add them.
+   */
+  shared: boolean;
+  /** Fills the window from the newest WINDOW_ROWS rows; for a shared log, then follows it. */
+  feedWindow(window: WindowFeed, follow?: FollowOptions): Promise<void>;
+  /** The window's follower, for a shared log: how far it has applied the log. */
+  follower(): Follower | undefined;
+}
+
+/**
+ * The prediction log the settings name: PostgreSQL when DATABASE_URL is set (replicas share it),
+ * else the SQLite file in DATA_DIR (one process). Nothing else in the service picks a store.
+ */
+export async function openLog(settings: LogSettings, card: ModelCard, health: StoreHealth): Promise<OpenedLog> {
+  const rules = { decisionThreshold: card.decision_threshold, risk: card.risk_levels };
+  if (settings.DATABASE_URL === undefined) {
+    const store = await PredictionLog.open({
+      file: databaseFile(settings.DATA_DIR),
+      retentionRows: settings.LOG_RETENTION_ROWS,
+      ...rules,
+      health,
+    });
+    return {
+      store,
+      shared: false,
+      async feedWindow(window) {
+        window.rebuild(store.tail(settings.WINDOW_ROWS));
+      },
+      follower: () => undefined,
+    };
+  }
+  if (card.features.some((f) => f.type === 'string')) {
+    throw new DriftlineError(
+      'DL_ERR_CONFIG',
+      `The model ${card.name} has string inputs, which the PostgreSQL prediction log does not store yet: unset DATABASE_URL to serve it on SQLite`,
+    );
+  }
+  const store = await PgPredictionLog.open({ connectionString: settings.DATABASE_URL, ...rules });
+  let follower: Follower | undefined;
+  return {
+    store,
+    shared: true,
+    async feedWindow(window, follow) {
+      const { rows, position } = await store.tail(settings.WINDOW_ROWS);
+      window.rebuild(rows);
+      follower = await store.follow(position, (b) => window.applyBatch(b), follow);
+    },
+    follower: () => follower,
+  };
+}

@@ -1,0 +1,122 @@
+// DATABASE_URL: replicas of the service share one prediction log in a real PostgreSQL (started
+// by this file), and every replica's window follows it: the same rows, in log order, whichever
+// replica received them.
+import t from 'tap';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WebSocket } from 'ws';
+import { openLog, StoreHealth } from '../src/store/index.js';
+import { sampleCsv, testCard } from './helpers/fixtures.js';
+import { startPostgres } from './helpers/postgres.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+const cluster = await startPostgres(t);
+const skip = cluster.skip;
+
+async function predict(srv: TestServer, csv: string): Promise<{ n_rows: number; request_id: string }> {
+  const r = await fetch(`${srv.url}/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/csv', accept: 'application/json' },
+    body: csv,
+  });
+  if (r.status !== 200) throw new Error(`/predict answered ${r.status}: ${await r.text()}`);
+  return (await r.json()) as { n_rows: number; request_id: string };
+}
+
+async function drift(
+  srv: TestServer,
+): Promise<{ window_rows: number; features: Record<string, { score: number }> } & Record<string, unknown>> {
+  return (await (await fetch(`${srv.url}/api/drift`)).json()) as never;
+}
+
+async function until(what: string, cond: () => Promise<boolean>, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** The snapshot without what differs by the moment it was taken. */
+const comparable = (s: Record<string, unknown>): unknown => ({ ...s, at: undefined, took_ms: undefined });
+
+t.test(
+  'two replicas on one PostgreSQL: each window holds both replicas’ rows, the snapshots agree, feedback and exports work on either',
+  { skip, timeout: 90_000 },
+  async (t) => {
+    if (cluster.skip !== false) return;
+    const url = await cluster.database();
+    const env = { DATABASE_URL: url, WINDOW_ROWS: '500', DRIFT_PUSH_MS: '50' };
+    const a = await startTestServer(env);
+    t.teardown(() => a.close());
+    const b = await startTestServer(env);
+    t.teardown(() => b.close());
+
+    const first = await predict(a, sampleCsv(200, { seed: 1 }));
+    const second = await predict(b, sampleCsv(150, { seed: 2 }));
+    t.equal(first.n_rows + second.n_rows, 350);
+    await until(
+      'both windows to hold all 350 rows',
+      async () => (await drift(a)).window_rows === 350 && (await drift(b)).window_rows === 350,
+    );
+    const [da, db] = [await drift(a), await drift(b)];
+    t.same(comparable(da), comparable(db), 'the same snapshot on both replicas');
+
+    // A third replica started now rebuilds the same window from the log.
+    const c = await startTestServer(env);
+    t.teardown(() => c.close());
+    t.same(comparable(await drift(c)), comparable(da), 'a new replica rebuilds the same window from the log');
+
+    // Feedback sent to B names a row that A predicted.
+    const fb = await fetch(`${b.url}/api/feedback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ request_id: first.request_id, row: 3, target: 1 }]),
+    });
+    t.equal(fb.status, 200, 'feedback on the other replica finds the row');
+    t.match(await fb.json(), { labelled: 1 });
+
+    // Exports read the shared log from any replica: every row, both requests.
+    const lines = (await (await fetch(`${c.url}/api/predictions?limit=1000`)).text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: number; request_id: string; target: number | null });
+    t.equal(lines.length, 350, 'every row in the export');
+    t.same(
+      lines.map((l) => l.id),
+      Array.from({ length: 350 }, (_, i) => i + 1),
+      'ids 1…350 in order',
+    );
+    t.same(new Set(lines.map((l) => l.request_id)), new Set([first.request_id, second.request_id]));
+    t.equal(lines.find((l) => l.request_id === first.request_id && l.id === 4)?.target, 1, 'the label is in the shared log');
+
+    // A dashboard connected to C is sent the newest rows of the cluster on connect.
+    const hello = await new Promise<{ data: { recent: { request_id: string }[] } }>((resolve, reject) => {
+      const ws = new WebSocket(`${c.url.replace('http', 'ws')}/ws?topics=predictions`);
+      ws.once('message', (m) => {
+        resolve(JSON.parse(String(m)) as never);
+        ws.close();
+      });
+      ws.once('error', reject);
+    });
+    t.equal(hello.data.recent.length, 100, 'the newest 100 rows on connect');
+    t.ok(
+      hello.data.recent.every((r) => second.request_id.startsWith(r.request_id) || r.request_id === second.request_id),
+      'the newest rows are the second upload’s, sent to another replica',
+    );
+  },
+);
+
+t.test('a model with string inputs is refused with DATABASE_URL, saying why, before any connection', async (t) => {
+  const card = testCard();
+  const withString = { ...card, features: card.features.map((f, i) => (i === 0 ? { ...f, type: 'string' as const } : f)) };
+  const settings = {
+    DATA_DIR: '/nonexistent',
+    DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+    LOG_RETENTION_ROWS: 10,
+    WINDOW_ROWS: 10,
+  };
+  await t.rejects(openLog(settings, withString, new StoreHealth('x')), {
+    code: 'DL_ERR_CONFIG',
+    message: /string inputs.*unset DATABASE_URL/,
+  });
+});
