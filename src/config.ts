@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { DriftlineError } from './errors.js';
 
@@ -95,6 +96,8 @@ export const configSchema = z.object({
   LOG_RETENTION_ROWS: int(1, 1_000_000_000, 1_000_000),
   // Set: the log is in PostgreSQL and every replica's window follows it (docs/scale-out.md).
   DATABASE_URL: url(['postgres:', 'postgresql:']),
+  // The `replica` label on /metrics when DATABASE_URL is set; the host name by default (a pod's name).
+  REPLICA_ID: str(hostname()),
 
   // Access and limits
   API_KEY: optionalStr(),

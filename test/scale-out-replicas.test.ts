@@ -46,9 +46,9 @@ t.test(
     if (cluster.skip !== false) return;
     const url = await cluster.database();
     const env = { DATABASE_URL: url, WINDOW_ROWS: '500', DRIFT_PUSH_MS: '50' };
-    const a = await startTestServer(env);
+    const a = await startTestServer({ ...env, REPLICA_ID: 'replica-a' });
     t.teardown(() => a.close());
-    const b = await startTestServer(env);
+    const b = await startTestServer({ ...env, REPLICA_ID: 'replica-b' });
     t.teardown(() => b.close());
 
     const first = await predict(a, sampleCsv(200, { seed: 1 }));
@@ -62,7 +62,7 @@ t.test(
     t.same(comparable(da), comparable(db), 'the same snapshot on both replicas');
 
     // A third replica started now rebuilds the same window from the log.
-    const c = await startTestServer(env);
+    const c = await startTestServer({ ...env, REPLICA_ID: 'replica-c' });
     t.teardown(() => c.close());
     t.same(comparable(await drift(c)), comparable(da), 'a new replica rebuilds the same window from the log');
 
@@ -103,6 +103,36 @@ t.test(
       hello.data.recent.every((r) => second.request_id.startsWith(r.request_id) || r.request_id === second.request_id),
       'the newest rows are the second upload’s, sent to another replica',
     );
+  },
+);
+
+t.test(
+  'the live feed on one replica shows rows uploaded to another; /metrics carries the replica label',
+  { skip, timeout: 60_000 },
+  async (t) => {
+    if (cluster.skip !== false) return;
+    const url = await cluster.database();
+    const env = { DATABASE_URL: url, WINDOW_ROWS: '500' };
+    const a = await startTestServer({ ...env, REPLICA_ID: 'replica-a' });
+    t.teardown(() => a.close());
+    const b = await startTestServer({ ...env, REPLICA_ID: 'replica-b' });
+    t.teardown(() => b.close());
+    const ws = new WebSocket(`${a.url.replace('http', 'ws')}/ws?topics=predictions`);
+    t.teardown(() => ws.close());
+    const rows: { request_id: string }[] = [];
+    ws.on('message', (m) => {
+      const msg = JSON.parse(String(m)) as { type: string; data: { rows?: { request_id: string }[] } };
+      if (msg.type === 'predictions') rows.push(...(msg.data.rows ?? []));
+    });
+    await new Promise((resolve) => ws.once('message', resolve));
+    const sent = await predict(b, sampleCsv(30, { seed: 3 }));
+    await until('the feed on A to show the 30 rows sent to B', async () => rows.length >= 30);
+    t.ok(
+      rows.every((r) => sent.request_id.startsWith(r.request_id) || r.request_id === sent.request_id),
+      'the rows are the upload sent to B',
+    );
+    const metrics = await (await fetch(`${a.url}/metrics`)).text();
+    t.match(metrics, /driftline_process_cpu_seconds_total\{replica="replica-a"\}/, 'series carry replica="replica-a"');
   },
 );
 

@@ -40,7 +40,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
 
   const { app, routes: registered } = recordRoutes(uws.App());
   const gate = new ReadinessGate();
-  const metrics = new Metrics();
+  const metrics = new Metrics(config.DATABASE_URL === undefined ? undefined : config.REPLICA_ID);
   const stats = new StatsTracker();
   const track = requestTracker(metrics, stats);
   // A damaged database file is logged once, loudly, and takes the service out of rotation.

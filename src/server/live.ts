@@ -4,7 +4,7 @@ import type { ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { decision, decisionLabel, riskLevel, roundProbability, type ModelCard } from '../model/index.js';
 import type { Batch } from '../pipeline/index.js';
-import type { LoggedRow } from '../store/index.js';
+import type { DecodedBatch, LoggedRow } from '../store/index.js';
 
 export const TOPICS = ['drift', 'predictions', 'alerts', 'stats'] as const;
 export type Topic = (typeof TOPICS)[number];
@@ -215,6 +215,20 @@ export class FeedRows {
   };
 
   /**
+   * The newest `max` rows of a batch committed to a shared log (any replica's), oldest first,
+   * with the decision and risk level of the thresholds it was logged with.
+   */
+  readonly fromCommitted = (b: DecodedBatch, max: number): RecentRow[] => {
+    const out: RecentRow[] = [];
+    for (let r = Math.max(0, b.rows - max); r < b.rows; r++) {
+      const p = b.probabilities[r]!;
+      const features = b.features.subarray(r * b.nFeatures, (r + 1) * b.nFeatures);
+      out.push(this.row(b.requestId, b.rowIndex[r]!, b.first + r, b.ts, p, decision(b.rules, p), riskLevel(b.rules, p), features));
+    }
+    return out;
+  };
+
+  /**
    * Logged rows (newest first, as the log reads them) as feed rows, oldest first. The decision
    * and risk level are the ones logged, taken with the thresholds of their time.
    */
@@ -267,8 +281,6 @@ export class PredictionFeed {
 
   constructor(
     private readonly hub: LiveHub,
-    /** The newest `max` rows of a batch, oldest first. */
-    private readonly toRows: (batch: Batch, requestId: string, max: number) => RecentRow[],
     intervalMs = 100,
     private readonly maxPerMessage = FEED_ROWS,
   ) {
@@ -276,10 +288,11 @@ export class PredictionFeed {
     this.timer.unref();
   }
 
-  add(batch: Batch, requestId: string): void {
+  /** `rows(max)`: a batch's newest `max` rows, oldest first (FeedRows builds them). */
+  add(rows: (max: number) => RecentRow[]): void {
     // Rows are only built for someone to read them.
     if (!this.hub.has('predictions')) return;
-    this.pending.push(...this.toRows(batch, requestId, this.maxPerMessage));
+    this.pending.push(...rows(this.maxPerMessage));
     if (this.pending.length > this.maxPerMessage) this.pending = this.pending.slice(-this.maxPerMessage);
   }
 

@@ -117,7 +117,9 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  /** `replica`: this replica's name, set when replicas share a log (every series carries it then). */
+  constructor(replica?: string) {
+    if (replica !== undefined) this.registry.setDefaultLabels({ replica });
     collectDefaultMetrics({ register: this.registry, prefix: 'driftline_' });
   }
 

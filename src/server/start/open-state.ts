@@ -14,6 +14,8 @@ import {
   type LogStore,
   type OpenedLog,
   type StoreHealth,
+  type DecodedBatch,
+  type WindowRow,
 } from '../../store/index.js';
 import { Alerting } from '../alerting.js';
 import { checkKey } from '../auth.js';
@@ -55,7 +57,14 @@ export async function openState(config: Config, log: Logger, checked: CheckedSet
   });
   const { store } = opened;
   const history = new DriftHistory(historyDb, config.DRIFT_HISTORY_RETENTION, front.health);
-  const monitor = await openMonitor(config, log, checked, opened, history).catch(async (err: unknown) => {
+  const feed = new PredictionFeed(front.hub);
+  // With a shared log, the feed and rows/s show the cluster: every replica's committed batches.
+  const committed = (b: DecodedBatch): void => {
+    front.stats.rows(b.rows);
+    feed.add((max) => front.feedRows.fromCommitted(b, max));
+  };
+  const monitor = await openMonitor(config, log, checked, opened, history, committed).catch(async (err: unknown) => {
+    feed.stop();
     await store.close();
     historyDb.close();
     await model.engine.close();
@@ -70,7 +79,6 @@ export async function openState(config: Config, log: Logger, checked: CheckedSet
     alerting.evaluate(snap);
   });
   const scheduler = openScheduler(config, model, front.metrics);
-  const feed = new PredictionFeed(front.hub, front.feedRows.fromBatch);
   const state: ServiceState = {
     config,
     log,
@@ -92,8 +100,9 @@ export async function openState(config: Config, log: Logger, checked: CheckedSet
     onBatch: (b, requestId) => {
       front.metrics.rowsPredicted.inc(b.rows);
       if (b.count > b.rows) front.metrics.rowsRejected.inc(b.count - b.rows);
+      if (opened.shared) return;
       front.stats.rows(b.rows);
-      feed.add(b, requestId);
+      feed.add((max) => front.feedRows.fromBatch(b, requestId, max));
     },
   };
   return {
@@ -132,6 +141,7 @@ async function openMonitor(
   checked: CheckedSettings,
   opened: OpenedLog,
   history: DriftHistory,
+  committed: (b: DecodedBatch) => void,
 ): Promise<DriftMonitor> {
   const store: LogStore = opened.store;
   const monitor = new DriftMonitor({
@@ -146,7 +156,14 @@ async function openMonitor(
     card: checked.card,
   });
   const t0 = performance.now();
-  await opened.feedWindow(monitor, {
+  const feed = {
+    rebuild: (rows: readonly WindowRow[]) => monitor.rebuild(rows),
+    applyBatch: (b: DecodedBatch) => {
+      monitor.applyBatch(b);
+      committed(b);
+    },
+  };
+  await opened.feedWindow(feed, {
     onError: (err) => log.warn({ err }, 'the prediction log follower lost its connection; it reconnects at the next poll'),
     onGap: (last, next) => log.warn({ last, next }, 'batches were removed from the log before this replica read them'),
   });
