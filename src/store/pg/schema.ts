@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { MIGRATION_LOCK } from './locks.js';
 
 // Each entry upgrades the schema by one version, as in the SQLite store (db.ts, where the
 // version is PRAGMA user_version): the version is the number of entries applied; never edit a
@@ -50,9 +51,8 @@ const MIGRATIONS: readonly string[] = [
 /** The newest schema version this code knows. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-// Every replica migrates on start: the lock makes the first one do it and the others wait,
-// then find the version already reached. An arbitrary constant, unique to driftline's schema.
-const MIGRATION_LOCK = 0x6472_6966; // "drif"
+// Every replica migrates on start: the lock (MIGRATION_LOCK) makes the first one do it and the
+// others wait, then find the version already reached.
 
 /** Upgrades the schema to version `to` (the newest by default; tests stop earlier). */
 export async function migrate(client: pg.ClientBase, to = MIGRATIONS.length): Promise<void> {
