@@ -9,3 +9,5 @@ export { migrate, schemaVersion, SCHEMA_VERSION } from './schema.js';
 export { LeaderElector, ELECTOR_APP } from './leader.js';
 export type { ElectorOptions } from './leader.js';
 export { LEADER_LOCK, MIGRATION_LOCK } from './locks.js';
+export { PgAlertOutbox, OUTBOX_APP } from './outbox.js';
+export type { PgAlertOutboxOptions } from './outbox.js';
