@@ -3,6 +3,7 @@
 // AlertSender delivering through it to real receivers exactly once.
 import t from 'tap';
 import http from 'node:http';
+import pg from 'pg';
 import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -231,5 +232,52 @@ t.test(
       states.map(() => 'sent/1'),
       'every delivery sent on its first attempt',
     );
+  },
+);
+
+t.test(
+  'an outbox call that fails ends the round; the sender tries again later and delivers once the outbox answers',
+  { skip, timeout: 20_000 },
+  async (t) => {
+    const url = await freshDb();
+    const outbox = await openOutbox(t, url);
+    const posts: string[] = [];
+    const hook = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        posts.push(req.url ?? '');
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    t.teardown(() => new Promise<void>((r) => hook.close(() => r())));
+    const errors: string[] = [];
+    const log = createLogger('error', {
+      write: (line: string) => {
+        errors.push((JSON.parse(line) as { msg: string }).msg);
+      },
+    });
+    const sender = new AlertSender(outbox, [new SlackChannel(`http://127.0.0.1:${(hook.address() as net.AddressInfo).port}/hook`)], log, {
+      baseDelayMs: 100,
+      maxDelayMs: 300,
+    });
+    t.teardown(() => sender.stop());
+    await outbox.record(alert('drift', Date.now()), ['slack']);
+    // The deliveries table out of reach: every call of the sender's round fails, as with the
+    // database unreachable, but the server answers at once.
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    t.teardown(() => c.end());
+    await c.query('ALTER TABLE alert_deliveries RENAME TO alert_deliveries_away');
+    sender.start();
+    const end = Date.now() + 5000;
+    while (errors.filter((e) => e.includes('round failed')).length < 2 && Date.now() < end) await sleep(20);
+    t.ok(errors.filter((e) => e.includes('round failed')).length >= 2, 'failed rounds are logged and tried again');
+    t.equal(posts.length, 0, 'nothing sent while the outbox fails');
+    await c.query('ALTER TABLE alert_deliveries_away RENAME TO alert_deliveries');
+    while (posts.length < 1 && Date.now() < end + 5000) await sleep(20);
+    await sleep(300);
+    t.equal(posts.length, 1, 'sent once the outbox answers, and once only');
+    t.equal(await outbox.undelivered(), 0, 'marked sent');
   },
 );

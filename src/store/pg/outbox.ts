@@ -18,6 +18,12 @@ export interface PgAlertOutboxOptions {
    * (channels.ts), so the default of 5 min leaves ample room.
    */
   leaseMs?: number;
+  /**
+   * A connect or query that takes longer fails, ms, so that a database cut off by the network
+   * ends the sender's round instead of holding it until TCP gives up. A claim that timed out
+   * may still have been made: the lease then brings the delivery back.
+   */
+  timeoutMs?: number;
 }
 
 /** How the outbox's connections show in pg_stat_activity. */
@@ -112,7 +118,16 @@ export class PgAlertOutbox implements OutboxPort {
     } finally {
       await c.end().catch(() => undefined);
     }
-    const pool = new pg.Pool({ connectionString: opts.connectionString, types, max: 2, application_name: OUTBOX_APP });
+    const timeoutMs = opts.timeoutMs ?? 10_000;
+    const pool = new pg.Pool({
+      connectionString: opts.connectionString,
+      types,
+      max: 2,
+      application_name: OUTBOX_APP,
+      connectionTimeoutMillis: timeoutMs,
+      query_timeout: timeoutMs,
+      keepAlive: true,
+    });
     pool.on('error', () => undefined); // an idle connection dropped: the pool replaces it
     return new PgAlertOutbox(pool, opts);
   }
