@@ -3,6 +3,7 @@ export type { EngineOptions } from './engine.js';
 export { loadRules, rulesSchema, DEFAULT_RULES, DRIFT_MIN_ROWS, read } from './rules.js';
 export type { RuleConfig, RulesConfig, Reading, Baseline } from './rules.js';
 export { AlertOutbox } from './outbox.js';
+export type { OutboxPort, Due, Awaitable } from './port.js';
 export { AlertSender } from './sender.js';
 export type { SenderOptions } from './sender.js';
 export { EmailChannel, SlackChannel, channelsFrom, scrub } from './channels.js';

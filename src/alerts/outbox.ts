@@ -1,11 +1,8 @@
 import type { Db } from '../store/db.js';
+import type { Due, OutboxPort } from './port.js';
 import type { Alert, DeliveryState } from './types.js';
 
-export interface Due {
-  alert: Alert;
-  channel: string;
-  attempts: number;
-}
+export type { Due } from './port.js';
 
 /**
  * Alerts are written here before anything is sent: one row per alert and one delivery row per
@@ -13,8 +10,12 @@ export interface Due {
  * delivered alert is never sent again on that channel, restart or not. A delivery left
  * `sending` by a crash is retried after a restart with the same alert id (email Message-ID,
  * Slack context line), which lets the receiving side recognise a repeat.
+ *
+ * One process owns the SQLite file, so every `sending` row at start-up was left by a crash:
+ * `recover` takes them all back. The PostgreSQL outbox, shared by replicas, cannot (see
+ * store/pg/outbox.ts).
  */
-export class AlertOutbox {
+export class AlertOutbox implements OutboxPort {
   private readonly st;
 
   constructor(

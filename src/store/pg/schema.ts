@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { MIGRATION_LOCK } from './locks.js';
 
 // Each entry upgrades the schema by one version, as in the SQLite store (db.ts, where the
 // version is PRAGMA user_version): the version is the number of entries applied; never edit a
@@ -45,14 +46,42 @@ const MIGRATIONS: readonly string[] = [
      ext_id TEXT   NOT NULL
    );
    CREATE INDEX ext_ids_ext_id ON ext_ids (ext_id);`,
+  // The alert outbox, as SQLite's alerts and alert_deliveries (payload: the alert's JSON as
+  // recorded), plus what sharing it between replicas needs: `seq` orders alerts recorded
+  // within one millisecond (SQLite's rowid), and a delivery being sent records who claimed it
+  // and when (database clock), so that a claim whose sender died can be taken over once it is
+  // older than any send may last (outbox.ts).
+  `CREATE TABLE alerts (
+     id       TEXT    PRIMARY KEY,
+     seq      BIGINT  GENERATED ALWAYS AS IDENTITY UNIQUE,
+     ts       BIGINT  NOT NULL,
+     rule     TEXT    NOT NULL,
+     severity TEXT    NOT NULL,
+     status   TEXT    NOT NULL,
+     payload  TEXT    NOT NULL
+   );
+   CREATE INDEX alerts_ts ON alerts (ts);
+   CREATE INDEX alerts_rule ON alerts (rule, seq);
+   CREATE TABLE alert_deliveries (
+     alert_id   TEXT        NOT NULL REFERENCES alerts (id) ON DELETE CASCADE,
+     channel    TEXT        NOT NULL,
+     state      TEXT        NOT NULL CHECK (state IN ('pending', 'sending', 'sent')),
+     attempts   INTEGER     NOT NULL DEFAULT 0,
+     next_at    BIGINT      NOT NULL,
+     last_error TEXT,
+     sent_at    BIGINT,
+     claimed_by TEXT,
+     claimed_at TIMESTAMPTZ,
+     PRIMARY KEY (alert_id, channel)
+   );
+   CREATE INDEX alert_deliveries_due ON alert_deliveries (state, next_at);`,
 ];
 
 /** The newest schema version this code knows. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-// Every replica migrates on start: the lock makes the first one do it and the others wait,
-// then find the version already reached. An arbitrary constant, unique to driftline's schema.
-const MIGRATION_LOCK = 0x6472_6966; // "drif"
+// Every replica migrates on start: the lock (MIGRATION_LOCK) makes the first one do it and the
+// others wait, then find the version already reached.
 
 /** Upgrades the schema to version `to` (the newest by default; tests stop earlier). */
 export async function migrate(client: pg.ClientBase, to = MIGRATIONS.length): Promise<void> {
