@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import { driftedCsv } from './helpers/fixtures.js';
 import { BUNDLED_MODEL, startTestServer, type TestServer } from './helpers/server.js';
 
 const skip = existsSync(`${BUNDLED_MODEL}/model.onnx`) ? false : 'the bundled model is not built (models/credit-default/v1)';
@@ -83,16 +84,6 @@ function startHook(
   return new Promise((resolve) =>
     server.listen(port, '127.0.0.1', () => resolve({ posts, close: () => new Promise((r) => server.close(() => r())) })),
   );
-}
-
-/** Rows far from the reference: ages shifted by 30 years, limits tripled. */
-function driftedCsv(n: number): string {
-  const lines = ['credit_limit,age,pay_delay_sep,pay_delay_aug,bill_amt_sep,bill_amt_aug,pay_amt_sep,pay_amt_aug'];
-  for (let i = 0; i < n; i++)
-    lines.push(
-      `${(5 + (i % 40)) * 30000},${60 + (i % 30)},${(i % 5) - 1},${(i % 4) - 1},${(i * 7919) % 300000},${(i * 104729) % 300000},${(i * 31) % 20000},${(i * 17) % 20000}`,
-    );
-  return `${lines.join('\n')}\n`;
 }
 
 async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {

@@ -4,6 +4,7 @@
 // the reference data, then no traffic at all: the alert must resolve on its own.
 import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
+import { driftedCsv } from './helpers/fixtures.js';
 import { BUNDLED_MODEL, startTestServer } from './helpers/server.js';
 import { sharedFile } from './helpers/shared.js';
 
@@ -11,16 +12,6 @@ const reference = sharedFile('golden/reference_first1000.csv');
 const skip = !existsSync(`${BUNDLED_MODEL}/model.onnx`) ? 'the bundled model is not built (models/credit-default/v1)' : reference.skip;
 
 const WINDOW = 400;
-
-/** Rows far from the reference: ages shifted by 30 years, limits tripled. */
-function driftedCsv(n: number): string {
-  const lines = ['credit_limit,age,pay_delay_sep,pay_delay_aug,bill_amt_sep,bill_amt_aug,pay_amt_sep,pay_amt_aug'];
-  for (let i = 0; i < n; i++)
-    lines.push(
-      `${(5 + (i % 40)) * 30000},${60 + (i % 30)},${(i % 5) - 1},${(i % 4) - 1},${(i * 7919) % 300000},${(i * 104729) % 300000},${(i * 31) % 20000},${(i * 17) % 20000}`,
-    );
-  return `${lines.join('\n')}\n`;
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, ms: number): Promise<T> {
   const end = Date.now() + ms;

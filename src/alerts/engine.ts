@@ -86,6 +86,10 @@ export class RuleEngine {
       if (a.status === 'firing') {
         st.firing = a;
         st.lastFiredAt = Date.parse(a.at);
+      } else {
+        // Resolved since this engine last ran (another replica led meanwhile).
+        st.firing = undefined;
+        st.cleanStreak = 0;
       }
     }
   }

@@ -1,7 +1,8 @@
 import type { Alert, DeliveryState } from './types.js';
 
-/** A value, or a promise of it: the SQLite outbox answers at once, the PostgreSQL one later. */
-export type Awaitable<T> = T | Promise<T>;
+import type { Awaitable } from '../store/port.js';
+
+export type { Awaitable };
 
 export interface Due {
   alert: Alert;

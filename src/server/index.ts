@@ -63,7 +63,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
   );
   const { state } = opened;
   const stopTimers = startTimers(state, { log, health, stats });
-  state.alerting.start();
+  await state.alerting.start();
   gate.open(state);
   log.info({ port, model: state.card.name, version: state.card.version, window_rows: state.monitor.window.size }, 'ready');
   selfTraffic?.start(state, port);

@@ -88,6 +88,11 @@ export class Metrics {
     help: 'POST /predict requests in progress',
     registers: [this.registry],
   });
+  readonly leader: Gauge = new Gauge({
+    name: 'driftline_leader',
+    help: '1 while this process runs the alert rules and delivery (always alone; the elected replica among replicas sharing DATABASE_URL)',
+    registers: [this.registry],
+  });
   readonly alertsFiring: Gauge = new Gauge({
     name: 'driftline_alerts_firing',
     help: 'Alert rules currently in violation',

@@ -115,3 +115,13 @@ export function seededRandom(seed: number): () => number {
     return ((r ^ (r >>> 14)) >>> 0) / 2 ** 32;
   };
 }
+
+/** Rows far from the reference: ages shifted by 30 years, limits tripled. */
+export function driftedCsv(n: number): string {
+  const lines = ['credit_limit,age,pay_delay_sep,pay_delay_aug,bill_amt_sep,bill_amt_aug,pay_amt_sep,pay_amt_aug'];
+  for (let i = 0; i < n; i++)
+    lines.push(
+      `${(5 + (i % 40)) * 30000},${60 + (i % 30)},${(i % 5) - 1},${(i % 4) - 1},${(i * 7919) % 300000},${(i * 104729) % 300000},${(i * 31) % 20000},${(i * 17) % 20000}`,
+    );
+  return `${lines.join('\n')}\n`;
+}

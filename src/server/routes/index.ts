@@ -7,7 +7,6 @@ import { openApiDocument } from '../openapi.js';
 import type { ReadinessGate, StateRoute } from '../start/gate.js';
 import { loadAssets, staticHandler } from '../static.js';
 import type { Track } from '../stats.js';
-import { alertsRoute } from './alerts.js';
 import { registerFallbackRoutes } from './fallback.js';
 import { feedbackRoute } from './feedback.js';
 import { predictRoute } from './predict.js';
@@ -40,7 +39,6 @@ export function registerRoutes(http: Router, p: RouteParts): void {
     post: (path: string, make: StateRoute) => http.post(path, p.gate.route(make)),
   };
   registerReadRoutes(gated);
-  gated.get('/api/alerts', alertsRoute);
   gated.post('/predict', predictRoute);
   gated.post('/api/feedback', feedbackRoute);
   gated.get('/report.html', reportRoute);

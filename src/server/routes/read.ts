@@ -189,6 +189,16 @@ const prometheusMetrics: Read = async (s, ex) => {
   return 200;
 };
 
+/** What fires now, the newest alerts and the undelivered ones. */
+const alertsList: Read = async (s, ex, req) => {
+  const n = Number(req.getQuery('limit') || 100);
+  const limit = Number.isInteger(n) && n > 0 ? Math.min(n, 10_000) : 100;
+  const { outbox } = s.alerting;
+  const [firing, alerts, undelivered] = await Promise.all([s.alerting.firing(), outbox.recent(limit), outbox.undelivered()]);
+  sendJson(ex, 200, { firing, alerts, undelivered });
+  return 200;
+};
+
 // In registration order; the path is also the route's name in the metrics.
 const READS: [route: string, read: Read][] = [
   ['/dashboard/data', dashboardData],
@@ -199,6 +209,7 @@ const READS: [route: string, read: Read][] = [
   ['/api/reference', referenceProfile],
   ['/api/predictions', predictionsExport],
   ['/metrics', prometheusMetrics],
+  ['/api/alerts', alertsList],
 ];
 
 /** The GET routes that read the state: the window, the history, the log, the card, the metrics. */

@@ -63,17 +63,18 @@ export async function openState(config: Config, log: Logger, checked: CheckedSet
     front.stats.rows(b.rows);
     feed.add((max) => front.feedRows.fromCommitted(b, max));
   };
-  const monitor = await openMonitor(config, log, checked, opened, history, committed).catch(async (err: unknown) => {
+  const undo = async (err: unknown): Promise<never> => {
     feed.stop();
     await store.close();
     historyDb.close();
     await model.engine.close();
     throw err;
-  });
-  const alerting = new Alerting(
+  };
+  const monitor = await openMonitor(config, log, checked, opened, history, committed).catch(undo);
+  const alerting = await Alerting.open(
     { config, log, card: checked.card, rules: checked.rules, db: historyDb },
     { log, hub: front.hub, metrics: front.metrics },
-  );
+  ).catch(undo);
   monitor.on('snapshot', (snap) => {
     front.metrics.observeSnapshot(snap);
     alerting.evaluate(snap);

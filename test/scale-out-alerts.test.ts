@@ -1,0 +1,147 @@
+// Replicas sharing PostgreSQL elect one leader, which alone runs the alert rules and delivers
+// the outbox they share: an alert fires once for the cluster and reaches a real webhook once.
+// When the leader's session dies, another replica leads within seconds and carries on from
+// the outbox (what fired resolves, rather than fires again).
+import t from 'tap';
+import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { driftedCsv } from './helpers/fixtures.js';
+import { startPostgres } from './helpers/postgres.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+import { sharedFile } from './helpers/shared.js';
+
+const cluster = await startPostgres(t);
+const reference = sharedFile('golden/reference_first1000.csv');
+const skip = cluster.skip || reference.skip;
+
+const WINDOW = 400;
+
+type Post = { text: string };
+function startHook(): Promise<{ url: string; posts: Post[]; close: () => Promise<void> }> {
+  const posts: Post[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      posts.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Post);
+      res.end('ok');
+    });
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`,
+        posts,
+        close: () => new Promise((r) => server.close(() => r())),
+      }),
+    ),
+  );
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+const leads = async (srv: TestServer): Promise<boolean> =>
+  /^driftline_leader\{[^}]*\} 1$/m.test(await (await fetch(`${srv.url}/metrics`)).text());
+
+async function upload(srv: TestServer, csv: string): Promise<void> {
+  const r = await fetch(`${srv.url}/predict`, { method: 'POST', body: csv, headers: { 'content-type': 'text/csv' } });
+  if (r.status !== 200) throw new Error(`/predict answered ${r.status}`);
+  await r.text();
+}
+
+type Alerts = { firing: { id: string }[]; alerts: { id: string; rule: string; status: string; resolves?: string }[] };
+const alerts = async (srv: TestServer): Promise<Alerts> => (await (await fetch(`${srv.url}/api/alerts`)).json()) as Alerts;
+
+t.test(
+  'three replicas: one leader; an alert fires and is posted once; the leader dies, another resolves it',
+  { skip, timeout: 120_000 },
+  async (t) => {
+    if (cluster.skip !== false) return;
+    const hook = await startHook();
+    t.teardown(() => hook.close());
+    const url = await cluster.database();
+    const env = {
+      DATABASE_URL: url,
+      WINDOW_ROWS: String(WINDOW),
+      DRIFT_PUSH_MS: '50',
+      ALERT_EVAL_MS: '100',
+      ALERT_RETRY_BASE_MS: '50',
+      SLACK_WEBHOOK_URL: hook.url,
+      // Half the features: the drifted rows move all 8, the reference rows 2 of them (0.25).
+      ALERT_RULES: JSON.stringify({ rules: [{ kind: 'dataset_drift_share', threshold: 0.5, min_rows: 100 }], clear_evaluations: 3 }),
+    };
+    const replicas: TestServer[] = [];
+    for (const name of ['a', 'b', 'c']) {
+      const srv = await startTestServer({ ...env, REPLICA_ID: `replica-${name}` });
+      replicas.push(srv);
+      t.teardown(() => srv.close());
+    }
+    const leaders = async (): Promise<number[]> => {
+      const flags = await Promise.all(replicas.map(leads));
+      return flags.flatMap((f, i) => (f ? [i] : []));
+    };
+    const [leader] = await until('one leader', async () => {
+      const l = await leaders();
+      return l.length === 1 && l;
+    });
+    t.pass(`replica ${leader} leads`);
+
+    // Drifted rows sent to a replica that does not lead: every window sees them, the leader alerts.
+    const other = (leader! + 1) % 3;
+    await upload(replicas[other]!, driftedCsv(WINDOW));
+    const fired = await until('the alert to fire', async () => (await alerts(replicas[other]!)).firing[0]);
+    await until('the webhook post', async () => hook.posts.length >= 1);
+    await sleep(1500);
+    t.equal(hook.posts.length, 1, 'posted once for the cluster');
+    for (const r of replicas)
+      t.same(
+        (await alerts(r)).firing.map((a) => a.id),
+        [fired.id],
+        'every replica shows it firing (the leader from its rules, the others from the shared outbox)',
+      );
+    t.same(
+      (await alerts(replicas[other]!)).alerts.map((a) => a.id),
+      [fired.id],
+      'the outbox is shared: every replica lists the alert',
+    );
+    t.equal((await leaders()).length, 1, 'still one leader');
+
+    // The leader's database session dies (as when its process is killed): another takes over.
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    t.teardown(() => admin.end());
+    const killed = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [
+      `driftline-leader replica-${['a', 'b', 'c'][leader!]}`,
+    ]);
+    t.equal(killed.rowCount, 1, "the leader's elector session terminated");
+    const t0 = Date.now();
+    const [next] = await until('a new leader', async () => {
+      const l = await leaders();
+      return l.length === 1 && l[0] !== leader && l;
+    });
+    t.comment(`replica ${next} leads ${Date.now() - t0} ms after the old leader's session ended`);
+
+    // Clean rows: the new leader resolves the alert it restored from the outbox (no second firing).
+    await upload(replicas[other]!, readFileSync(reference.path, 'utf8'));
+    const resolved = await until(
+      'the alert to resolve',
+      async () => (await alerts(replicas[next!]!)).alerts.find((a) => a.status === 'resolved'),
+      20_000,
+    );
+    t.equal(resolved.resolves, fired.id, 'the new leader resolves the alert the old one fired');
+    await until('the resolution to be posted', async () => hook.posts.length >= 2);
+    await sleep(1500);
+    t.equal(hook.posts.length, 2, 'one firing post, one resolved post');
+    t.equal((await alerts(replicas[next!]!)).alerts.filter((a) => a.status === 'firing').length, 1, 'it never fired twice');
+  },
+);
