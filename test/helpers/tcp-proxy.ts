@@ -5,6 +5,13 @@ import net from 'node:net';
 
 export interface TcpProxy {
   port: number;
+  /** Connections accepted so far (relayed or reset). */
+  readonly accepted: number;
+  /**
+   * Resets every relayed connection and, from now on, every new one as soon as it is accepted:
+   * a server that takes connections and drops them. Each attempt is counted in `accepted`.
+   */
+  resetAll(): void;
   /** Resets every relayed connection and stops listening. */
   cut(): Promise<void>;
   /** Listens again on the same port. */
@@ -14,7 +21,15 @@ export interface TcpProxy {
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const open = new Set<net.Socket>();
+  let accepted = 0;
+  let resetting = false;
   const server = net.createServer((client) => {
+    accepted++;
+    if (resetting) {
+      client.on('error', () => undefined);
+      client.resetAndDestroy();
+      return;
+    }
     const upstream = net.connect(target.port, target.host);
     for (const s of [client, upstream]) {
       open.add(s);
@@ -41,8 +56,16 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   };
   return {
     port,
+    get accepted() {
+      return accepted;
+    },
+    resetAll() {
+      resetting = true;
+      for (const s of open) s.resetAndDestroy();
+    },
     cut,
     restore: async () => {
+      resetting = false;
       if (!server.listening) await listen(port);
     },
     close: cut,
