@@ -12,6 +12,12 @@ export interface TcpProxy {
    * a server that takes connections and drops them. Each attempt is counted in `accepted`.
    */
   resetAll(): void;
+  /**
+   * The next chunk a client sends that holds `pattern` is relayed, then that client's
+   * connection is reset and the server's answer is never relayed: the server acts on the
+   * message, the client never learns whether it did (a connection lost during COMMIT).
+   */
+  dropAfter(pattern: string): void;
   /** Resets every relayed connection and stops listening. */
   cut(): Promise<void>;
   /** Listens again on the same port. */
@@ -23,6 +29,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const open = new Set<net.Socket>();
   let accepted = 0;
   let resetting = false;
+  let armed: Buffer | undefined;
   const server = net.createServer((client) => {
     accepted++;
     if (resetting) {
@@ -36,8 +43,28 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       s.on('close', () => open.delete(s));
       s.on('error', () => undefined);
     }
-    client.pipe(upstream).pipe(client);
-    client.on('close', () => upstream.destroy());
+    let dropped = false;
+    client.on('data', (d: Buffer) => {
+      if (armed !== undefined && d.includes(armed)) {
+        armed = undefined;
+        dropped = true;
+        // Once the kernel has the bytes, the client is cut; the server still gets them, and
+        // its connection ends a moment later, after it has acted on them.
+        upstream.write(d, () => client.resetAndDestroy());
+        setTimeout(() => upstream.end(), 200).unref();
+        return;
+      }
+      if (!upstream.write(d)) client.pause();
+    });
+    upstream.on('drain', () => client.resume());
+    upstream.on('data', (d: Buffer) => {
+      if (dropped) return;
+      if (!client.write(d)) upstream.pause();
+    });
+    client.on('drain', () => upstream.resume());
+    client.on('close', () => {
+      if (!dropped) upstream.destroy();
+    });
     upstream.on('close', () => client.destroy());
   });
   const listen = (port: number): Promise<number> =>
@@ -58,6 +85,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     port,
     get accepted() {
       return accepted;
+    },
+    dropAfter(pattern) {
+      armed = Buffer.from(pattern);
     },
     resetAll() {
       resetting = true;

@@ -17,6 +17,8 @@ const QUEUE_MAX = 4 * GROUP_MAX;
 // A connection attempt to a server that does not answer (a dropped route, not a refused port)
 // gives up after this; the attempt is retried with backoff.
 const CONNECT_TIMEOUT_MS = 5000;
+// How long the check of a COMMIT that got no answer waits for the transaction to end.
+const IN_DOUBT_WAIT_MS = 5000;
 
 export interface PgPredictionLogOptions {
   connectionString: string;
@@ -252,18 +254,22 @@ export class PgPredictionLog {
     this.writing = true;
     (async () => {
       const c = await this.connectWriter();
+      let written: Appended[] | undefined;
       try {
         await c.query('BEGIN');
-        const results = await writeBatches(
+        written = await writeBatches(
           c,
           group.map((g) => g.input),
           { decisionThreshold: this.opts.decisionThreshold, risk: this.opts.risk },
         );
         await c.query('COMMIT');
-        return results;
+        return written;
       } catch (err) {
         await c.query('ROLLBACK').catch(() => this.lost(c, err));
         if (isConnectionFailure(err)) this.lost(c, err);
+        // Lost during COMMIT, which may have taken: ask, so that a group that did commit is
+        // acknowledged, not refused (and logged twice when its clients retry).
+        if (written !== undefined && isConnectionFailure(err) && (await this.committed(group, written))) return written;
         throw err;
       }
     })()
@@ -286,6 +292,34 @@ export class PgPredictionLog {
         this.writing = false;
         this.flush();
       });
+  }
+
+  /**
+   * Whether a group whose COMMIT got no answer is in the log: its first batch is at the
+   * position it claimed, with its request id and first row id (positions of a rolled-back
+   * group are claimed again by the next, so the position alone says nothing). The read waits
+   * for log_head's lock, held by the lost transaction until the server has finished it.
+   */
+  private async committed(group: readonly { input: AppendItem }[], written: readonly Appended[]): Promise<boolean> {
+    const i = written.findIndex((w) => w.position !== null);
+    if (i === -1) return true; // only empty batches: nothing was to be written
+    const claimed = written[i]!;
+    const c = await this.reader.connect().catch(() => undefined);
+    if (c === undefined) return false;
+    try {
+      await c.query('BEGIN');
+      await c.query(`SET LOCAL lock_timeout = ${IN_DOUBT_WAIT_MS}`);
+      await c.query(sql.WAIT_FOR_WRITERS);
+      const r = await c.query<{ request_id: string; first_id: number }>(sql.AT_POSITION, [claimed.position]);
+      await c.query('COMMIT');
+      const row = r.rows[0];
+      return row !== undefined && row.request_id === group[i]!.input.requestId && Number(row.first_id) === claimed.first;
+    } catch {
+      await c.query('ROLLBACK').catch(() => undefined);
+      return false; // not known: refused, as before the check
+    } finally {
+      c.release();
+    }
   }
 
   /** A read on the reader pool; a lost or refused connection is DL_ERR_STORE_UNAVAILABLE. */
