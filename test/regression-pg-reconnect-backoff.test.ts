@@ -123,3 +123,30 @@ t.test(
     t.same(events.slice(-2).sort(), ['follower#1 up', 'writer up']);
   },
 );
+
+t.test('a log closed while PostgreSQL is unreachable closes at once, its retry timers stopped', { skip, timeout: 30_000 }, async (t) => {
+  if (cluster.skip !== false) return;
+  const url = new URL(await cluster.database());
+  const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port) });
+  t.teardown(() => proxy.close());
+  url.port = String(proxy.port);
+  let down = 0;
+  const log = await PgPredictionLog.open({
+    connectionString: url.toString(),
+    decisionThreshold: 0.5,
+    risk: { high: 0.75, medium: 0.5 },
+    onReachability: (_part, err) => void (err === undefined ? down-- : down++),
+  });
+  await log.follow(0, () => undefined, { pollMs: 20 });
+  await log.append(batch(1));
+  await proxy.cut();
+  await until('the writer and the follower to be down', () => down === 2 && log.unreachable);
+  const t0 = performance.now();
+  await log.close();
+  const took = performance.now() - t0;
+  t.ok(took < 2000, `closed in ${Math.round(took)} ms`);
+  const attempts = proxy.accepted;
+  await proxy.restore();
+  await sleep(700);
+  t.equal(proxy.accepted, attempts, 'no connection attempt after close');
+});
