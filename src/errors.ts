@@ -86,6 +86,11 @@ export const ERROR_CODES = {
     summary:
       'SQLite reports the database file damaged (SQLITE_CORRUPT or SQLITE_NOTADB): the failure is logged at error level, /ready answers 503; stop the service and run PRAGMA integrity_check on the file.',
   },
+  DL_ERR_STORE_UNAVAILABLE: {
+    status: 503,
+    summary:
+      'The shared prediction log (PostgreSQL, DATABASE_URL) cannot be reached, so nothing can be committed or read: nothing of the request was acknowledged; retry after the Retry-After delay. /ready answers 503 meanwhile.',
+  },
   DL_ERR_INTERNAL: { status: 500, summary: 'An unexpected failure; the log holds the details.' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
@@ -118,13 +123,16 @@ export class DriftlineError extends Error {
   readonly status: number;
   /** Structured, client-safe details (never secrets). */
   readonly details: Record<string, unknown> | undefined;
+  /** Seconds after which a retry may succeed; an HTTP answer carries it as Retry-After. */
+  readonly retryAfterS: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { details?: Record<string, unknown>; cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { details?: Record<string, unknown>; cause?: unknown; retryAfterS?: number }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'DriftlineError';
     this.code = code;
     this.status = ERROR_CODES[code].status;
     this.details = options?.details;
+    this.retryAfterS = options?.retryAfterS;
   }
 
   toJSON(): { code: ErrorCode; detail: string } & Record<string, unknown> {

@@ -229,7 +229,12 @@ export function sendJson(ex: Exchange, status: number, body: unknown, headers: r
 export function sendError(ex: Exchange, err: unknown, opts: { headers?: readonly (readonly [string, string])[] } = {}): number {
   const e = toDriftlineError(err);
   const status = e.status === 499 ? 400 : e.status;
-  send(ex, status, JSON.stringify(e.toJSON()), [['content-type', 'application/json'], ...(opts.headers ?? [])]);
+  // An error that knows when a retry may succeed says so, wherever it was raised.
+  const retry: [string, string][] =
+    e.retryAfterS !== undefined && !opts.headers?.some(([k]) => k === 'retry-after')
+      ? [['retry-after', String(Math.max(1, Math.ceil(e.retryAfterS)))]]
+      : [];
+  send(ex, status, JSON.stringify(e.toJSON()), [['content-type', 'application/json'], ...retry, ...(opts.headers ?? [])]);
   return status;
 }
 

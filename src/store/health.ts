@@ -14,6 +14,8 @@ export function isCorruption(err: unknown): boolean {
  */
 export class StoreHealth {
   private first: DriftlineError | undefined;
+  /** Connections to a shared log (PostgreSQL) that are down now, by name, with why. */
+  private readonly down = new Map<string, Error>();
 
   constructor(
     private readonly file: string,
@@ -23,6 +25,25 @@ export class StoreHealth {
   /** The first corruption seen, if any. */
   get corruption(): DriftlineError | undefined {
     return this.first;
+  }
+
+  /**
+   * Why the shared log cannot be reached now (one of its connections is down and cannot be
+   * made again), or undefined. The log's writer and followers report it as it changes, so
+   * /ready answers from here without a query of its own.
+   */
+  get unreachable(): DriftlineError | undefined {
+    const [part, err] = this.down.entries().next().value ?? [];
+    if (part === undefined || err === undefined) return undefined;
+    return new DriftlineError('DL_ERR_STORE_UNAVAILABLE', `The prediction log (PostgreSQL) cannot be reached (${part}: ${err.message})`, {
+      retryAfterS: 1,
+    });
+  }
+
+  /** A connection of the shared log went down (`err`) or is back (undefined). */
+  reachability(part: string, err: Error | undefined): void {
+    if (err === undefined) this.down.delete(part);
+    else this.down.set(part, err);
   }
 
   /** A failed statement's error as callers should see it: DL_ERR_STORE_CORRUPT for a damaged file, else as it was. */

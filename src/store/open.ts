@@ -54,7 +54,11 @@ export async function openLog(settings: LogSettings, card: ModelCard, health: St
       `The model ${card.name} has string inputs, which the PostgreSQL prediction log does not store yet: unset DATABASE_URL to serve it on SQLite`,
     );
   }
-  const store = await PgPredictionLog.open({ connectionString: settings.DATABASE_URL, ...rules });
+  const store = await PgPredictionLog.open({
+    connectionString: settings.DATABASE_URL,
+    ...rules,
+    onReachability: (part, down) => health.reachability(part, down),
+  });
   let follower: Follower | undefined;
   return {
     store,

@@ -2,7 +2,7 @@
 // port with its socket in that dir, stopped and removed when the file's tests end (also when
 // they fail, and on process exit). The server refuses to run as root, so as root the cluster
 // belongs to the `postgres` user (Debian's package creates it) and runs under runuser.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -18,6 +18,13 @@ export interface PgCluster {
   database(name?: string): Promise<string>;
   /** What start-up cost (initdb + start), in ms, for reports. */
   startMs: number;
+  /**
+   * Stops the server as an operator would (`pg_ctl stop -m fast`: sessions are terminated,
+   * new connections refused), and starts it again on the same port. Without blocking the
+   * event loop, so services in this process keep running through the outage.
+   */
+  stop(): Promise<void>;
+  start(): Promise<void>;
 }
 
 export interface PgSkip {
@@ -208,11 +215,26 @@ export async function startPostgres(t: Teardown): Promise<PgCluster | PgSkip> {
     return { skip: `pg_ctl could not start PostgreSQL: ${lastError}` };
   }
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const ctl = (args: string[]): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const exe = path.join(found.bindir, 'pg_ctl');
+      const [cmd, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', exe, ...args]] : [exe, args];
+      execFile(cmd, argv, { timeout: 60_000 }, (err) => (err === null ? resolve() : reject(err)));
+    });
+  const serverOpts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=60`;
   let n = 0;
   return {
     skip: false,
     url,
     startMs: Math.round(performance.now() - began),
+    async stop() {
+      await ctl(['-D', data, '-m', 'fast', '-w', 'stop']);
+      started = false;
+    },
+    async start() {
+      await ctl(['-D', data, '-o', serverOpts, '-l', path.join(dir, 'server.log'), '-w', '-t', '30', 'start']);
+      started = true;
+    },
     async database(name = `t${++n}`) {
       const c = new pg.Client({ connectionString: url });
       await c.connect();

@@ -1,6 +1,12 @@
 import pg from 'pg';
 import { decode, types, type BatchRow, type CommittedBatch } from './batch.js';
+import { Backoff, isConnectionFailure, type BackoffOptions } from './faults.js';
 import * as sql from './sql.js';
+
+// A read that gets no answer (a server gone without closing the socket) is abandoned after
+// this and retried on a new connection; the follower's reads are a page of batches at most.
+const READ_TIMEOUT_MS = 10_000;
+const CONNECT_TIMEOUT_MS = 5000;
 
 export interface FollowOptions {
   /**
@@ -20,6 +26,13 @@ export interface FollowOptions {
    * or a follower that started below the oldest kept position). Told here, then delivery goes on.
    */
   onGap?: (last: number, next: number) => void;
+  /**
+   * Told when reads start failing (with the first error) and when one succeeds again
+   * (undefined). While they fail the follower retries with backoff, not at every poll.
+   */
+  onReachability?: (down: Error | undefined) => void;
+  /** Delays between attempts while reads fail. */
+  backoff?: BackoffOptions;
 }
 
 export const FOLLOWER_APP = 'driftline-follower';
@@ -39,6 +52,11 @@ export class Follower {
   private readonly pollMs: number;
   private readonly pageBatches: number;
   private readonly idle: (() => void)[] = [];
+  private readonly backoff: Backoff;
+  /** No read before this time (ms since the epoch): the backoff after a failed read. */
+  private retryAt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private failing: Error | undefined;
 
   constructor(
     private readonly connectionString: string,
@@ -48,6 +66,7 @@ export class Follower {
   ) {
     this.pollMs = opts.pollMs ?? 1000;
     this.pageBatches = opts.pageBatches ?? 256;
+    this.backoff = new Backoff(opts.backoff);
   }
 
   /** The position of the last batch delivered. */
@@ -74,7 +93,13 @@ export class Follower {
     if (this.client !== undefined) return Promise.resolve(this.client);
     this.connecting ??= (async () => {
       // Named, so that an operator (or a test) can find followers in pg_stat_activity.
-      const c = new pg.Client({ connectionString: this.connectionString, types, application_name: FOLLOWER_APP });
+      const c = new pg.Client({
+        connectionString: this.connectionString,
+        types,
+        application_name: FOLLOWER_APP,
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+        query_timeout: READ_TIMEOUT_MS,
+      });
       c.on('error', (err) => this.lose(c, err));
       try {
         await c.connect();
@@ -103,14 +128,17 @@ export class Follower {
   /** Reads now, or once more after the read under way (a commit may have come during it). */
   private wake(): void {
     if (this.stopped) return;
+    // Backing off after a failed read: the retry timer wakes it (polls and NOTIFY wait too).
+    if (Date.now() < this.retryAt) return;
     if (this.reading !== undefined) {
       this.again = true;
       return;
     }
     this.reading = this.drain()
-      .catch((err: unknown) => {
-        if (!this.stopped) this.opts.onError?.(err instanceof Error ? err : new Error(String(err)));
-      })
+      .then(
+        () => this.succeeded(),
+        (err: unknown) => this.failed(err instanceof Error ? err : new Error(String(err))),
+      )
       .finally(() => {
         this.reading = undefined;
         if (this.again) {
@@ -120,6 +148,34 @@ export class Follower {
           for (const f of this.idle.splice(0)) f();
         }
       });
+  }
+
+  private failed(err: Error): void {
+    if (this.stopped) return;
+    this.opts.onError?.(err);
+    if (isConnectionFailure(err) && this.client !== undefined) {
+      // The query failed with the session: a new connection for the next read.
+      const c = this.client;
+      this.client = undefined;
+      void c.end().catch(() => undefined);
+    }
+    const delay = this.backoff.next();
+    this.retryAt = Date.now() + delay;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.wake(), delay);
+    this.retryTimer.unref();
+    if (this.failing === undefined) {
+      this.failing = err;
+      this.opts.onReachability?.(err);
+    }
+  }
+
+  private succeeded(): void {
+    this.backoff.reset();
+    this.retryAt = 0;
+    if (this.failing === undefined || this.stopped) return;
+    this.failing = undefined;
+    this.opts.onReachability?.(undefined);
   }
 
   private async drain(): Promise<void> {
@@ -145,6 +201,7 @@ export class Follower {
   async close(): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) clearInterval(this.timer);
+    clearTimeout(this.retryTimer);
     await this.reading;
     await this.connecting?.catch(() => undefined);
     const c = this.client;

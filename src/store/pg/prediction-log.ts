@@ -3,17 +3,36 @@ import { DriftlineError } from '../../errors.js';
 import { loggedRow, type LoggedRow, type WindowRow } from '../log-reader.js';
 import type { AppendItem } from '../log-protocol.js';
 import { decode, types, type BatchRow, type CommittedBatch } from './batch.js';
+import { Backoff, classify, isConnectionFailure, unavailable, type BackoffOptions } from './faults.js';
 import { Follower, type FollowOptions } from './follow.js';
 import { migrate } from './schema.js';
 import * as sql from './sql.js';
 
 /** Batches merged into one transaction at most: 15 parameters each, well under PostgreSQL's 65 535. */
 const GROUP_MAX = 256;
+// Batches that may wait for the writer. A replica's uploads already bound what they hand over
+// (MAX_CONCURRENT_UPLOADS × the log stage's two in flight), so this only bites when the writer
+// stalls: four full groups wait, the rest are refused at once rather than held in memory.
+const QUEUE_MAX = 4 * GROUP_MAX;
+// A connection attempt to a server that does not answer (a dropped route, not a refused port)
+// gives up after this; the attempt is retried with backoff.
+const CONNECT_TIMEOUT_MS = 5000;
+// How long the check of a COMMIT that got no answer waits for the transaction to end.
+const IN_DOUBT_WAIT_MS = 5000;
 
 export interface PgPredictionLogOptions {
   connectionString: string;
   decisionThreshold: number;
   risk: { high: number; medium: number };
+  /**
+   * Told when one of the log's connections is lost and cannot be made again (`down` says why),
+   * and when it is back (`down` undefined). `part` names the connection: `writer`, `follower#n`.
+   */
+  onReachability?: (part: string, down: Error | undefined) => void;
+  /** Delays between attempts to reconnect while PostgreSQL cannot be reached. */
+  backoff?: BackoffOptions;
+  /** Batches that may wait for the writer; more are refused with DL_ERR_STORE_UNAVAILABLE. */
+  queueMax?: number;
 }
 
 /** Where a batch went: its place in the global order (null for an empty batch) and its row ids. */
@@ -96,13 +115,21 @@ export class PgPredictionLog {
   private readonly queue: { input: AppendItem; resolve: (r: Appended) => void; reject: (e: unknown) => void }[] = [];
   private writing = false;
   private writer: pg.Client | undefined;
+  private connecting: Promise<pg.Client> | undefined;
+  /** Set while the writer cannot connect: appends are refused at once until an attempt succeeds. */
+  private down: { err: unknown; retryAt: number } | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly backoff: Backoff;
   private closed: Promise<void> | undefined;
   private readonly followers = new Set<Follower>();
+  private followerCount = 0;
 
   private constructor(
     private readonly opts: PgPredictionLogOptions,
     private readonly reader: pg.Pool,
-  ) {}
+  ) {
+    this.backoff = new Backoff(opts.backoff);
+  }
 
   static async open(opts: PgPredictionLogOptions): Promise<PgPredictionLog> {
     const c = new pg.Client({ connectionString: opts.connectionString, types });
@@ -119,29 +146,104 @@ export class PgPredictionLog {
       await c.end().catch(() => undefined);
     }
     // Reads (tail, count) never wait behind the writer's transaction.
-    const reader = new pg.Pool({ connectionString: opts.connectionString, types, max: 2 });
+    const reader = new pg.Pool({ connectionString: opts.connectionString, types, max: 2, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     reader.on('error', () => undefined); // an idle connection dropped: the pool replaces it
     return new PgPredictionLog(opts, reader);
   }
 
-  /** Appends one batch; resolves once it is committed, with its position and row ids. */
+  /**
+   * Appends one batch; resolves once it is committed, with its position and row ids. While
+   * PostgreSQL cannot be reached it is refused at once (DL_ERR_STORE_UNAVAILABLE, with when to
+   * retry), never queued: a refused batch was not committed and is not acknowledged.
+   */
   append(input: AppendItem): Promise<Appended> {
     if (this.closed !== undefined) return Promise.reject(new DriftlineError('DL_ERR_INTERNAL', 'The prediction log is closed'));
+    if (this.down !== undefined) return Promise.reject(this.refusal());
+    if (this.queue.length >= (this.opts.queueMax ?? QUEUE_MAX))
+      return Promise.reject(unavailable(new Error(`${this.queue.length} batches are already waiting for the writer`)));
     return new Promise((resolve, reject) => {
       this.queue.push({ input, resolve, reject });
       this.flush();
     });
   }
 
-  private async connectWriter(): Promise<pg.Client> {
-    if (this.writer !== undefined) return this.writer;
-    const c = new pg.Client({ connectionString: this.opts.connectionString, types, application_name: WRITER_APP });
-    c.on('error', () => {
-      if (this.writer === c) this.writer = undefined;
+  /** True while the writer cannot connect (appends are refused). */
+  get unreachable(): boolean {
+    return this.down !== undefined;
+  }
+
+  private refusal(): DriftlineError {
+    return unavailable(this.down?.err ?? new Error('not connected'), (this.down?.retryAt ?? Date.now()) - Date.now());
+  }
+
+  /** One attempt to (re)connect the writer; a failure marks it down and schedules the next. */
+  private connectWriter(): Promise<pg.Client> {
+    if (this.writer !== undefined) return Promise.resolve(this.writer);
+    this.connecting ??= (async () => {
+      const c = new pg.Client({
+        connectionString: this.opts.connectionString,
+        types,
+        application_name: WRITER_APP,
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      });
+      c.on('error', (err) => this.lost(c, err));
+      try {
+        await c.connect();
+      } catch (err) {
+        void c.end().catch(() => undefined);
+        this.markDown(err);
+        throw unavailable(err, this.down!.retryAt - Date.now());
+      }
+      if (this.closed !== undefined) {
+        void c.end().catch(() => undefined);
+        throw new DriftlineError('DL_ERR_INTERNAL', 'The prediction log is closed');
+      }
+      this.writer = c;
+      this.markUp();
+      return c;
+    })().finally(() => {
+      this.connecting = undefined;
     });
-    await c.connect();
-    this.writer = c;
-    return c;
+    return this.connecting;
+  }
+
+  /**
+   * The writer's connection dropped (idle, or under a transaction): connect again at once, so
+   * that one killed backend costs at most the group that was on it. If that attempt fails the
+   * writer is down and retries with backoff.
+   */
+  private lost(c: pg.Client, err: unknown): void {
+    if (this.writer !== c) return;
+    this.writer = undefined;
+    void c.end().catch(() => undefined);
+    if (this.closed === undefined && this.down === undefined) this.retry();
+    else if (this.closed === undefined) this.markDown(err);
+  }
+
+  private retry(): void {
+    this.connectWriter().then(
+      () => this.flush(),
+      () => undefined, // markDown scheduled the next attempt
+    );
+  }
+
+  private markDown(err: unknown): void {
+    const first = this.down === undefined;
+    this.down = { err, retryAt: Date.now() + this.backoff.next() };
+    // Whatever waits now would only wait for an attempt that has just failed.
+    for (const g of this.queue.splice(0)) g.reject(this.refusal());
+    if (first) this.opts.onReachability?.('writer', err instanceof Error ? err : new Error(String(err)));
+    if (this.closed !== undefined) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.retry(), this.down.retryAt - Date.now());
+    this.retryTimer.unref();
+  }
+
+  private markUp(): void {
+    this.backoff.reset();
+    if (this.down === undefined) return;
+    this.down = undefined;
+    this.opts.onReachability?.('writer', undefined);
   }
 
   // Every batch waiting when the writer comes free goes into one transaction: many small
@@ -152,29 +254,33 @@ export class PgPredictionLog {
     this.writing = true;
     (async () => {
       const c = await this.connectWriter();
+      let written: Appended[] | undefined;
       try {
         await c.query('BEGIN');
-        const results = await writeBatches(
+        written = await writeBatches(
           c,
           group.map((g) => g.input),
           { decisionThreshold: this.opts.decisionThreshold, risk: this.opts.risk },
         );
         await c.query('COMMIT');
-        return results;
+        return written;
       } catch (err) {
-        await c.query('ROLLBACK').catch(() => {
-          // The connection itself failed: the next group opens a new one.
-          if (this.writer === c) this.writer = undefined;
-          void c.end().catch(() => undefined);
-        });
+        await c.query('ROLLBACK').catch(() => this.lost(c, err));
+        if (isConnectionFailure(err)) this.lost(c, err);
+        // Lost during COMMIT, which may have taken: ask, so that a group that did commit is
+        // acknowledged, not refused (and logged twice when its clients retry).
+        if (written !== undefined && isConnectionFailure(err) && (await this.committed(group, written))) return written;
         throw err;
       }
     })()
       .then(
         (results) => group.forEach((g, i) => g.resolve(results[i]!)),
         (err: unknown) => {
-          const e =
-            err instanceof DriftlineError
+          // Not committed (or, if the connection dropped during COMMIT, not known to be): the
+          // batches are refused, so no client is told they were logged.
+          const e = isConnectionFailure(err)
+            ? unavailable(err, this.down === undefined ? 1000 : this.down.retryAt - Date.now())
+            : err instanceof DriftlineError
               ? err
               : new DriftlineError('DL_ERR_INTERNAL', `Prediction log: ${err instanceof Error ? err.message : String(err)}`, {
                   cause: err,
@@ -188,9 +294,46 @@ export class PgPredictionLog {
       });
   }
 
+  /**
+   * Whether a group whose COMMIT got no answer is in the log: its first batch is at the
+   * position it claimed, with its request id and first row id (positions of a rolled-back
+   * group are claimed again by the next, so the position alone says nothing). The read waits
+   * for log_head's lock, held by the lost transaction until the server has finished it.
+   */
+  private async committed(group: readonly { input: AppendItem }[], written: readonly Appended[]): Promise<boolean> {
+    const i = written.findIndex((w) => w.position !== null);
+    if (i === -1) return true; // only empty batches: nothing was to be written
+    const claimed = written[i]!;
+    const c = await this.reader.connect().catch(() => undefined);
+    if (c === undefined) return false;
+    try {
+      await c.query('BEGIN');
+      await c.query(`SET LOCAL lock_timeout = ${IN_DOUBT_WAIT_MS}`);
+      await c.query(sql.WAIT_FOR_WRITERS);
+      const r = await c.query<{ request_id: string; first_id: number }>(sql.AT_POSITION, [claimed.position]);
+      await c.query('COMMIT');
+      const row = r.rows[0];
+      return row !== undefined && row.request_id === group[i]!.input.requestId && Number(row.first_id) === claimed.first;
+    } catch {
+      await c.query('ROLLBACK').catch(() => undefined);
+      return false; // not known: refused, as before the check
+    } finally {
+      c.release();
+    }
+  }
+
+  /** A read on the reader pool; a lost or refused connection is DL_ERR_STORE_UNAVAILABLE. */
+  private async read<R extends pg.QueryResultRow>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.reader.query<R>(text, params);
+    } catch (err) {
+      throw classify(err);
+    }
+  }
+
   /** Labels rows by id (feedback); ids not in the log are ignored. Returns how many were labelled. */
   async label(ids: number[], targets: number[]): Promise<number> {
-    const r = await this.reader.query(sql.SET_LABELS, [ids, targets, Date.now()]);
+    const r = await this.read(sql.SET_LABELS, [ids, targets, Date.now()]);
     return r.rowCount ?? 0;
   }
 
@@ -200,9 +343,7 @@ export class PgPredictionLog {
     const requests = [...new Set(pairs.map((p) => p.requestId))];
     const out = new Map<string, number>();
     if (requests.length === 0) return out;
-    const r = await this.reader.query<{ request_id: string; first_id: number; rows: number; row_index: Buffer }>(sql.BY_REQUESTS, [
-      requests,
-    ]);
+    const r = await this.read<{ request_id: string; first_id: number; rows: number; row_index: Buffer }>(sql.BY_REQUESTS, [requests]);
     for (const b of r.rows) {
       const index = new Int32Array(Uint8Array.from(b.row_index).buffer);
       for (let i = 0; i < b.rows; i++) {
@@ -215,7 +356,7 @@ export class PgPredictionLog {
 
   /** Log ids for user-supplied `id` values (the newest row when an id was sent twice). */
   async findByExtId(ids: readonly string[]): Promise<Map<string, number>> {
-    const r = await this.reader.query<{ ext_id: string; id: number }>(sql.BY_EXT_IDS, [[...new Set(ids)]]);
+    const r = await this.read<{ ext_id: string; id: number }>(sql.BY_EXT_IDS, [[...new Set(ids)]]);
     return new Map(r.rows.map((x) => [x.ext_id, x.id]));
   }
 
@@ -227,7 +368,7 @@ export class PgPredictionLog {
     const hi = Math.max(...batches.map((b) => b.first + b.rows));
     const byFirst = new Map(batches.map((b) => [b.first, b]));
     const starts = [...byFirst.keys()].sort((a, b) => a - b);
-    for (const l of (await this.reader.query<{ id: number; target: number }>(sql.LABELS_IN, [lo, hi])).rows) {
+    for (const l of (await this.read<{ id: number; target: number }>(sql.LABELS_IN, [lo, hi])).rows) {
       // The batch holding id l.id: the last start at or before it.
       let i = starts.length - 1;
       while (i > 0 && starts[i]! > l.id) i--;
@@ -242,7 +383,7 @@ export class PgPredictionLog {
     const out: LoggedRow[] = [];
     let before = Number.MAX_SAFE_INTEGER;
     while (out.length < limit) {
-      const page = (await this.reader.query<BatchRow>(sql.BEFORE, [before, 64])).rows;
+      const page = (await this.read<BatchRow>(sql.BEFORE, [before, 64])).rows;
       if (page.length === 0) break;
       for (const d of await this.labelled(page)) {
         for (let r = d.rows - 1; r >= 0 && out.length < limit; r--) out.push(loggedRow(d, r));
@@ -256,10 +397,10 @@ export class PgPredictionLog {
   async page(afterId: number, limit: number): Promise<LoggedRow[]> {
     const out: LoggedRow[] = [];
     let after = afterId;
-    const holding = (await this.reader.query<BatchRow>(sql.HOLDING, [after + 1])).rows[0];
+    const holding = (await this.read<BatchRow>(sql.HOLDING, [after + 1])).rows[0];
     let rows = holding !== undefined && holding.first_id + holding.rows > after + 1 ? [holding] : [];
     while (out.length < limit) {
-      if (rows.length === 0) rows = (await this.reader.query<BatchRow>(sql.AFTER_ID, [after, 64])).rows;
+      if (rows.length === 0) rows = (await this.read<BatchRow>(sql.AFTER_ID, [after, 64])).rows;
       if (rows.length === 0) break;
       for (const d of await this.labelled(rows)) {
         for (let r = Math.max(0, after + 1 - d.first); r < d.rows && out.length < limit; r++) out.push(loggedRow(d, r));
@@ -273,13 +414,13 @@ export class PgPredictionLog {
 
   /** Rows in the log: ids are contiguous, so no scan. */
   async count(): Promise<number> {
-    const h = (await this.reader.query<{ next_id: number; lo: number | null }>(sql.HEAD)).rows[0]!;
+    const h = (await this.read<{ next_id: number; lo: number | null }>(sql.HEAD)).rows[0]!;
     return h.lo === null ? 0 : h.next_id - h.lo;
   }
 
   /** The position of the newest committed batch (0 when empty). */
   async head(): Promise<number> {
-    return (await this.reader.query<{ position: number }>(sql.HEAD)).rows[0]!.position;
+    return (await this.read<{ position: number }>(sql.HEAD)).rows[0]!.position;
   }
 
   /**
@@ -287,7 +428,9 @@ export class PgPredictionLog {
    * rebuilt from them then follows from that position on.
    */
   async tail(n: number): Promise<{ rows: WindowRow[]; position: number }> {
-    const c = await this.reader.connect();
+    const c = await this.reader.connect().catch((err: unknown) => {
+      throw classify(err);
+    });
     try {
       // One snapshot for the batches and their labels, so the position matches the rows.
       await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -330,7 +473,7 @@ export class PgPredictionLog {
       return { rows: out.reverse(), position };
     } catch (err) {
       await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
+      throw classify(err);
     } finally {
       c.release();
     }
@@ -342,7 +485,15 @@ export class PgPredictionLog {
    * caught up with what was committed when it started.
    */
   async follow(after: number, onBatch: (b: CommittedBatch) => unknown, opts: FollowOptions = {}): Promise<Follower> {
-    const f = new Follower(this.opts.connectionString, after, onBatch, opts);
+    const part = `follower#${++this.followerCount}`;
+    const f = new Follower(this.opts.connectionString, after, onBatch, {
+      backoff: this.opts.backoff,
+      ...opts,
+      onReachability: (down) => {
+        opts.onReachability?.(down);
+        this.opts.onReachability?.(part, down);
+      },
+    });
     this.followers.add(f);
     try {
       await f.start();
@@ -358,6 +509,8 @@ export class PgPredictionLog {
   close(): Promise<void> {
     this.closed ??= (async () => {
       while (this.writing || this.queue.length > 0) await new Promise((r) => setTimeout(r, 1));
+      clearTimeout(this.retryTimer);
+      await this.connecting?.catch(() => undefined);
       await Promise.all([...this.followers].map((f) => f.close()));
       await this.writer?.end().catch(() => undefined);
       await this.reader.end().catch(() => undefined);

@@ -65,3 +65,10 @@ export const SET_LABELS = `INSERT INTO labels (id, target, labelled_at)
 /** Feedback lookups, as SQLite's BY_REQUEST and BY_EXT_ID, for many keys in one read. */
 export const BY_REQUESTS = 'SELECT request_id, first_id, rows, row_index FROM prediction_batches WHERE request_id = ANY($1::text[])';
 export const BY_EXT_IDS = 'SELECT ext_id, max(id) AS id FROM ext_ids WHERE ext_id = ANY($1::text[]) GROUP BY ext_id';
+
+/**
+ * Waits until no append transaction holds log_head (each locks it from its claim to its end),
+ * so that a transaction whose COMMIT got no answer has finished one way or the other.
+ */
+export const WAIT_FOR_WRITERS = 'SELECT 1 FROM log_head FOR SHARE';
+export const AT_POSITION = 'SELECT request_id, first_id FROM prediction_batches WHERE position = $1';
