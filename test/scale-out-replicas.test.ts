@@ -74,6 +74,18 @@ t.test(
     });
     t.equal(fb.status, 200, 'feedback on the other replica finds the row');
     t.match(await fb.json(), { labelled: 1 });
+    const labelled = async (srv: TestServer): Promise<number> =>
+      ((await drift(srv)) as unknown as { performance: { n_labelled: number } }).performance.n_labelled;
+    const before = (da as unknown as { performance: { n_labelled: number } }).performance.n_labelled;
+    await until('the label to reach every replica’s window', async () => {
+      const n = await Promise.all([a, b, c].map(labelled));
+      return n.every((x) => x === before + 1);
+    });
+    t.same(comparable(await drift(a)), comparable(await drift(c)), 'the labelled windows agree');
+    // A replica started after the feedback rebuilds with the label, then follows on.
+    const d = await startTestServer({ ...env, REPLICA_ID: 'replica-d' });
+    t.teardown(() => d.close());
+    t.equal(await labelled(d), before + 1, 'a new replica rebuilds with the label');
 
     // Exports read the shared log from any replica: every row, both requests.
     const lines = (await (await fetch(`${c.url}/api/predictions?limit=1000`)).text())

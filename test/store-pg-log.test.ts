@@ -363,7 +363,7 @@ t.test(
   async (t) => {
     const url = await freshDb();
     const log = await openLog(t, url);
-    t.same(await log.tail(5), { rows: [], position: 0 }, 'empty log');
+    t.same(await log.tail(5), { rows: [], position: 0, labelSeq: 0 }, 'empty log');
     await log.append(batch(1)); // ids 1–3
     await log.append({ ...batch(2), targets: new Float64Array([1, Number.NaN, 0]) }); // ids 4–6
     await log.append(batch(3)); // ids 7–9

@@ -64,9 +64,12 @@ export async function openLog(settings: LogSettings, card: ModelCard, health: St
     store,
     shared: true,
     async feedWindow(window, follow) {
-      const { rows, position } = await store.tail(settings.WINDOW_ROWS);
+      const { rows, position, labelSeq } = await store.tail(settings.WINDOW_ROWS);
       window.rebuild(rows);
-      follower = await store.follow(position, (b) => window.applyBatch(b), follow);
+      follower = await store.follow(position, (b) => window.applyBatch(b), {
+        ...follow,
+        labels: { after: labelSeq, apply: (ids, targets) => ids.forEach((id, i) => window.label(id, targets[i]!)) },
+      });
     },
     follower: () => follower,
   };

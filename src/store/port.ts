@@ -25,4 +25,6 @@ export interface WindowFeed {
   rebuild(rows: readonly WindowRow[]): void;
   /** A batch committed to the shared log, by any replica. */
   applyBatch(batch: DecodedBatch): void;
+  /** A label sent to any replica: applied if the row is in the window. */
+  label(id: number, target: number): boolean;
 }

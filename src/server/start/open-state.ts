@@ -159,6 +159,7 @@ async function openMonitor(
   const t0 = performance.now();
   const feed = {
     rebuild: (rows: readonly WindowRow[]) => monitor.rebuild(rows),
+    label: (id: number, target: number) => monitor.label(id, target),
     applyBatch: (b: DecodedBatch) => {
       monitor.applyBatch(b);
       committed(b);

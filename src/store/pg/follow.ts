@@ -33,7 +33,16 @@ export interface FollowOptions {
   onReachability?: (down: Error | undefined) => void;
   /** Delays between attempts while reads fail. */
   backoff?: BackoffOptions;
+  /**
+   * Label events (feedback sent to any replica) after sequence `after`, each once and in order,
+   * to `apply`. A label only ever names a row committed before it, so the events of a read are
+   * taken before its batches and applied after them: the row a label names is always there.
+   */
+  labels?: { after: number; apply: (ids: number[], targets: number[]) => unknown };
 }
+
+/** Label events per read. */
+const LABEL_PAGE = 1000;
 
 export const FOLLOWER_APP = 'driftline-follower';
 
@@ -57,6 +66,8 @@ export class Follower {
   private retryAt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private failing: Error | undefined;
+  /** The last label event applied. */
+  private labelSeq: number;
 
   constructor(
     private readonly connectionString: string,
@@ -64,6 +75,7 @@ export class Follower {
     private readonly onBatch: (b: CommittedBatch) => unknown,
     private readonly opts: FollowOptions = {},
   ) {
+    this.labelSeq = opts.labels?.after ?? 0;
     this.pollMs = opts.pollMs ?? 1000;
     this.pageBatches = opts.pageBatches ?? 256;
     this.backoff = new Backoff(opts.backoff);
@@ -180,6 +192,7 @@ export class Follower {
 
   private async drain(): Promise<void> {
     const c = await this.connect();
+    const events = await this.readLabels(c);
     for (;;) {
       const r = await c.query<BatchRow>(sql.AFTER, [this.last, this.pageBatches]);
       for (const row of r.rows) {
@@ -188,7 +201,23 @@ export class Follower {
         await this.onBatch(decode(row));
         this.last = row.position;
       }
-      if (r.rows.length < this.pageBatches) return;
+      if (r.rows.length < this.pageBatches) break;
+    }
+    for (const e of events) {
+      if (this.stopped) return;
+      await this.opts.labels!.apply(e.ids.map(Number), e.targets);
+      this.labelSeq = e.seq;
+    }
+  }
+
+  private async readLabels(c: pg.Client): Promise<{ seq: number; ids: (number | string)[]; targets: number[] }[]> {
+    if (this.opts.labels === undefined) return [];
+    const out: { seq: number; ids: (number | string)[]; targets: number[] }[] = [];
+    for (let after = this.labelSeq; ;) {
+      const r = await c.query<{ seq: number; ids: (number | string)[]; targets: number[] }>(sql.LABEL_EVENTS_AFTER, [after, LABEL_PAGE]);
+      out.push(...r.rows);
+      if (r.rows.length < LABEL_PAGE) return out;
+      after = r.rows.at(-1)!.seq;
     }
   }
 

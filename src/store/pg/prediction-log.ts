@@ -333,8 +333,25 @@ export class PgPredictionLog {
 
   /** Labels rows by id (feedback); ids not in the log are ignored. Returns how many were labelled. */
   async label(ids: number[], targets: number[]): Promise<number> {
-    const r = await this.read(sql.SET_LABELS, [ids, targets, Date.now()]);
-    return r.rowCount ?? 0;
+    const c = await this.reader.connect().catch((err: unknown) => {
+      throw classify(err);
+    });
+    try {
+      await c.query('BEGIN');
+      const r = await c.query<{ id: number; target: number }>(`${sql.SET_LABELS} RETURNING id, target`, [ids, targets, Date.now()]);
+      // The same labels as an event in the log's label order, for every replica's window.
+      if (r.rows.length > 0) {
+        await c.query(sql.LABEL_EVENT, [r.rows.map((l) => l.id), r.rows.map((l) => l.target)]);
+        await c.query(sql.NOTIFY, ['labels']);
+      }
+      await c.query('COMMIT');
+      return r.rows.length;
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw classify(err);
+    } finally {
+      c.release();
+    }
   }
 
   /** Log ids for (request_id, row) pairs, keyed `request#row`; pairs not logged are absent. */
@@ -427,7 +444,7 @@ export class PgPredictionLog {
    * The last `n` rows, oldest first, labels applied, and the position they end at: a window
    * rebuilt from them then follows from that position on.
    */
-  async tail(n: number): Promise<{ rows: WindowRow[]; position: number }> {
+  async tail(n: number): Promise<{ rows: WindowRow[]; position: number; labelSeq: number }> {
     const c = await this.reader.connect().catch((err: unknown) => {
       throw classify(err);
     });
@@ -469,8 +486,10 @@ export class PgPredictionLog {
         }
       }
       const position = newest?.position ?? (await c.query<{ position: number }>(sql.HEAD)).rows[0]!.position;
+      // The labels above are those of every label event up to this one.
+      const labelSeq = (await c.query<{ label_seq: number }>(sql.LABEL_SEQ)).rows[0]!.label_seq;
       await c.query('COMMIT');
-      return { rows: out.reverse(), position };
+      return { rows: out.reverse(), position, labelSeq };
     } catch (err) {
       await c.query('ROLLBACK').catch(() => undefined);
       throw classify(err);

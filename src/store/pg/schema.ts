@@ -75,6 +75,15 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (alert_id, channel)
    );
    CREATE INDEX alert_deliveries_due ON alert_deliveries (state, next_at);`,
+  // Labels as events in their own order, so that every replica's window takes in feedback sent
+  // to any replica. Their sequence is drawn from log_head, under the row lock the appends take
+  // (sql.ts): events become visible in order and without gaps, like batches.
+  `ALTER TABLE log_head ADD COLUMN label_seq BIGINT NOT NULL DEFAULT 0;
+   CREATE TABLE label_events (
+     seq     BIGINT   PRIMARY KEY,
+     ids     BIGINT[] NOT NULL,
+     targets INTEGER[] NOT NULL
+   );`,
 ];
 
 /** The newest schema version this code knows. */

@@ -62,6 +62,13 @@ export const SET_LABELS = `INSERT INTO labels (id, target, labelled_at)
   WHERE u.id >= (SELECT first_id FROM prediction_batches ORDER BY position LIMIT 1) AND u.id < (SELECT next_id FROM log_head)
   ON CONFLICT (id) DO UPDATE SET target = excluded.target, labelled_at = excluded.labelled_at`;
 
+/** The label event of one feedback: the labels SET_LABELS applied, under a sequence from log_head. */
+export const LABEL_EVENT = `WITH seq AS (UPDATE log_head SET label_seq = label_seq + 1 RETURNING label_seq)
+  INSERT INTO label_events (seq, ids, targets) SELECT label_seq, $1::bigint[], $2::int[] FROM seq`;
+/** Label events after sequence $1, in order, at most $2. */
+export const LABEL_EVENTS_AFTER = 'SELECT seq, ids, targets FROM label_events WHERE seq > $1 ORDER BY seq LIMIT $2';
+export const LABEL_SEQ = 'SELECT label_seq FROM log_head';
+
 /** Feedback lookups, as SQLite's BY_REQUEST and BY_EXT_ID, for many keys in one read. */
 export const BY_REQUESTS = 'SELECT request_id, first_id, rows, row_index FROM prediction_batches WHERE request_id = ANY($1::text[])';
 export const BY_EXT_IDS = 'SELECT ext_id, max(id) AS id FROM ext_ids WHERE ext_id = ANY($1::text[]) GROUP BY ext_id';
