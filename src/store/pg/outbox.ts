@@ -129,6 +129,9 @@ export class PgAlertOutbox implements OutboxPort {
       keepAlive: true,
     });
     pool.on('error', () => undefined); // an idle connection dropped: the pool replaces it
+    // A connection that drops while checked out between two queries emits 'error' on its client,
+    // which with no listener would end the process; the next query on it fails instead.
+    pool.on('connect', (c) => c.on('error', () => undefined));
     return new PgAlertOutbox(pool, opts);
   }
 

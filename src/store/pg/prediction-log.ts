@@ -148,6 +148,9 @@ export class PgPredictionLog {
     // Reads (tail, count) never wait behind the writer's transaction.
     const reader = new pg.Pool({ connectionString: opts.connectionString, types, max: 2, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     reader.on('error', () => undefined); // an idle connection dropped: the pool replaces it
+    // A connection that drops while checked out between two queries emits 'error' on its client,
+    // which with no listener would end the process; the next query on it fails instead.
+    reader.on('connect', (c) => c.on('error', () => undefined));
     return new PgPredictionLog(opts, reader);
   }
 
