@@ -93,11 +93,23 @@ t.test(
         },
       });
     // Paced so that the victim has acknowledged rows (its 200 is out) before the kill, even on a
-    // loaded machine; the kill lands with batches still in flight.
+    // loaded machine. Then the log's head row is held locked, as a slow commit elsewhere in the
+    // cluster would hold it: the victim's next batches wait in their transactions, and the kill
+    // lands while they do. A replica that answered rows before their commit would be caught
+    // here, with rows acknowledged that the log never got.
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    t.teardown(() => admin.end());
     const victimReply = upload(victim, 40, async (i) => {
+      if (i === 5) {
+        await admin.query('BEGIN');
+        await admin.query('SELECT position FROM log_head FOR UPDATE');
+      }
       if (i === 8) {
         victim.kill();
         killedAt = performance.now();
+        await sleep(300);
+        await admin.query('COMMIT');
       }
     });
     const otherReply = upload(other, 30);
