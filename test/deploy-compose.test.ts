@@ -43,6 +43,7 @@ t.test('services: PostgreSQL 15, three replicas of one image built from the Dock
   t.equal(context, path.resolve(ROOT), 'built from the repository root');
   t.ok(existsSync(path.join(context, String(build.dockerfile))), 'the Dockerfile it names exists');
   for (const r of REPLICAS) t.equal(services[r]!.image, services['replica-1']!.image, `${r} runs the same image`);
+  for (const r of REPLICAS.slice(1)) t.equal(services[r]!.pull_policy, 'never', `${r} never looks for the local image in a registry`);
   for (const [name, svc] of Object.entries(services)) {
     for (const dep of Object.keys(map(svc.depends_on))) t.ok(dep in services, `${name} depends on ${dep}, a service of the file`);
   }
