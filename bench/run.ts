@@ -4,10 +4,13 @@
 //   npm run bench -- --quick                    smoke run, ~2 minutes
 //   npm run bench -- --only small,live --duration 5
 //   npm run bench -- --profile always|missed|never   (default: profile the server where a target is missed)
+//   npm run bench -- --cluster [--replicas 3]   N replicas on a throwaway PostgreSQL vs one SQLite node
 //
 // Sections: small (POST /predict vs a bare uWS handler), bulk (100k/1M-row uploads vs
 // csv-parser), batching (DYNAMIC_BATCHING on/off), live (200 WebSocket subscribers: ingest
 // cost and delivery lag), drift (bench/drift.bench.ts), pipeline (bench/pipeline.bench.ts).
+// cluster (bench/sections/cluster.ts) runs only when asked for (--cluster, or by name in --only):
+// it needs PostgreSQL's binaries and starts a server per replica.
 // Writes reports/bench/<date>.json and reports/bench/latest.md (+ latest.svg).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +20,7 @@ import type { Ctx, SectionResult } from './lib/context.js';
 import { ensureBuilt, ROOT } from './lib/server.js';
 import { chartName, renderChart, renderMarkdown, type RunMeta } from './report.js';
 import { batching } from './sections/batching.js';
+import { cluster } from './sections/cluster.js';
 import { bulk } from './sections/bulk.js';
 import { drift, pipelineBench } from './sections/external.js';
 import { live } from './sections/live.js';
@@ -24,6 +28,8 @@ import { small, TARGET_RATIO, type SmallRow } from './sections/small.js';
 import { arg, flag, writeJson } from './util.js';
 
 const SECTIONS: Record<string, (ctx: Ctx) => Promise<SectionResult>> = { small, bulk, batching, live, drift, pipeline: pipelineBench };
+const ON_REQUEST: Record<string, (ctx: Ctx) => Promise<SectionResult>> = { cluster };
+const ALL = { ...SECTIONS, ...ON_REQUEST };
 
 function commit(): string {
   try {
@@ -39,12 +45,12 @@ function commit(): string {
 
 async function main(): Promise<void> {
   const quick = flag('quick');
-  const only = (arg('only') ?? Object.keys(SECTIONS).join(','))
+  const only = (arg('only') ?? (flag('cluster') ? 'cluster' : Object.keys(SECTIONS).join(',')))
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  const unknown = only.filter((s) => !(s in SECTIONS));
-  if (unknown.length > 0) throw new Error(`unknown section(s) ${unknown.join(', ')}; known: ${Object.keys(SECTIONS).join(', ')}`);
+  const unknown = only.filter((s) => !(s in ALL));
+  if (unknown.length > 0) throw new Error(`unknown section(s) ${unknown.join(', ')}; known: ${Object.keys(ALL).join(', ')}`);
   const seconds = Number(arg('duration') ?? (quick ? 2 : 10));
   if (!(seconds > 0)) throw new Error('--duration must be a positive number of seconds');
   const profile = (arg('profile') ?? 'missed') as Ctx['profile'];
@@ -70,7 +76,7 @@ async function main(): Promise<void> {
       log(`\n${name}`);
       const t0 = performance.now();
       try {
-        const r = await SECTIONS[name]!(ctx);
+        const r = await ALL[name]!(ctx);
         results.push(r);
         for (const c of r.checks)
           log(`  ${c.ok ? 'ok    ' : 'MISSED'} ${c.name}: ${c.measured} (target ${c.target})${c.ok ? '' : `, ${c.miss}`}`);
