@@ -64,9 +64,31 @@ export async function openLog(settings: LogSettings, card: ModelCard, health: St
     store,
     shared: true,
     async feedWindow(window, follow) {
-      const { rows, position } = await store.tail(settings.WINDOW_ROWS);
+      let { rows, position } = await store.tail(settings.WINDOW_ROWS);
       window.rebuild(rows);
-      follower = await store.follow(position, (b) => window.applyBatch(b), follow);
+      // A gap means retention deleted batches before this follower read them: the window
+      // misses rows that a single node would hold, so it is rebuilt from the log as it is now,
+      // and the batches that rebuild already holds are passed over.
+      let gapped = false;
+      follower = await store.follow(
+        position,
+        async (b) => {
+          if (gapped) {
+            ({ rows, position } = await store.tail(settings.WINDOW_ROWS));
+            window.rebuild(rows);
+            gapped = false;
+          }
+          // Returned, so that a feed which answers with a promise holds the follower until done.
+          if (b.position > position) return window.applyBatch(b);
+        },
+        {
+          ...follow,
+          onGap: (last, next) => {
+            if (next > position) gapped = true;
+            follow?.onGap?.(last, next);
+          },
+        },
+      );
     },
     follower: () => follower,
   };

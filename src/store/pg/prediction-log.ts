@@ -19,6 +19,10 @@ const QUEUE_MAX = 4 * GROUP_MAX;
 const CONNECT_TIMEOUT_MS = 5000;
 // How long the check of a COMMIT that got no answer waits for the transaction to end.
 const IN_DOUBT_WAIT_MS = 5000;
+// Batches deleted per retention transaction, and labels or ext ids per one: each delete is
+// short, so a reader or a replica's writer never waits behind a long one.
+const PRUNE_BATCHES = 64;
+const PRUNE_IDS = 5000;
 
 export interface PgPredictionLogOptions {
   connectionString: string;
@@ -410,6 +414,34 @@ export class PgPredictionLog {
       rows = [];
     }
     return out;
+  }
+
+  /**
+   * Retention, by the SQLite log's rule: keeps at least `keepRows` rows, deleting the oldest
+   * whole batches beyond them, with their labels and ext ids. Each chunk is its own short
+   * transaction that never locks log_head, so appends go on meanwhile; rows appended meanwhile
+   * are pruned at the next call. Only one replica should call it (the leader): two would only
+   * delete the same rows twice. Returns the rows deleted.
+   */
+  async prune(keepRows: number, chunk: { batches?: number; ids?: number } = {}): Promise<number> {
+    const head = (await this.read<{ next_id: number; lo: number | null }>(sql.HEAD)).rows[0]!;
+    if (head.lo === null || head.next_id - head.lo <= keepRows) return 0;
+    const kept = (await this.read<{ first_id: number }>(sql.HOLDING_FIRST_ID, [head.next_id - keepRows])).rows[0]?.first_id ?? head.lo;
+    for (;;) {
+      if (this.closed !== undefined) break;
+      const r = await this.read(sql.DROP_BATCHES, [kept, chunk.batches ?? PRUNE_BATCHES]);
+      if ((r.rowCount ?? 0) < (chunk.batches ?? PRUNE_BATCHES)) break;
+    }
+    // Labels and ext ids after their batches: a label sent meanwhile for a deleted row is
+    // refused by SET_LABELS once the batches are gone.
+    for (const drop of [sql.DROP_LABELS, sql.DROP_EXT_IDS]) {
+      for (;;) {
+        if (this.closed !== undefined) break;
+        const r = await this.read(drop, [kept, chunk.ids ?? PRUNE_IDS]);
+        if ((r.rowCount ?? 0) < (chunk.ids ?? PRUNE_IDS)) break;
+      }
+    }
+    return kept - head.lo;
   }
 
   /** Rows in the log: ids are contiguous, so no scan. */
