@@ -74,6 +74,8 @@ export interface DecodedBatch {
   /** The uploaded labels (NaN if none), with feedback labels applied where a reader read them. */
   targets: Float64Array;
   extIds: (string | null)[] | null;
+  /** rows × the card's string features, row-major; null (or absent) for a numeric model. */
+  strings?: string[] | null;
 }
 
 /** Row `r` of a decoded batch as the API shows a logged prediction (one home for both stores). */
@@ -111,6 +113,7 @@ export function decodeBatch(b: BatchRow): DecodedBatch {
     probabilities: view(b.probabilities, Float32Array),
     targets: view(b.targets, Float64Array),
     extIds: b.ext_ids === null ? null : (JSON.parse(b.ext_ids) as (string | null)[]),
+    strings: b.strings === undefined || b.strings === null ? null : (JSON.parse(b.strings) as string[]),
   };
 }
 

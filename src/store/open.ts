@@ -1,5 +1,4 @@
 import type { ModelCard } from '../model/card.js';
-import { DriftlineError } from '../errors.js';
 import type { StoreHealth } from './health.js';
 import { databaseFile } from './paths.js';
 import { PredictionLog } from './prediction-log.js';
@@ -47,12 +46,6 @@ export async function openLog(settings: LogSettings, card: ModelCard, health: St
       },
       follower: () => undefined,
     };
-  }
-  if (card.features.some((f) => f.type === 'string')) {
-    throw new DriftlineError(
-      'DL_ERR_CONFIG',
-      `The model ${card.name} has string inputs, which the PostgreSQL prediction log does not store yet: unset DATABASE_URL to serve it on SQLite`,
-    );
   }
   const store = await PgPredictionLog.open({
     connectionString: settings.DATABASE_URL,

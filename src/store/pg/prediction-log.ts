@@ -8,7 +8,7 @@ import { Follower, type FollowOptions } from './follow.js';
 import { migrate } from './schema.js';
 import * as sql from './sql.js';
 
-/** Batches merged into one transaction at most: 15 parameters each, well under PostgreSQL's 65 535. */
+/** Batches merged into one transaction at most: 16 parameters each, well under PostgreSQL's 65 535. */
 const GROUP_MAX = 256;
 // Batches that may wait for the writer. A replica's uploads already bound what they hand over
 // (MAX_CONCURRENT_UPLOADS × the log stage's two in flight), so this only bites when the writer
@@ -90,6 +90,7 @@ export async function writeBatches(
       bytes(m.probabilities.subarray(0, m.rows)),
       bytes(m.targets.subarray(0, m.rows)),
       m.extIds === null ? null : JSON.stringify(m.extIds.slice(0, m.rows)),
+      m.strings === undefined || m.strings === null ? null : JSON.stringify(m.strings),
     );
     if (m.extIds !== null) {
       for (let i = 0; i < m.rows; i++) {
@@ -488,15 +489,19 @@ export class PgPredictionLog {
         for (const l of (await c.query<{ id: number; target: number }>(sql.LABELS_IN, [oldest.first, newest.first + newest.rows])).rows)
           labels.set(l.id, l.target);
         for (const b of batches) {
+          const s = b.strings ?? null;
+          const ns = s === null ? 0 : s.length / b.rows;
           for (let r = b.rows - 1; r >= 0 && out.length < n; r--) {
             const id = b.first + r;
-            out.push({
+            const row: WindowRow = {
               id,
               ts: b.ts,
               features: b.features.subarray(r * b.nFeatures, (r + 1) * b.nFeatures),
               probability: b.probabilities[r]!,
               target: labels.get(id) ?? b.targets[r]!,
-            });
+            };
+            if (s !== null) row.strings = s.slice(r * ns, (r + 1) * ns);
+            out.push(row);
           }
         }
       }

@@ -75,6 +75,9 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (alert_id, channel)
    );
    CREATE INDEX alert_deliveries_due ON alert_deliveries (state, next_at);`,
+  // A model's string features, as SQLite's migration that added the same column: JSON, rows ×
+  // the card's string features, row-major; NULL for a numeric model.
+  `ALTER TABLE prediction_batches ADD COLUMN strings TEXT;`,
 ];
 
 /** The newest schema version this code knows. */

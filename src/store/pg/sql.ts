@@ -26,8 +26,8 @@ export const CLAIM = `UPDATE log_head SET position = position + $1, next_id = ne
   RETURNING position - $1 AS position, next_id - $2 AS next_id`;
 
 export const BATCH_COLUMNS = `position, first_id, rows, ts, request_id, model_version, n_features, decision_threshold, risk_high, risk_medium,
-  row_index, features, probabilities, targets, ext_ids`;
-export const BATCH_PARAMS = 15;
+  row_index, features, probabilities, targets, ext_ids, strings`;
+export const BATCH_PARAMS = 16;
 
 /** One INSERT for a whole group of `n` batches. */
 export function insertBatches(n: number): string {
