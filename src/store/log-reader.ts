@@ -160,7 +160,7 @@ export class LogReader {
     for (const l of this.st.labels.all(batch.first_id, batch.first_id + batch.rows) as { id: number; target: number }[]) {
       d.targets[l.id - batch.first_id] = l.target;
     }
-    return { ...d, strings: batch.strings === undefined || batch.strings === null ? null : (JSON.parse(batch.strings) as string[]) };
+    return { ...d, strings: d.strings ?? null };
   }
 
   /** Batches from the newest back, until `limit` rows are covered. */
