@@ -4,8 +4,11 @@
 import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'ws';
-import { openLog, StoreHealth } from '../src/store/index.js';
-import { sampleCsv, testCard } from './helpers/fixtures.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { categoricalCheckCsv, categoricalSkip, initCategoricalModel } from './helpers/categorical-model.js';
+import { sampleCsv } from './helpers/fixtures.js';
 import { startPostgres } from './helpers/postgres.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -148,17 +151,56 @@ t.test(
   },
 );
 
-t.test('a model with string inputs is refused with DATABASE_URL, saying why, before any connection', async (t) => {
-  const card = testCard();
-  const withString = { ...card, features: card.features.map((f, i) => (i === 0 ? { ...f, type: 'string' as const } : f)) };
-  const settings = {
-    DATA_DIR: '/nonexistent',
-    DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
-    LOG_RETENTION_ROWS: 10,
-    WINDOW_ROWS: 10,
-  };
-  await t.rejects(openLog(settings, withString, new StoreHealth('x')), {
-    code: 'DL_ERR_CONFIG',
-    message: /string inputs.*unset DATABASE_URL/,
-  });
-});
+t.test(
+  'a model with string inputs on two replicas: the string features go through the log, both windows agree with one node on their categorical drift',
+  { skip: skip || categoricalSkip, timeout: 180_000 },
+  async (t) => {
+    if (cluster.skip !== false) return;
+    const dir = mkdtempSync(path.join(tmpdir(), 'dl-pg-cat-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const model = await initCategoricalModel(dir);
+    const [header, ...rows] = categoricalCheckCsv().trim().split(/\r?\n/);
+    // The second upload shifts the categories: every EDUCATION is 'other', every MARRIAGE 'married'.
+    const shifted = rows.map((l) => {
+      const c = l.split(',');
+      c[9] = 'other';
+      c[10] = 'married';
+      return c.join(',');
+    });
+    const first = `${header}\n${rows.join('\n')}\n`;
+    const second = `${header}\n${shifted.slice(0, 120).join('\n')}\n`;
+
+    const url = await cluster.database();
+    const env = { MODEL_DIR: model, DATABASE_URL: url, WINDOW_ROWS: '1000', DRIFT_PUSH_MS: '50' };
+    const a = await startTestServer({ ...env, REPLICA_ID: 'replica-a' });
+    t.teardown(() => a.close());
+    const b = await startTestServer({ ...env, REPLICA_ID: 'replica-b' });
+    t.teardown(() => b.close());
+    await predict(a, first);
+    await predict(b, second);
+    await until(
+      'both windows to hold all 320 rows',
+      async () => (await drift(a)).window_rows === 320 && (await drift(b)).window_rows === 320,
+    );
+    const [da, db] = [await drift(a), await drift(b)];
+    t.same(comparable(da), comparable(db), 'the same snapshot on both replicas');
+
+    // One node on SQLite that received the same rows in log order.
+    const one = await startTestServer({ MODEL_DIR: model, WINDOW_ROWS: '1000' });
+    t.teardown(() => one.close());
+    await predict(one, first);
+    await predict(one, second);
+    const d1 = await drift(one);
+    for (const s of ['SEX', 'EDUCATION', 'MARRIAGE']) {
+      const f = da.features[s] as { score: number; test?: string } | undefined;
+      t.equal(f?.test, 'jensenshannon', `${s} is tested as categories`);
+      t.equal(f?.score, (d1.features[s] as { score: number }).score, `${s}: the replicas' score is one node's`);
+    }
+    t.ok((da.features.EDUCATION as { drift?: boolean }).drift, 'the shifted categories drift');
+
+    // A replica started now rebuilds the window, strings included, from the log.
+    const c = await startTestServer({ ...env, REPLICA_ID: 'replica-c' });
+    t.teardown(() => c.close());
+    t.same(comparable(await drift(c)), comparable(da), 'a new replica rebuilds the same window, categories included');
+  },
+);

@@ -195,7 +195,10 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [MonitorSnapshot] }> 
 
   /** Adds a batch committed to the shared log (any replica's), with its uploaded labels. */
   applyBatch(b: DecodedBatch): void {
-    for (let r = 0; r < b.rows; r++) this.push(b.features, r * b.nFeatures, b.probabilities[r]!, b.targets[r]!, b.ts, b.first + r);
+    const s = b.strings ?? undefined;
+    const ns = s === undefined ? 0 : s.length / b.rows;
+    for (let r = 0; r < b.rows; r++)
+      this.push(b.features, r * b.nFeatures, b.probabilities[r]!, b.targets[r]!, b.ts, b.first + r, s, r * ns);
   }
 
   /** Applies a label to a logged row if it is still in the window. */

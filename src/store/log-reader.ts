@@ -74,6 +74,8 @@ export interface DecodedBatch {
   /** The uploaded labels (NaN if none), with feedback labels applied where a reader read them. */
   targets: Float64Array;
   extIds: (string | null)[] | null;
+  /** rows × the card's string features, row-major; null (or absent) for a numeric model. */
+  strings?: string[] | null;
 }
 
 /** Row `r` of a decoded batch as the API shows a logged prediction (one home for both stores). */
@@ -111,6 +113,7 @@ export function decodeBatch(b: BatchRow): DecodedBatch {
     probabilities: view(b.probabilities, Float32Array),
     targets: view(b.targets, Float64Array),
     extIds: b.ext_ids === null ? null : (JSON.parse(b.ext_ids) as (string | null)[]),
+    strings: b.strings === undefined || b.strings === null ? null : (JSON.parse(b.strings) as string[]),
   };
 }
 
@@ -157,7 +160,7 @@ export class LogReader {
     for (const l of this.st.labels.all(batch.first_id, batch.first_id + batch.rows) as { id: number; target: number }[]) {
       d.targets[l.id - batch.first_id] = l.target;
     }
-    return { ...d, strings: batch.strings === undefined || batch.strings === null ? null : (JSON.parse(batch.strings) as string[]) };
+    return { ...d, strings: d.strings ?? null };
   }
 
   /** Batches from the newest back, until `limit` rows are covered. */

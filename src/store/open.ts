@@ -1,5 +1,4 @@
 import type { ModelCard } from '../model/card.js';
-import { DriftlineError } from '../errors.js';
 import type { StoreHealth } from './health.js';
 import { databaseFile } from './paths.js';
 import { PredictionLog } from './prediction-log.js';
@@ -48,12 +47,6 @@ export async function openLog(settings: LogSettings, card: ModelCard, health: St
       follower: () => undefined,
     };
   }
-  if (card.features.some((f) => f.type === 'string')) {
-    throw new DriftlineError(
-      'DL_ERR_CONFIG',
-      `The model ${card.name} has string inputs, which the PostgreSQL prediction log does not store yet: unset DATABASE_URL to serve it on SQLite`,
-    );
-  }
   const store = await PgPredictionLog.open({
     connectionString: settings.DATABASE_URL,
     ...rules,
@@ -64,12 +57,33 @@ export async function openLog(settings: LogSettings, card: ModelCard, health: St
     store,
     shared: true,
     async feedWindow(window, follow) {
-      const { rows, position, labelSeq } = await store.tail(settings.WINDOW_ROWS);
+      let { rows, position, labelSeq } = await store.tail(settings.WINDOW_ROWS);
       window.rebuild(rows);
-      follower = await store.follow(position, (b) => window.applyBatch(b), {
-        ...follow,
-        labels: { after: labelSeq, apply: (ids, targets) => ids.forEach((id, i) => window.label(id, targets[i]!)) },
-      });
+      // A gap means retention deleted batches before this follower read them: the window
+      // misses rows that a single node would hold, so it is rebuilt from the log as it is now,
+      // and the batches that rebuild already holds are passed over. (Label events before the
+      // rebuild's may come again: applying a label twice leaves the same window.)
+      let gapped = false;
+      follower = await store.follow(
+        position,
+        async (b) => {
+          if (gapped) {
+            ({ rows, position } = await store.tail(settings.WINDOW_ROWS));
+            window.rebuild(rows);
+            gapped = false;
+          }
+          // Returned, so that a feed which answers with a promise holds the follower until done.
+          if (b.position > position) return window.applyBatch(b);
+        },
+        {
+          ...follow,
+          onGap: (last, next) => {
+            if (next > position) gapped = true;
+            follow?.onGap?.(last, next);
+          },
+          labels: { after: labelSeq, apply: (ids, targets) => ids.forEach((id, i) => window.label(id, targets[i]!)) },
+        },
+      );
     },
     follower: () => follower,
   };

@@ -17,6 +17,11 @@ export interface LogStore {
   page(afterId: number, limit: number): Awaitable<LoggedRow[]>;
   findByRequestRow(pairs: readonly { requestId: string; row: number }[]): Awaitable<Map<string, number>>;
   findByExtId(ids: readonly string[]): Awaitable<Map<string, number>>;
+  /**
+   * Retention run apart from appends (the shared log: by the leader only). A store that prunes
+   * as it appends (SQLite's writer) has none.
+   */
+  prune?(keepRows: number): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -2,11 +2,13 @@ import type { Logger } from '../../log.js';
 import type { StoreHealth } from '../../store/index.js';
 import type { ServiceState } from '../state.js';
 import type { StatsTracker } from '../stats.js';
+import { startRetention } from './retention.js';
 
 /**
  * The service's clocks. Live topics: drift when the window changed (at most every
  * DRIFT_PUSH_MS), stats every second; clients get the start-up state in their hello, so only
- * changes are pushed. Also the drift history's persistence and the idle alert evaluation.
+ * changes are pushed. Also the drift history's persistence, the idle alert evaluation and the
+ * shared log's retention (retention.ts).
  * Returns the function that stops them.
  */
 export function startTimers(s: ServiceState, parts: { log: Logger; health: StoreHealth; stats: StatsTracker }): () => void {
@@ -33,7 +35,9 @@ export function startTimers(s: ServiceState, parts: { log: Logger; health: Store
     ),
   ];
   for (const t of timers) t.unref();
+  const stopRetention = startRetention(s, parts);
   return () => {
     for (const t of timers) clearInterval(t);
+    stopRetention();
   };
 }

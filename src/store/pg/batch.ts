@@ -6,7 +6,7 @@ export interface CommittedBatch extends DecodedBatch {
   position: number;
 }
 
-export interface BatchRow extends Omit<SqliteBatchRow, 'strings'> {
+export interface BatchRow extends SqliteBatchRow {
   position: number;
 }
 

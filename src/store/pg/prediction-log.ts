@@ -8,7 +8,7 @@ import { Follower, type FollowOptions } from './follow.js';
 import { migrate } from './schema.js';
 import * as sql from './sql.js';
 
-/** Batches merged into one transaction at most: 15 parameters each, well under PostgreSQL's 65 535. */
+/** Batches merged into one transaction at most: 16 parameters each, well under PostgreSQL's 65 535. */
 const GROUP_MAX = 256;
 // Batches that may wait for the writer. A replica's uploads already bound what they hand over
 // (MAX_CONCURRENT_UPLOADS × the log stage's two in flight), so this only bites when the writer
@@ -19,6 +19,10 @@ const QUEUE_MAX = 4 * GROUP_MAX;
 const CONNECT_TIMEOUT_MS = 5000;
 // How long the check of a COMMIT that got no answer waits for the transaction to end.
 const IN_DOUBT_WAIT_MS = 5000;
+// Batches deleted per retention transaction, and labels or ext ids per one: each delete is
+// short, so a reader or a replica's writer never waits behind a long one.
+const PRUNE_BATCHES = 64;
+const PRUNE_IDS = 5000;
 
 export interface PgPredictionLogOptions {
   connectionString: string;
@@ -86,6 +90,7 @@ export async function writeBatches(
       bytes(m.probabilities.subarray(0, m.rows)),
       bytes(m.targets.subarray(0, m.rows)),
       m.extIds === null ? null : JSON.stringify(m.extIds.slice(0, m.rows)),
+      m.strings === undefined || m.strings === null ? null : JSON.stringify(m.strings),
     );
     if (m.extIds !== null) {
       for (let i = 0; i < m.rows; i++) {
@@ -432,6 +437,34 @@ export class PgPredictionLog {
     return out;
   }
 
+  /**
+   * Retention, by the SQLite log's rule: keeps at least `keepRows` rows, deleting the oldest
+   * whole batches beyond them, with their labels and ext ids. Each chunk is its own short
+   * transaction that never locks log_head, so appends go on meanwhile; rows appended meanwhile
+   * are pruned at the next call. Only one replica should call it (the leader): two would only
+   * delete the same rows twice. Returns the rows deleted.
+   */
+  async prune(keepRows: number, chunk: { batches?: number; ids?: number } = {}): Promise<number> {
+    const head = (await this.read<{ next_id: number; lo: number | null }>(sql.HEAD)).rows[0]!;
+    if (head.lo === null || head.next_id - head.lo <= keepRows) return 0;
+    const kept = (await this.read<{ first_id: number }>(sql.HOLDING_FIRST_ID, [head.next_id - keepRows])).rows[0]?.first_id ?? head.lo;
+    for (;;) {
+      if (this.closed !== undefined) break;
+      const r = await this.read(sql.DROP_BATCHES, [kept, chunk.batches ?? PRUNE_BATCHES]);
+      if ((r.rowCount ?? 0) < (chunk.batches ?? PRUNE_BATCHES)) break;
+    }
+    // Labels and ext ids after their batches: a label sent meanwhile for a deleted row is
+    // refused by SET_LABELS once the batches are gone.
+    for (const drop of [sql.DROP_LABELS, sql.DROP_EXT_IDS]) {
+      for (;;) {
+        if (this.closed !== undefined) break;
+        const r = await this.read(drop, [kept, chunk.ids ?? PRUNE_IDS]);
+        if ((r.rowCount ?? 0) < (chunk.ids ?? PRUNE_IDS)) break;
+      }
+    }
+    return kept - head.lo;
+  }
+
   /** Rows in the log: ids are contiguous, so no scan. */
   async count(): Promise<number> {
     const h = (await this.read<{ next_id: number; lo: number | null }>(sql.HEAD)).rows[0]!;
@@ -476,15 +509,19 @@ export class PgPredictionLog {
         for (const l of (await c.query<{ id: number; target: number }>(sql.LABELS_IN, [oldest.first, newest.first + newest.rows])).rows)
           labels.set(l.id, l.target);
         for (const b of batches) {
+          const s = b.strings ?? null;
+          const ns = s === null ? 0 : s.length / b.rows;
           for (let r = b.rows - 1; r >= 0 && out.length < n; r--) {
             const id = b.first + r;
-            out.push({
+            const row: WindowRow = {
               id,
               ts: b.ts,
               features: b.features.subarray(r * b.nFeatures, (r + 1) * b.nFeatures),
               probability: b.probabilities[r]!,
               target: labels.get(id) ?? b.targets[r]!,
-            });
+            };
+            if (s !== null) row.strings = s.slice(r * ns, (r + 1) * ns);
+            out.push(row);
           }
         }
       }

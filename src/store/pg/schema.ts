@@ -84,6 +84,9 @@ const MIGRATIONS: readonly string[] = [
      ids     BIGINT[] NOT NULL,
      targets INTEGER[] NOT NULL
    );`,
+  // A model's string features, as SQLite's migration that added the same column: JSON, rows ×
+  // the card's string features, row-major; NULL for a numeric model.
+  `ALTER TABLE prediction_batches ADD COLUMN strings TEXT;`,
 ];
 
 /** The newest schema version this code knows. */

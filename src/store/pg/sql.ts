@@ -26,8 +26,8 @@ export const CLAIM = `UPDATE log_head SET position = position + $1, next_id = ne
   RETURNING position - $1 AS position, next_id - $2 AS next_id`;
 
 export const BATCH_COLUMNS = `position, first_id, rows, ts, request_id, model_version, n_features, decision_threshold, risk_high, risk_medium,
-  row_index, features, probabilities, targets, ext_ids`;
-export const BATCH_PARAMS = 15;
+  row_index, features, probabilities, targets, ext_ids, strings`;
+export const BATCH_PARAMS = 16;
 
 /** One INSERT for a whole group of `n` batches. */
 export function insertBatches(n: number): string {
@@ -79,3 +79,18 @@ export const BY_EXT_IDS = 'SELECT ext_id, max(id) AS id FROM ext_ids WHERE ext_i
  */
 export const WAIT_FOR_WRITERS = 'SELECT 1 FROM log_head FOR SHARE';
 export const AT_POSITION = 'SELECT request_id, first_id FROM prediction_batches WHERE position = $1';
+
+// Retention, as the SQLite log's rule (../log-sql.ts): whole batches wholly before the batch
+// holding the oldest row to keep. The deletes run in chunks, each its own short transaction,
+// and never touch log_head: appends (which lock it) go on beside them.
+/** The first row id of the batch holding row id $1: rows below it are deleted. */
+export const HOLDING_FIRST_ID = 'SELECT first_id FROM prediction_batches WHERE first_id <= $1 ORDER BY first_id DESC LIMIT 1';
+/** The oldest $2 batches wholly before row id $1. */
+export const DROP_BATCHES = `DELETE FROM prediction_batches WHERE position IN
+  (SELECT position FROM prediction_batches WHERE first_id < $1 ORDER BY position LIMIT $2)`;
+/**
+ * Labels and ext ids below row id $1, $2 at a time. A label written while its batch was being
+ * deleted may land after the chunk that would have taken it: the next pass deletes it.
+ */
+export const DROP_LABELS = 'DELETE FROM labels WHERE id IN (SELECT id FROM labels WHERE id < $1 ORDER BY id LIMIT $2)';
+export const DROP_EXT_IDS = 'DELETE FROM ext_ids WHERE id IN (SELECT id FROM ext_ids WHERE id < $1 ORDER BY id LIMIT $2)';
