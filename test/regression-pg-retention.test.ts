@@ -152,6 +152,8 @@ t.test(
     for (let i = 2; i <= 10; i++) await writer.append(batch(i));
     t.equal(await writer.prune(settings.LOG_RETENTION_ROWS), 60, 'batches 1…6 deleted while the follower was at 1');
     release();
+    // Appended only once the rebuild has read the log, which would otherwise hold batch 11 already.
+    await until('the window to be rebuilt', () => events.length === 3);
     await writer.append(batch(11));
     await until('batch 11 to reach the window', () => events.some((e) => 'applied' in e && e.applied === 11));
 

@@ -122,7 +122,7 @@ t.test(
 );
 
 t.test(
-  "pg_terminate_backend of the leader's session: it is demoted at once, another leads within seconds, the old one follows",
+  "pg_terminate_backend of the leader's session: it is demoted at once, a leader is elected again within seconds, the old one tries on",
   { skip, timeout: 60_000 },
   async (t) => {
     const url = await freshDb();
@@ -136,17 +136,22 @@ t.test(
     const killed = performance.now();
     await c.query('SELECT pg_terminate_backend($1)', [holder!.pid]);
     const lost = await until(() => old.events.find((e) => e.what === 'lost'), 6000, 'the old leader to report its demotion');
+    // Any replica may win the next election, the old one too once it has reconnected: what
+    // matters is that one leads again, elected after the kill.
     const next = await until(
       () => {
         const l = leaderOf(ps);
-        return l !== undefined && l !== old ? l : undefined;
+        return l !== undefined && l.events.some((e) => e.what === 'elected' && e.at > killed) ? l : undefined;
       },
-      5000,
-      'another leader',
+      15000,
+      'a leader elected after the kill',
     );
-    const elected = next.events.find((e) => e.what === 'elected')!;
+    const elected = next.events.findLast((e) => e.what === 'elected')!;
     t.comment(`demoted ${Math.round(lost.at - killed)} ms, replaced ${Math.round(elected.at - killed)} ms after the kill`);
-    t.ok(lost.at <= elected.at, 'the old leader was demoted before the new one was elected');
+    // Not asserted: which comes first. The server frees the lock as it ends the session, before
+    // the old leader's client has read why its socket closed; on a loaded machine another
+    // replica's try can land in between. The outbox's claims, not the lock, keep deliveries single.
+    t.ok(lost.at - elected.at < 1000, 'the old leader was demoted within a second of the new election, if not before');
     // The old one reconnects (with backoff) and goes on trying, as a follower.
     const sessions = async (): Promise<number> =>
       Number((await c.query("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name LIKE 'test-leader-%'")).rows[0].n);
@@ -206,7 +211,16 @@ t.test(
 /** A TCP relay to PostgreSQL that can go silent, as a network cut would: no close, no data. */
 async function relay(t: Teardown, port: number): Promise<{ port: number; freeze: () => void }> {
   const sockets: net.Socket[] = [];
+  let frozen = false;
   const server = net.createServer((down) => {
+    // A cut network takes no new connections either: without this the cut-off elector would
+    // reconnect through the relay and could win the lock back once its old session ended.
+    if (frozen) {
+      down.on('error', () => undefined);
+      sockets.push(down);
+      down.pause();
+      return;
+    }
     const up = net.connect(port, '127.0.0.1');
     sockets.push(down, up);
     down.pipe(up);
@@ -222,6 +236,7 @@ async function relay(t: Teardown, port: number): Promise<{ port: number; freeze:
   return {
     port: (server.address() as net.AddressInfo).port,
     freeze: () => {
+      frozen = true;
       for (const s of sockets) {
         s.unpipe();
         s.pause();

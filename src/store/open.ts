@@ -57,7 +57,9 @@ export async function openLog(settings: LogSettings, card: ModelCard, health: St
     store,
     shared: true,
     async feedWindow(window, follow) {
-      let { rows, position, labelSeq } = await store.tail(settings.WINDOW_ROWS);
+      const first = await store.tail(settings.WINDOW_ROWS);
+      let { rows, position } = first;
+      const { labelSeq } = first;
       window.rebuild(rows);
       // A gap means retention deleted batches before this follower read them: the window
       // misses rows that a single node would hold, so it is rebuilt from the log as it is now,
