@@ -3,9 +3,8 @@ import pg from 'pg';
 // Types only: the outbox port and the alert's shape belong to src/alerts, which owns delivery.
 import type { Due, OutboxPort } from '../../alerts/port.js';
 import type { Alert, DeliveryState } from '../../alerts/types.js';
-import { DriftlineError } from '../../errors.js';
 import { types } from './batch.js';
-import { migrate } from './schema.js';
+import { migrateAt } from './schema.js';
 
 export interface PgAlertOutboxOptions {
   connectionString: string;
@@ -105,19 +104,7 @@ export class PgAlertOutbox implements OutboxPort {
 
   /** Migrates the schema (as the prediction log does) and opens a small pool. */
   static async open(opts: PgAlertOutboxOptions): Promise<PgAlertOutbox> {
-    const c = new pg.Client({ connectionString: opts.connectionString, types });
-    try {
-      await c.connect();
-      await migrate(c);
-    } catch (err) {
-      throw new DriftlineError(
-        'DL_ERR_INTERNAL',
-        `Cannot open the PostgreSQL alert outbox: ${err instanceof Error ? err.message : String(err)}`,
-        { cause: err },
-      );
-    } finally {
-      await c.end().catch(() => undefined);
-    }
+    await migrateAt(opts.connectionString, 'the PostgreSQL alert outbox');
     const timeoutMs = opts.timeoutMs ?? 10_000;
     const pool = new pg.Pool({
       connectionString: opts.connectionString,

@@ -5,7 +5,7 @@ import type { AppendItem } from '../log-protocol.js';
 import { decode, types, type BatchRow, type CommittedBatch } from './batch.js';
 import { Backoff, classify, isConnectionFailure, unavailable, type BackoffOptions } from './faults.js';
 import { Follower, type FollowOptions } from './follow.js';
-import { migrate } from './schema.js';
+import { migrateAt } from './schema.js';
 import * as sql from './sql.js';
 
 /** Batches merged into one transaction at most: 16 parameters each, well under PostgreSQL's 65 535. */
@@ -137,19 +137,7 @@ export class PgPredictionLog {
   }
 
   static async open(opts: PgPredictionLogOptions): Promise<PgPredictionLog> {
-    const c = new pg.Client({ connectionString: opts.connectionString, types });
-    try {
-      await c.connect();
-      await migrate(c);
-    } catch (err) {
-      throw new DriftlineError(
-        'DL_ERR_INTERNAL',
-        `Cannot open the PostgreSQL prediction log: ${err instanceof Error ? err.message : String(err)}`,
-        { cause: err },
-      );
-    } finally {
-      await c.end().catch(() => undefined);
-    }
+    await migrateAt(opts.connectionString, 'the PostgreSQL prediction log');
     // Reads (tail, count) never wait behind the writer's transaction.
     const reader = new pg.Pool({ connectionString: opts.connectionString, types, max: 2, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     reader.on('error', () => undefined); // an idle connection dropped: the pool replaces it

@@ -1,4 +1,5 @@
-import type pg from 'pg';
+import pg from 'pg';
+import { DriftlineError } from '../../errors.js';
 import { MIGRATION_LOCK } from './locks.js';
 
 // Each entry upgrades the schema by one version, as in the SQLite store (db.ts, where the
@@ -127,4 +128,22 @@ export async function schemaVersion(client: pg.ClientBase): Promise<number> {
   if (exists.rows[0]?.e !== true) return 0;
   const r = await client.query<{ version: number }>('SELECT version FROM driftline_schema');
   return r.rows[0]?.version ?? 0;
+}
+
+/**
+ * Brings the schema up to date on a connection of its own, before a store opens its pools;
+ * `what` names the store in the error (the log and the outbox both call it at start-up).
+ */
+export async function migrateAt(connectionString: string, what: string): Promise<void> {
+  const c = new pg.Client({ connectionString });
+  try {
+    await c.connect();
+    await migrate(c);
+  } catch (err) {
+    throw new DriftlineError('DL_ERR_INTERNAL', `Cannot open ${what}: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
+  } finally {
+    await c.end().catch(() => undefined);
+  }
 }
