@@ -98,6 +98,24 @@ export function loggedRow(d: DecodedBatch, r: number): LoggedRow {
   };
 }
 
+/** Row `r` of a decoded batch as the drift window takes it back (one home for both stores). */
+export function windowRow(d: DecodedBatch, r: number): WindowRow {
+  const f = d.nFeatures;
+  const row: WindowRow = {
+    id: d.first + r,
+    ts: d.ts,
+    features: d.features.subarray(r * f, (r + 1) * f),
+    probability: d.probabilities[r]!,
+    target: d.targets[r]!,
+  };
+  const s = d.strings;
+  if (s !== undefined && s !== null) {
+    const ns = s.length / d.rows;
+    row.strings = s.slice(r * ns, (r + 1) * ns);
+  }
+  return row;
+}
+
 /** A batch's columns decoded from their packed bytes (shared by both stores). */
 export function decodeBatch(b: BatchRow): DecodedBatch {
   return {
@@ -115,10 +133,6 @@ export function decodeBatch(b: BatchRow): DecodedBatch {
     extIds: b.ext_ids === null ? null : (JSON.parse(b.ext_ids) as (string | null)[]),
     strings: b.strings === undefined || b.strings === null ? null : (JSON.parse(b.strings) as string[]),
   };
-}
-
-interface Decoded extends DecodedBatch {
-  strings: string[] | null;
 }
 
 /**
@@ -155,16 +169,16 @@ export class LogReader {
     return b.lo === null || b.hi === null ? 0 : b.hi - b.lo;
   }
 
-  private decode(batch: BatchRow): Decoded {
+  private decode(batch: BatchRow): DecodedBatch {
     const d = decodeBatch(batch);
     for (const l of this.st.labels.all(batch.first_id, batch.first_id + batch.rows) as { id: number; target: number }[]) {
       d.targets[l.id - batch.first_id] = l.target;
     }
-    return { ...d, strings: d.strings ?? null };
+    return d;
   }
 
   /** Batches from the newest back, until `limit` rows are covered. */
-  private *backwards(limit: number): Generator<Decoded> {
+  private *backwards(limit: number): Generator<DecodedBatch> {
     let before = Number.MAX_SAFE_INTEGER;
     for (let got = 0; got < limit;) {
       const batch = this.st.newest.get(before) as BatchRow | undefined;
@@ -188,20 +202,7 @@ export class LogReader {
   tail(n: number): WindowRow[] {
     const out: WindowRow[] = [];
     for (const d of this.backwards(n)) {
-      const f = d.nFeatures;
-      const s = d.strings;
-      const ns = s === null ? 0 : s.length / d.rows;
-      for (let r = d.rows - 1; r >= 0 && out.length < n; r--) {
-        const row: WindowRow = {
-          id: d.first + r,
-          ts: d.ts,
-          features: d.features.subarray(r * f, (r + 1) * f),
-          probability: d.probabilities[r]!,
-          target: d.targets[r]!,
-        };
-        if (s !== null) row.strings = s.slice(r * ns, (r + 1) * ns);
-        out.push(row);
-      }
+      for (let r = d.rows - 1; r >= 0 && out.length < n; r--) out.push(windowRow(d, r));
     }
     return out.reverse();
   }

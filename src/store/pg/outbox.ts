@@ -3,7 +3,7 @@ import pg from 'pg';
 // Types only: the outbox port and the alert's shape belong to src/alerts, which owns delivery.
 import type { Due, OutboxPort } from '../../alerts/port.js';
 import type { Alert, DeliveryState } from '../../alerts/types.js';
-import { types } from './batch.js';
+import { inTransaction, openPool } from './pool.js';
 import { migrateAt } from './schema.js';
 
 export interface PgAlertOutboxOptions {
@@ -106,36 +106,22 @@ export class PgAlertOutbox implements OutboxPort {
   static async open(opts: PgAlertOutboxOptions): Promise<PgAlertOutbox> {
     await migrateAt(opts.connectionString, 'the PostgreSQL alert outbox');
     const timeoutMs = opts.timeoutMs ?? 10_000;
-    const pool = new pg.Pool({
+    const pool = openPool({
       connectionString: opts.connectionString,
-      types,
-      max: 2,
       application_name: OUTBOX_APP,
       connectionTimeoutMillis: timeoutMs,
       query_timeout: timeoutMs,
       keepAlive: true,
     });
-    pool.on('error', () => undefined); // an idle connection dropped: the pool replaces it
-    // A connection that drops while checked out between two queries emits 'error' on its client,
-    // which with no listener would end the process; the next query on it fails instead.
-    pool.on('connect', (c) => c.on('error', () => undefined));
     return new PgAlertOutbox(pool, opts);
   }
 
   async record(alert: Alert, channels: readonly string[], now: number = Date.now()): Promise<void> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
+    await inTransaction(this.pool, async (c) => {
       await c.query(SQL.alert, [alert.id, Date.parse(alert.at), alert.rule, alert.severity, alert.status, JSON.stringify(alert)]);
       if (channels.length > 0) await c.query(SQL.deliveries, [alert.id, [...channels], now]);
       await c.query(SQL.prune, [this.retention]);
-      await c.query('COMMIT');
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      c.release();
-    }
+    });
   }
 
   /** Claims older than the lease go back to pending (their sender is gone); how many. */

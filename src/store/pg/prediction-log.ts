@@ -1,10 +1,11 @@
 import pg from 'pg';
 import { DriftlineError } from '../../errors.js';
-import { loggedRow, type LoggedRow, type WindowRow } from '../log-reader.js';
+import { loggedRow, windowRow, type LoggedRow, type WindowRow } from '../log-reader.js';
 import type { AppendItem } from '../log-protocol.js';
 import { decode, types, type BatchRow, type CommittedBatch } from './batch.js';
 import { Backoff, classify, isConnectionFailure, unavailable, type BackoffOptions } from './faults.js';
 import { Follower, type FollowOptions } from './follow.js';
+import { inTransaction, openPool } from './pool.js';
 import { migrateAt } from './schema.js';
 import * as sql from './sql.js';
 
@@ -139,11 +140,7 @@ export class PgPredictionLog {
   static async open(opts: PgPredictionLogOptions): Promise<PgPredictionLog> {
     await migrateAt(opts.connectionString, 'the PostgreSQL prediction log');
     // Reads (tail, count) never wait behind the writer's transaction.
-    const reader = new pg.Pool({ connectionString: opts.connectionString, types, max: 2, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
-    reader.on('error', () => undefined); // an idle connection dropped: the pool replaces it
-    // A connection that drops while checked out between two queries emits 'error' on its client,
-    // which with no listener would end the process; the next query on it fails instead.
-    reader.on('connect', (c) => c.on('error', () => undefined));
+    const reader = openPool({ connectionString: opts.connectionString, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     return new PgPredictionLog(opts, reader);
   }
 
@@ -300,22 +297,12 @@ export class PgPredictionLog {
     const i = written.findIndex((w) => w.position !== null);
     if (i === -1) return true; // only empty batches: nothing was to be written
     const claimed = written[i]!;
-    const c = await this.reader.connect().catch(() => undefined);
-    if (c === undefined) return false;
-    try {
-      await c.query('BEGIN');
+    return inTransaction(this.reader, async (c) => {
       await c.query(`SET LOCAL lock_timeout = ${IN_DOUBT_WAIT_MS}`);
       await c.query(sql.WAIT_FOR_WRITERS);
-      const r = await c.query<{ request_id: string; first_id: number }>(sql.AT_POSITION, [claimed.position]);
-      await c.query('COMMIT');
-      const row = r.rows[0];
+      const row = (await c.query<{ request_id: string; first_id: number }>(sql.AT_POSITION, [claimed.position])).rows[0];
       return row !== undefined && row.request_id === group[i]!.input.requestId && Number(row.first_id) === claimed.first;
-    } catch {
-      await c.query('ROLLBACK').catch(() => undefined);
-      return false; // not known: refused, as before the check
-    } finally {
-      c.release();
-    }
+    }).catch(() => false); // not known: refused, as before the check
   }
 
   /** A read on the reader pool; a lost or refused connection is DL_ERR_STORE_UNAVAILABLE. */
@@ -329,25 +316,17 @@ export class PgPredictionLog {
 
   /** Labels rows by id (feedback); ids not in the log are ignored. Returns how many were labelled. */
   async label(ids: number[], targets: number[]): Promise<number> {
-    const c = await this.reader.connect().catch((err: unknown) => {
-      throw classify(err);
-    });
-    try {
-      await c.query('BEGIN');
+    return inTransaction(this.reader, async (c) => {
       const r = await c.query<{ id: number; target: number }>(`${sql.SET_LABELS} RETURNING id, target`, [ids, targets, Date.now()]);
       // The same labels as an event in the log's label order, for every replica's window.
       if (r.rows.length > 0) {
         await c.query(sql.LABEL_EVENT, [r.rows.map((l) => l.id), r.rows.map((l) => l.target)]);
         await c.query(sql.NOTIFY, ['labels']);
       }
-      await c.query('COMMIT');
       return r.rows.length;
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
+    }).catch((err: unknown) => {
       throw classify(err);
-    } finally {
-      c.release();
-    }
+    });
   }
 
   /** Log ids for (request_id, row) pairs, keyed `request#row`; pairs not logged are absent. */
@@ -373,15 +352,19 @@ export class PgPredictionLog {
     return new Map(r.rows.map((x) => [x.ext_id, x.id]));
   }
 
-  /** Feedback labels applied to a run of batches contiguous in ids (one read). */
-  private async labelled(rows: readonly BatchRow[]): Promise<CommittedBatch[]> {
+  /** Feedback labels applied to a run of batches contiguous in ids (one read, on `c` inside a transaction). */
+  private async labelled(rows: readonly BatchRow[], c?: pg.PoolClient): Promise<CommittedBatch[]> {
     const batches = rows.map(decode);
     if (batches.length === 0) return batches;
     const lo = Math.min(...batches.map((b) => b.first));
     const hi = Math.max(...batches.map((b) => b.first + b.rows));
     const byFirst = new Map(batches.map((b) => [b.first, b]));
     const starts = [...byFirst.keys()].sort((a, b) => a - b);
-    for (const l of (await this.read<{ id: number; target: number }>(sql.LABELS_IN, [lo, hi])).rows) {
+    const labels =
+      c === undefined
+        ? this.read<{ id: number; target: number }>(sql.LABELS_IN, [lo, hi])
+        : c.query<{ id: number; target: number }>(sql.LABELS_IN, [lo, hi]);
+    for (const l of (await labels).rows) {
       // The batch holding id l.id: the last start at or before it.
       let i = starts.length - 1;
       while (i > 0 && starts[i]! > l.id) i--;
@@ -469,61 +452,33 @@ export class PgPredictionLog {
    * rebuilt from them then follows from that position on.
    */
   async tail(n: number): Promise<{ rows: WindowRow[]; position: number; labelSeq: number }> {
-    const c = await this.reader.connect().catch((err: unknown) => {
-      throw classify(err);
-    });
-    try {
-      // One snapshot for the batches and their labels, so the position matches the rows.
-      await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const batches: CommittedBatch[] = [];
+    // One snapshot for the batches and their labels, so the position matches the rows.
+    const read = async (c: pg.PoolClient): Promise<{ rows: WindowRow[]; position: number; labelSeq: number }> => {
+      const page: BatchRow[] = [];
       let covered = 0;
       let before = Number.MAX_SAFE_INTEGER;
       while (covered < n) {
-        const page = (await c.query<BatchRow>(sql.BEFORE, [before, 64])).rows;
-        if (page.length === 0) break;
-        for (const row of page) {
+        const more = (await c.query<BatchRow>(sql.BEFORE, [before, 64])).rows;
+        if (more.length === 0) break;
+        for (const row of more) {
           if (covered >= n) break;
-          batches.push(decode(row));
+          page.push(row);
           covered += row.rows;
           before = row.position;
         }
       }
+      // Labels for the whole span in one read: ids are contiguous in position order.
+      const batches = await this.labelled(page, c);
       const out: WindowRow[] = [];
-      const newest = batches[0];
-      const oldest = batches.at(-1);
-      if (newest !== undefined && oldest !== undefined) {
-        // Labels for the whole span in one read: ids are contiguous in position order.
-        const labels = new Map<number, number>();
-        for (const l of (await c.query<{ id: number; target: number }>(sql.LABELS_IN, [oldest.first, newest.first + newest.rows])).rows)
-          labels.set(l.id, l.target);
-        for (const b of batches) {
-          const s = b.strings ?? null;
-          const ns = s === null ? 0 : s.length / b.rows;
-          for (let r = b.rows - 1; r >= 0 && out.length < n; r--) {
-            const id = b.first + r;
-            const row: WindowRow = {
-              id,
-              ts: b.ts,
-              features: b.features.subarray(r * b.nFeatures, (r + 1) * b.nFeatures),
-              probability: b.probabilities[r]!,
-              target: labels.get(id) ?? b.targets[r]!,
-            };
-            if (s !== null) row.strings = s.slice(r * ns, (r + 1) * ns);
-            out.push(row);
-          }
-        }
-      }
-      const position = newest?.position ?? (await c.query<{ position: number }>(sql.HEAD)).rows[0]!.position;
+      for (const b of batches) for (let r = b.rows - 1; r >= 0 && out.length < n; r--) out.push(windowRow(b, r));
+      const position = batches[0]?.position ?? (await c.query<{ position: number }>(sql.HEAD)).rows[0]!.position;
       // The labels above are those of every label event up to this one.
       const labelSeq = (await c.query<{ label_seq: number }>(sql.LABEL_SEQ)).rows[0]!.label_seq;
-      await c.query('COMMIT');
       return { rows: out.reverse(), position, labelSeq };
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
+    };
+    return inTransaction(this.reader, read, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY').catch((err: unknown) => {
       throw classify(err);
-    } finally {
-      c.release();
-    }
+    });
   }
 
   /**
