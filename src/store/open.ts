@@ -2,7 +2,7 @@ import type { ModelCard } from '../model/card.js';
 import type { StoreHealth } from './health.js';
 import { databaseFile } from './paths.js';
 import { PredictionLog } from './prediction-log.js';
-import { PgPredictionLog, type Follower, type FollowOptions } from './pg/index.js';
+import { PgPredictionLog, type FollowOptions } from './pg/index.js';
 import type { LogStore, WindowFeed } from './port.js';
 
 export interface LogSettings {
@@ -21,8 +21,6 @@ export interface OpenedLog {
   shared: boolean;
   /** Fills the window from the newest WINDOW_ROWS rows; for a shared log, then follows it. */
   feedWindow(window: WindowFeed, follow?: FollowOptions): Promise<void>;
-  /** The window's follower, for a shared log: how far it has applied the log. */
-  follower(): Follower | undefined;
 }
 
 /**
@@ -44,7 +42,6 @@ export async function openLog(settings: LogSettings, card: ModelCard, health: St
       async feedWindow(window) {
         window.rebuild(store.tail(settings.WINDOW_ROWS));
       },
-      follower: () => undefined,
     };
   }
   const store = await PgPredictionLog.open({
@@ -52,7 +49,6 @@ export async function openLog(settings: LogSettings, card: ModelCard, health: St
     ...rules,
     onReachability: (part, down) => health.reachability(part, down),
   });
-  let follower: Follower | undefined;
   return {
     store,
     shared: true,
@@ -66,7 +62,7 @@ export async function openLog(settings: LogSettings, card: ModelCard, health: St
       // and the batches that rebuild already holds are passed over. (Label events before the
       // rebuild's may come again: applying a label twice leaves the same window.)
       let gapped = false;
-      follower = await store.follow(
+      await store.follow(
         position,
         async (b) => {
           if (gapped) {
@@ -87,6 +83,5 @@ export async function openLog(settings: LogSettings, card: ModelCard, health: St
         },
       );
     },
-    follower: () => follower,
   };
 }
