@@ -8,6 +8,7 @@ import net from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { driftedCsv } from './helpers/fixtures.js';
 import { BUNDLED_MODEL, startTestServer, type TestServer } from './helpers/server.js';
+import { until } from './helpers/until.js';
 
 const skip = existsSync(`${BUNDLED_MODEL}/model.onnx`) ? false : 'the bundled model is not built (models/credit-default/v1)';
 
@@ -84,14 +85,6 @@ function startHook(
   return new Promise((resolve) =>
     server.listen(port, '127.0.0.1', () => resolve({ posts, close: () => new Promise((r) => server.close(() => r())) })),
   );
-}
-
-async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 t.test(

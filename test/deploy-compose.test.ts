@@ -8,7 +8,6 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import t from 'tap';
 import { WebSocket } from 'ws';
@@ -19,6 +18,7 @@ import { envOf, parseDockerfile } from './helpers/dockerfile.js';
 import { sampleCsv } from './helpers/fixtures.js';
 import { findBinaries, startPostgres } from './helpers/postgres.js';
 import { ROOT } from './helpers/shared.js';
+import { until } from './helpers/until.js';
 
 const DEPLOY = path.join(ROOT, 'deploy');
 const composeText = readFileSync(path.join(DEPLOY, 'compose.yaml'), 'utf8');
@@ -121,14 +121,6 @@ const cluster = await startPostgres(t);
 
 async function leads(srv: ChildServer): Promise<boolean> {
   return /^driftline_leader\{[^}]*\} 1$/m.test(await (await fetch(`${srv.url}/metrics`)).text());
-}
-
-async function until(what: string, cond: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(25);
-  }
 }
 
 t.test(

@@ -7,21 +7,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { driftedCsv } from './helpers/fixtures.js';
 import { BUNDLED_MODEL, startTestServer } from './helpers/server.js';
 import { sharedFile } from './helpers/shared.js';
+import { until } from './helpers/until.js';
 
 const reference = sharedFile('golden/reference_first1000.csv');
 const skip = !existsSync(`${BUNDLED_MODEL}/model.onnx`) ? 'the bundled model is not built (models/credit-default/v1)' : reference.skip;
 
 const WINDOW = 400;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 type Alerts = {
   firing: { id: string; rule: string }[];

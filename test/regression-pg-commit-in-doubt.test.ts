@@ -4,28 +4,13 @@
 // acknowledges it if so; a group lost before COMMIT is still refused and is not in the log.
 import t from 'tap';
 import pg from 'pg';
-import type { AppendItem } from '../src/store/log-protocol.js';
 import { PgPredictionLog } from '../src/store/pg/index.js';
 import { startPostgres } from './helpers/postgres.js';
 import { startTcpProxy } from './helpers/tcp-proxy.js';
+import { batch } from './helpers/pg-log.js';
 
 const cluster = await startPostgres(t);
 const skip = cluster.skip;
-
-function batch(tag: number, rows = 3): AppendItem {
-  return {
-    ts: 1000 + tag,
-    requestId: `r${tag}`,
-    modelVersion: 'v1',
-    nFeatures: 2,
-    rows,
-    features: new Float32Array(rows * 2).fill(tag),
-    probabilities: new Float32Array(rows),
-    rowIndex: Int32Array.from({ length: rows }, (_, i) => i),
-    targets: new Float64Array(rows).fill(Number.NaN),
-    extIds: null,
-  };
-}
 
 t.test(
   'a COMMIT whose answer is lost is acknowledged when it took, once in the log; a group lost before COMMIT is refused and absent',

@@ -4,11 +4,12 @@
 // refused at once with DL_ERR_STORE_UNAVAILABLE, and both come back on their own.
 import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AppendItem } from '../src/store/log-protocol.js';
 import { Backoff } from '../src/store/pg/faults.js';
 import { PgPredictionLog, type CommittedBatch } from '../src/store/pg/index.js';
 import { startPostgres } from './helpers/postgres.js';
 import { startTcpProxy } from './helpers/tcp-proxy.js';
+import { until } from './helpers/until.js';
+import { batch } from './helpers/pg-log.js';
 
 const cluster = await startPostgres(t);
 const skip = cluster.skip;
@@ -34,30 +35,6 @@ t.test('backoff: each delay in [c/2, c], c doubling from the base up to the cap;
   );
   t.ok(new Set(draws).size > 100, 'and differs between draws, so replicas do not retry in step');
 });
-
-function batch(tag: number, rows = 3): AppendItem {
-  const features = new Float32Array(rows * 2).fill(tag);
-  return {
-    ts: 1000 + tag,
-    requestId: `r${tag}`,
-    modelVersion: 'v1',
-    nFeatures: 2,
-    rows,
-    features,
-    probabilities: new Float32Array(rows),
-    rowIndex: Int32Array.from({ length: rows }, (_, i) => i),
-    targets: new Float64Array(rows).fill(Number.NaN),
-    extIds: null,
-  };
-}
-
-async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 t.test(
   'while every connection is dropped, the writer and the follower back off instead of retrying per append and per poll; appends are refused at once; both recover on their own',

@@ -14,48 +14,20 @@ import { LEADER_LOCK, PgPredictionLog } from '../src/store/pg/index.js';
 import { sampleCsv, testCard } from './helpers/fixtures.js';
 import { startPostgres } from './helpers/postgres.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { until } from './helpers/until.js';
+import { RULES, batch as logBatch } from './helpers/pg-log.js';
 
 const cluster = await startPostgres(t);
 const skip = cluster.skip;
 
-const RULES = { decisionThreshold: 0.5, risk: { high: 0.75, medium: 0.5 } };
-
 /** Batch `tag` of `rows` rows, ext ids `e<tag>-<row>`. */
 function batch(tag: number, rows = 10): AppendItem {
-  const features = new Float32Array(rows * 2);
-  const probabilities = new Float32Array(rows);
-  const rowIndex = new Int32Array(rows);
-  const targets = new Float64Array(rows).fill(Number.NaN);
-  const extIds: string[] = [];
-  for (let i = 0; i < rows; i++) {
-    features[i * 2] = tag;
-    features[i * 2 + 1] = i;
-    probabilities[i] = 0.1;
-    rowIndex[i] = i;
-    extIds.push(`e${tag}-${i}`);
-  }
   return {
-    ts: 1000 + tag,
-    requestId: `r${tag}`,
-    modelVersion: 'v1',
-    nFeatures: 2,
-    rows,
-    features,
-    probabilities,
-    rowIndex,
-    targets,
-    extIds,
+    ...logBatch(tag, rows),
+    probabilities: new Float32Array(rows).fill(0.1),
+    extIds: Array.from({ length: rows }, (_, i) => `e${tag}-${i}`),
   };
 }
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
 t.test(
   'retention on PostgreSQL keeps at least LOG_RETENTION_ROWS rows, deletes whole batches with their labels and ext ids, and does not wait for log_head',
   { skip, timeout: 30_000 },

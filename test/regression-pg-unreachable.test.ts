@@ -16,17 +16,10 @@ import { FEATURE_HEADER, VALID_ROW, send } from './helpers/hostile.js';
 import { startPostgres } from './helpers/postgres.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
+import { until } from './helpers/until.js';
 
 const cluster = await startPostgres(t);
 const skip = cluster.skip;
-
-async function until(what: string, cond: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 const csvPost = (body: string): RequestInit => ({
   method: 'POST',

@@ -8,18 +8,9 @@ import t from 'tap';
 import { existsSync } from 'node:fs';
 import { FEATURE_HEADER, VALID_ROW } from './helpers/hostile.js';
 import { BUNDLED_MODEL, startTestServer } from './helpers/server.js';
+import { until } from './helpers/until.js';
 
 const skip = existsSync(`${BUNDLED_MODEL}/model.onnx`) ? false : 'the bundled model is not built (models/credit-default/v1)';
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 type Shares = Record<string, { missing_share: number | null; invalid_share: number | null; unseen_share: number | null }>;
 

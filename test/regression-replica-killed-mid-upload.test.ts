@@ -9,17 +9,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startChildServer, type ChildServer } from './helpers/child-server.js';
 import { FEATURE_HEADER, VALID_ROW, send, type Reply } from './helpers/hostile.js';
 import { startPostgres } from './helpers/postgres.js';
+import { until } from './helpers/until.js';
 
 const cluster = await startPostgres(t);
 const skip = cluster.skip;
-
-async function until(what: string, cond: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 async function leads(srv: ChildServer): Promise<boolean> {
   return /^driftline_leader\{[^}]*\} 1$/m.test(await (await fetch(`${srv.url}/metrics`)).text());

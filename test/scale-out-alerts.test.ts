@@ -10,6 +10,7 @@ import { driftedCsv } from './helpers/fixtures.js';
 import { startPostgres } from './helpers/postgres.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { sharedFile } from './helpers/shared.js';
+import { until } from './helpers/until.js';
 
 const cluster = await startPostgres(t);
 const reference = sharedFile('golden/reference_first1000.csv');
@@ -37,16 +38,6 @@ function startHook(): Promise<{ url: string; posts: Post[]; close: () => Promise
       }),
     ),
   );
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 const leads = async (srv: TestServer): Promise<boolean> =>

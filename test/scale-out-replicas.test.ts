@@ -2,7 +2,6 @@
 // by this file), and every replica's window follows it: the same rows, in log order, whichever
 // replica received them.
 import t from 'tap';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'ws';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +10,7 @@ import { categoricalCheckCsv, categoricalSkip, initCategoricalModel } from './he
 import { sampleCsv } from './helpers/fixtures.js';
 import { startPostgres } from './helpers/postgres.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { until } from './helpers/until.js';
 
 const cluster = await startPostgres(t);
 const skip = cluster.skip;
@@ -29,14 +29,6 @@ async function drift(
   srv: TestServer,
 ): Promise<{ window_rows: number; features: Record<string, { score: number }> } & Record<string, unknown>> {
   return (await (await fetch(`${srv.url}/api/drift`)).json()) as never;
-}
-
-async function until(what: string, cond: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 /** The snapshot without what differs by the moment it was taken. */

@@ -10,6 +10,7 @@ import { LeaderElector, type ElectorOptions } from '../src/store/pg/leader.js';
 import { LEADER_LOCK } from '../src/store/pg/locks.js';
 import { startPostgres } from './helpers/postgres.js';
 import { ROOT } from './helpers/shared.js';
+import { until } from './helpers/until.js';
 
 const cluster = await startPostgres(t);
 const skip = cluster.skip;
@@ -56,16 +57,6 @@ function sampler(probes: () => Probe[]): { stop: () => number } {
   };
 }
 
-async function until<T>(get: () => T | undefined, ms: number, what: string): Promise<T> {
-  const end = performance.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (performance.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
 const leaderOf = (ps: Probe[]): Probe | undefined => {
   const l = ps.filter((p) => p.elector.isLeader);
   return l.length === 1 ? l[0] : undefined;
@@ -102,7 +93,7 @@ t.test(
     const ps: Probe[] = [];
     const s = sampler(() => ps);
     for (const n of ['a', 'b', 'c']) ps.push(elector(t, url, n));
-    const leader = await until(() => leaderOf(ps), 15000, 'a leader');
+    const leader = await until('a leader', () => leaderOf(ps), 15000);
     // Every follower tries about 10 times a second meanwhile: none may win.
     await sleep(1000);
     t.equal(leaderOf(ps), leader, 'the same one still leads after a second of tries by the others');
@@ -130,21 +121,21 @@ t.test(
     const ps: Probe[] = [];
     const s = sampler(() => ps);
     for (const n of ['a', 'b', 'c']) ps.push(elector(t, url, n));
-    const old = await until(() => leaderOf(ps), 15000, 'a leader');
+    const old = await until('a leader', () => leaderOf(ps), 15000);
     const [holder] = await lockHolder(c);
     t.equal(holder?.app, `test-leader-${old.name}`, 'the lock holder found through pg_locks is the leader');
     const killed = performance.now();
     await c.query('SELECT pg_terminate_backend($1)', [holder!.pid]);
-    const lost = await until(() => old.events.find((e) => e.what === 'lost'), 6000, 'the old leader to report its demotion');
+    const lost = await until('the old leader to report its demotion', () => old.events.find((e) => e.what === 'lost'), 6000);
     // Any replica may win the next election, the old one too once it has reconnected: what
     // matters is that one leads again, elected after the kill.
     const next = await until(
+      'a leader elected after the kill',
       () => {
         const l = leaderOf(ps);
         return l !== undefined && l.events.some((e) => e.what === 'elected' && e.at > killed) ? l : undefined;
       },
       15000,
-      'a leader elected after the kill',
     );
     const elected = next.events.findLast((e) => e.what === 'elected')!;
     t.comment(`demoted ${Math.round(lost.at - killed)} ms, replaced ${Math.round(elected.at - killed)} ms after the kill`);
@@ -188,18 +179,18 @@ t.test(
         }),
       );
     }
-    const old = await until(() => leaderOf(ps), 15000, 'a leader');
+    const old = await until('a leader', () => leaderOf(ps), 15000);
     const stopped = performance.now();
     await old.elector.stop();
     t.notOk(old.elector.isLeader, 'the stopped one no longer leads');
     t.ok(finished > 0 && finished - stopped >= 250, 'stop() awaited the demotion');
     const next = await until(
+      'the other to lead',
       () => {
         const l = leaderOf(ps);
         return l !== undefined && l !== old ? l : undefined;
       },
       9000,
-      'the other to lead',
     );
     const elected = next.events.find((e) => e.what === 'elected')!;
     t.ok(elected.at >= finished, 'the other was elected only after the demotion had finished');
@@ -257,15 +248,15 @@ t.test(
     const s = sampler(() => ps);
     const cut = elector(t, viaRelay, 'cut', { timeoutMs: 500, sessionTimeoutMs: 1500 });
     ps.push(cut);
-    await until(() => (cut.elector.isLeader ? true : undefined), 15000, 'the relayed elector to lead');
+    await until('the relayed elector to lead', () => (cut.elector.isLeader ? true : undefined), 15000);
     const other = elector(t, url, 'other', { timeoutMs: 500, sessionTimeoutMs: 1500 });
     ps.push(other);
     await sleep(300);
     t.notOk(other.elector.isLeader, 'the other does not lead while the first is connected');
     const frozen = performance.now();
     r.freeze();
-    const lost = await until(() => cut.events.find((e) => e.what === 'lost'), 9000, 'the cut-off leader to demote itself');
-    const elected = await until(() => other.events.find((e) => e.what === 'elected'), 18000, 'the other to lead');
+    const lost = await until('the cut-off leader to demote itself', () => cut.events.find((e) => e.what === 'lost'), 9000);
+    const elected = await until('the other to lead', () => other.events.find((e) => e.what === 'elected'), 18000);
     t.comment(`demoted ${Math.round(lost.at - frozen)} ms, replaced ${Math.round(elected.at - frozen)} ms after the cut`);
     t.ok(lost.at < elected.at, 'the cut-off leader demoted itself before the other was elected');
     t.equal(s.stop(), 1, 'at no sampled moment did two lead');
@@ -298,7 +289,7 @@ t.test('kill -9 of the process that leads: an elector in another process leads w
   t.notOk(here.elector.isLeader, 'no lead here while the child leads');
   const killed = performance.now();
   child.kill('SIGKILL');
-  const elected = await until(() => here.events.find((e) => e.what === 'elected'), 15000, 'this process to lead');
+  const elected = await until('this process to lead', () => here.events.find((e) => e.what === 'elected'), 15000);
   t.comment(`led here ${Math.round(elected.at - killed)} ms after kill -9 of the leader`);
   t.ok(elected.at - killed < 5000, 'replaced within seconds');
 });

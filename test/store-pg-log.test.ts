@@ -2,7 +2,6 @@
 import t from 'tap';
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AppendItem } from '../src/store/log-protocol.js';
 import {
   FOLLOWER_APP,
   PgPredictionLog,
@@ -17,14 +16,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PredictionLog } from '../src/store/index.js';
 import { startPostgres } from './helpers/postgres.js';
+import { until } from './helpers/until.js';
+import { RULES, batch } from './helpers/pg-log.js';
 
 const cluster = await startPostgres(t);
 const skip = cluster.skip;
 if (cluster.skip === false) t.comment(`PostgreSQL cluster: ready in ${cluster.startMs} ms`);
 
 type Teardown = { teardown(fn: () => unknown): void };
-
-const RULES = { decisionThreshold: 0.5, risk: { high: 0.75, medium: 0.5 } };
 
 async function freshDb(): Promise<string> {
   if (cluster.skip !== false) throw new Error('no PostgreSQL');
@@ -42,30 +41,6 @@ async function client(t: Teardown, url: string): Promise<pg.Client> {
   await c.connect();
   t.teardown(() => c.end().catch(() => undefined));
   return c;
-}
-
-/** A batch whose first feature carries `tag`, so a test can tell batches apart. */
-function batch(tag: number, rows = 3, requestId = `r${tag}`): AppendItem {
-  const features = new Float32Array(rows * 2);
-  const probabilities = new Float32Array(rows);
-  const rowIndex = new Int32Array(rows);
-  const targets = new Float64Array(rows).fill(Number.NaN);
-  for (let i = 0; i < rows; i++) {
-    features[i * 2] = tag;
-    features[i * 2 + 1] = i;
-    probabilities[i] = (i % 10) / 10;
-    rowIndex[i] = i;
-  }
-  return { ts: 1000 + tag, requestId, modelVersion: 'v1', nFeatures: 2, rows, features, probabilities, rowIndex, targets, extIds: null };
-}
-
-/** Resolves when `cond` holds, polling; fails the wait after `ms`. */
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(5);
-  }
 }
 
 t.test(
@@ -241,7 +216,7 @@ t.test(
     t.same(Array.from(late[0]!.rowIndex), [0, 1, 2]);
     t.equal(late[0]!.first, 31, 'row ids of batch 11');
     await Promise.all(Array.from({ length: 10 }, (_, i) => log.append(batch(31 + i))));
-    await until(() => late.length === 30 && early.length === 40, 10_000, 'both followers to reach position 40');
+    await until('both followers to reach position 40', () => late.length === 30 && early.length === 40, 10_000);
     t.same(
       late.map((b) => b.position),
       Array.from({ length: 30 }, (_, i) => i + 11),
@@ -280,7 +255,7 @@ t.test('follow: NOTIFY wakes a follower (polling off); wake-up latency measured'
   for (let i = 1; i <= 20; i++) {
     const r = await log.append(batch(i));
     const committed = performance.now();
-    await until(() => arrived.has(r.position!), 5_000, `batch ${i} to arrive`);
+    await until(`batch ${i} to arrive`, () => arrived.has(r.position!), 5_000);
     lags.push(arrived.get(r.position!)! - committed);
   }
   lags.sort((a, b) => a - b);
@@ -302,7 +277,7 @@ t.test(
     const polled: number[] = [];
     const poller = await log.follow(0, (b) => void polled.push(b.position), { listen: false, pollMs: 100 });
     for (let i = 1; i <= 5; i++) await log.append(batch(i));
-    await until(() => polled.length === 5, 5_000, 'the polling follower');
+    await until('the polling follower', () => polled.length === 5, 5_000);
     t.same(polled, [1, 2, 3, 4, 5], 'without LISTEN: polled, in order');
     await poller.close();
 
@@ -318,7 +293,7 @@ t.test(
     );
     t.equal(killed.rowCount, 1, 'the listening connection terminated');
     for (let i = 6; i <= 10; i++) await log.append(batch(i));
-    await until(() => heard.length === 5, 10_000, 'the follower to reconnect and catch up');
+    await until('the follower to reconnect and catch up', () => heard.length === 5, 10_000);
     t.same(heard, [6, 7, 8, 9, 10], 'caught up after the connection came back, in order, none twice');
     t.ok(errors.length > 0, 'the lost connection was reported');
   },
