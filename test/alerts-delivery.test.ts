@@ -3,89 +3,12 @@
 // each is delivered exactly once when the peers come up.
 import t from 'tap';
 import { existsSync } from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { driftedCsv } from './helpers/fixtures.js';
+import { freePort, startHook, startSmtp } from './helpers/receivers.js';
 import { BUNDLED_MODEL, startTestServer, type TestServer } from './helpers/server.js';
 import { until } from './helpers/until.js';
 
 const skip = existsSync(`${BUNDLED_MODEL}/model.onnx`) ? false : 'the bundled model is not built (models/credit-default/v1)';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-/** Decodes RFC 2047 Q encoded-words (nodemailer encodes a subject with non-ASCII that way). */
-function decodeWords(v: string): string {
-  return v.replace(/\?=\s+=\?/g, '?==?').replace(/=\?UTF-8\?Q\?(.*?)\?=/gi, (_m, q: string) =>
-    Buffer.from(
-      q.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_x, h: string) => String.fromCharCode(parseInt(h, 16))),
-      'latin1',
-    ).toString('utf8'),
-  );
-}
-
-/** A quoted-printable body (nodemailer's choice for text with long lines or `=`) as text. */
-function decodeQuotedPrintable(v: string): string {
-  const bytes = v.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/gi, (_x, h: string) => String.fromCharCode(parseInt(h, 16)));
-  return Buffer.from(bytes, 'latin1').toString('utf8');
-}
-
-interface Mail {
-  subject: string;
-  text: string;
-  messageId: string;
-}
-
-function startSmtp(port: number): Promise<{ mails: Mail[]; close: () => Promise<void> }> {
-  const mails: Mail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, _session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        const raw = Buffer.concat(chunks).toString('utf8');
-        const [head, ...body] = raw.split('\r\n\r\n');
-        const header = (k: string) =>
-          new RegExp(`^${k}: (.*(?:\\r\\n[ \\t].*)*)`, 'mi').exec(head ?? '')?.[1]?.replace(/\r\n[ \t]/g, ' ') ?? '';
-        mails.push({
-          subject: decodeWords(header('Subject')),
-          text: decodeQuotedPrintable(body.join('\r\n\r\n')),
-          messageId: header('Message-ID'),
-        });
-        cb();
-      });
-    },
-  });
-  return new Promise((resolve) =>
-    server.listen(port, '127.0.0.1', () => resolve({ mails, close: () => new Promise((r) => server.close(() => r())) })),
-  );
-}
-
-function startHook(
-  port: number,
-): Promise<{ posts: { path: string; body: { text: string; blocks: unknown[] } }[]; close: () => Promise<void> }> {
-  const posts: { path: string; body: { text: string; blocks: unknown[] } }[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      posts.push({ path: req.url ?? '', body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as { text: string; blocks: unknown[] } });
-      res.end('ok');
-    });
-  });
-  return new Promise((resolve) =>
-    server.listen(port, '127.0.0.1', () => resolve({ posts, close: () => new Promise((r) => server.close(() => r())) })),
-  );
-}
 
 t.test(
   'a drifted upload alerts by email and Slack; with peers down the alerts wait, across a restart, and arrive once',

@@ -3,12 +3,12 @@
 // When the leader's session dies, another replica leads within seconds and carries on from
 // the outbox (what fired resolves, rather than fires again).
 import t from 'tap';
-import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { driftedCsv } from './helpers/fixtures.js';
 import { startPostgres } from './helpers/postgres.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { startHook } from './helpers/receivers.js';
 import { sharedFile } from './helpers/shared.js';
 import { until } from './helpers/until.js';
 
@@ -17,28 +17,6 @@ const reference = sharedFile('golden/reference_first1000.csv');
 const skip = cluster.skip || reference.skip;
 
 const WINDOW = 400;
-
-type Post = { text: string };
-function startHook(): Promise<{ url: string; posts: Post[]; close: () => Promise<void> }> {
-  const posts: Post[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      posts.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Post);
-      res.end('ok');
-    });
-  });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({
-        url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`,
-        posts,
-        close: () => new Promise((r) => server.close(() => r())),
-      }),
-    ),
-  );
-}
 
 const leads = async (srv: TestServer): Promise<boolean> =>
   /^driftline_leader\{[^}]*\} 1$/m.test(await (await fetch(`${srv.url}/metrics`)).text());

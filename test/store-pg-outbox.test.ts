@@ -9,12 +9,12 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SMTPServer } from 'smtp-server';
 import { AlertOutbox, AlertSender, EmailChannel, SlackChannel, type Alert, type OutboxPort } from '../src/alerts/index.js';
 import { createLogger } from '../src/log.js';
 import { openDatabase } from '../src/store/db.js';
 import { PgAlertOutbox } from '../src/store/pg/outbox.js';
 import { startPostgres } from './helpers/postgres.js';
+import { freePort, startHook, startSmtp } from './helpers/receivers.js';
 
 const cluster = await startPostgres(t);
 const skip = cluster.skip;
@@ -157,48 +157,19 @@ t.test(
   },
 );
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
 t.test(
   'two AlertSenders on separate outbox instances deliver each alert to a real SMTP server and webhook exactly once',
   { skip, timeout: 30_000 },
   async (t) => {
     const url = await freshDb();
-    const mails: string[] = [];
-    const smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onData(stream, _session, cb) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          mails.push(/^Message-ID: (.*)$/im.exec(Buffer.concat(chunks).toString('utf8'))?.[1]?.trim() ?? '');
-          cb();
-        });
-      },
-    });
     const smtpPort = await freePort();
-    await new Promise<void>((r) => smtp.listen(smtpPort, '127.0.0.1', r));
-    t.teardown(() => new Promise<void>((r) => smtp.close(() => r())));
-    const posts: string[] = [];
-    const hook = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        posts.push(Buffer.concat(chunks).toString('utf8'));
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-    t.teardown(() => new Promise<void>((r) => hook.close(() => r())));
-    const hookUrl = `http://127.0.0.1:${(hook.address() as net.AddressInfo).port}/services/T0/B0/x`;
+    const smtp = await startSmtp(smtpPort);
+    t.teardown(() => smtp.close());
+    const hook = await startHook();
+    t.teardown(() => hook.close());
+    const mails = smtp.mails;
+    const posts = hook.posts;
+    const hookUrl = hook.url;
 
     const log = createLogger('silent');
     const senders = await Promise.all(
@@ -223,7 +194,11 @@ t.test(
     for (const s of senders) s.sender.kick();
     await sleep(500);
     t.equal(mails.length, alerts.length, 'one mail per alert');
-    t.same([...new Set(mails)].sort(), alerts.map((a) => `<${a.id}@driftline>`).sort(), 'each alert mailed once, by its id');
+    t.same(
+      [...new Set(mails.map((m) => m.messageId))].sort(),
+      alerts.map((a) => `<${a.id}@driftline>`).sort(),
+      'each alert mailed once, by its id',
+    );
     t.equal(posts.length, alerts.length, 'one webhook post per alert');
     t.equal(await senders[1]!.outbox.undelivered(), 0, 'nothing left undelivered');
     const states = (await senders[1]!.outbox.recent(10)).flatMap((a) => a.deliveries.map((d) => `${d.state}/${d.attempts}`));
