@@ -16,6 +16,7 @@ import { FEATURE_HEADER, VALID_ROW, send } from './helpers/hostile.js';
 import { startPostgres } from './helpers/postgres.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
+import { loggedByRequest, windowRows } from './helpers/pg-log.js';
 import { until } from './helpers/until.js';
 
 const cluster = await startPostgres(t);
@@ -26,24 +27,6 @@ const csvPost = (body: string): RequestInit => ({
   headers: { 'content-type': 'text/csv', accept: 'application/json' },
   body,
 });
-
-async function windowRows(srv: TestServer): Promise<number> {
-  return ((await (await fetch(`${srv.url}/api/drift`)).json()) as { window_rows: number }).window_rows;
-}
-
-/** Rows per request id in the shared log, read straight from PostgreSQL. */
-async function loggedByRequest(url: string): Promise<Map<string, number>> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    const r = await c.query<{ request_id: string; n: string }>(
-      'SELECT request_id, sum(rows) AS n FROM prediction_batches GROUP BY request_id',
-    );
-    return new Map(r.rows.map((x) => [x.request_id, Number(x.n)]));
-  } finally {
-    await c.end();
-  }
-}
 
 /** A replica that reaches the database through a relay the test can cut. */
 async function relayed(url: string, env: Record<string, string>): Promise<{ srv: TestServer; proxy: TcpProxy }> {

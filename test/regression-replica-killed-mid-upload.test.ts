@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startChildServer, type ChildServer } from './helpers/child-server.js';
 import { FEATURE_HEADER, VALID_ROW, send, type Reply } from './helpers/hostile.js';
 import { startPostgres } from './helpers/postgres.js';
+import { loggedByRequest, windowRows } from './helpers/pg-log.js';
 import { until } from './helpers/until.js';
 
 const cluster = await startPostgres(t);
@@ -16,23 +17,6 @@ const skip = cluster.skip;
 
 async function leads(srv: ChildServer): Promise<boolean> {
   return /^driftline_leader\{[^}]*\} 1$/m.test(await (await fetch(`${srv.url}/metrics`)).text());
-}
-
-async function windowRows(srv: ChildServer): Promise<number> {
-  return ((await (await fetch(`${srv.url}/api/drift`)).json()) as { window_rows: number }).window_rows;
-}
-
-async function loggedByRequest(url: string): Promise<Map<string, number>> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    const r = await c.query<{ request_id: string; n: string }>(
-      'SELECT request_id, sum(rows) AS n FROM prediction_batches GROUP BY request_id',
-    );
-    return new Map(r.rows.map((x) => [x.request_id, Number(x.n)]));
-  } finally {
-    await c.end();
-  }
 }
 
 /** NDJSON result lines with a row number: the rows the client was told are predicted. */
