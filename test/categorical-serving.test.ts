@@ -1,46 +1,18 @@
 import t from 'tap';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { initModel } from '../src/onboard/index.js';
 import { readModelCard } from '../src/model/index.js';
 import { startTestServer } from './helpers/server.js';
+import { CAT_STRINGS, categoricalCheckCsv, categoricalSkip, initCategoricalModel } from './helpers/categorical-model.js';
 import { sharedFile } from './helpers/shared.js';
 
 // String (categorical) ONNX inputs served end to end: `init` on the skl2onnx pipeline with
 // SEX/EDUCATION/MARRIAGE as words, then the service on its output.
 
-const uci = sharedFile('data/UCI_Credit_Card.csv');
 const onnx = sharedFile('models/sklearn_pipeline_cat.onnx');
-const checkCsv = sharedFile('models/sklearn_pipeline_cat.check.csv');
-const skip = uci.skip || onnx.skip || checkCsv.skip;
-
-const NUMERIC = ['LIMIT_BAL', 'AGE', 'PAY_0', 'PAY_2', 'BILL_AMT1', 'BILL_AMT2', 'PAY_AMT1', 'PAY_AMT2'];
-const STRINGS = ['SEX', 'EDUCATION', 'MARRIAGE'];
-const TARGET = 'default.payment.next.month';
-// The fixture's README: integer codes of the UCI file mapped to words.
-const WORDS: Record<string, (code: string) => string> = {
-  SEX: (c) => ({ 1: 'male', 2: 'female' })[c] ?? 'other',
-  EDUCATION: (c) => ({ 1: 'graduate_school', 2: 'university', 3: 'high_school' })[c] ?? 'other',
-  MARRIAGE: (c) => ({ 1: 'married', 2: 'single' })[c] ?? 'other',
-};
-
-/** The fixture's training rows rebuilt from the UCI file, per run (never committed). */
-function trainingCsv(dir: string): string {
-  const lines = readFileSync(uci.path, 'utf8')
-    .split(/\r?\n/)
-    .filter((l) => l !== '');
-  const head = lines[0]!.split(',').map((h) => h.replace(/"/g, ''));
-  const at = (n: string): number => head.indexOf(n);
-  const out = [['ID', ...NUMERIC, ...STRINGS, TARGET].join(',')];
-  for (const l of lines.slice(1)) {
-    const c = l.split(',');
-    out.push([c[at('ID')], ...NUMERIC.map((n) => c[at(n)]), ...STRINGS.map((n) => WORDS[n]!(c[at(n)]!)), c[at(TARGET)]].join(','));
-  }
-  const file = path.join(dir, 'train.csv');
-  writeFileSync(file, out.join('\n') + '\n');
-  return file;
-}
+const skip = categoricalSkip;
+const STRINGS = CAT_STRINGS;
 
 interface Expected {
   check_rows: { proba_1: number[] };
@@ -53,8 +25,7 @@ t.test(
   async (t) => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'dl-cat-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    const out = path.join(dir, 'model');
-    await initModel({ onnx: onnx.path, data: trainingCsv(dir), target: TARGET, id: 'ID', out, name: 'cat' });
+    const out = await initCategoricalModel(dir);
     const card = readModelCard(path.join(out, 'card.json'));
     for (const s of STRINGS) {
       t.match(
@@ -75,7 +46,7 @@ t.test(
     t.same(card.features.find((f) => f.name === 'SEX')!.categories, ['female', 'male']);
 
     const exp = JSON.parse(readFileSync(onnx.path.replace(/\.onnx$/, '.expected.json'), 'utf8')) as Expected;
-    const check = readFileSync(checkCsv.path, 'utf8').trim().split(/\r?\n/);
+    const check = categoricalCheckCsv().trim().split(/\r?\n/);
     // The 200 check rows and, last, the row with EDUCATION = 'phd' (never seen in training).
     const body = [...check, [...exp.unseen_category_row.features, 0].join(',')].join('\n') + '\n';
     const predict = async (url: string) => {
