@@ -25,7 +25,8 @@ export interface OpenedLog {
 
 /**
  * The prediction log the settings name: PostgreSQL when DATABASE_URL is set (replicas share it),
- * else the SQLite file in DATA_DIR (one process). Nothing else in the service picks a store.
+ * else the SQLite file in DATA_DIR (one process). The alert outbox follows the same setting
+ * (server/alerting.ts: its SQLite outbox lives in src/alerts, above this room).
  */
 export async function openLog(settings: LogSettings, card: ModelCard, health: StoreHealth): Promise<OpenedLog> {
   const rules = { decisionThreshold: card.decision_threshold, risk: card.risk_levels };

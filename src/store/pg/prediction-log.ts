@@ -419,19 +419,15 @@ export class PgPredictionLog {
     const head = (await this.read<{ next_id: number; lo: number | null }>(sql.HEAD)).rows[0]!;
     if (head.lo === null || head.next_id - head.lo <= keepRows) return 0;
     const kept = (await this.read<{ first_id: number }>(sql.HOLDING_FIRST_ID, [head.next_id - keepRows])).rows[0]?.first_id ?? head.lo;
-    for (;;) {
-      if (this.closed !== undefined) break;
-      const r = await this.read(sql.DROP_BATCHES, [kept, chunk.batches ?? PRUNE_BATCHES]);
-      if ((r.rowCount ?? 0) < (chunk.batches ?? PRUNE_BATCHES)) break;
-    }
     // Labels and ext ids after their batches: a label sent meanwhile for a deleted row is
     // refused by SET_LABELS once the batches are gone.
-    for (const drop of [sql.DROP_LABELS, sql.DROP_EXT_IDS]) {
-      for (;;) {
-        if (this.closed !== undefined) break;
-        const r = await this.read(drop, [kept, chunk.ids ?? PRUNE_IDS]);
-        if ((r.rowCount ?? 0) < (chunk.ids ?? PRUNE_IDS)) break;
-      }
+    for (const [drop, size] of [
+      [sql.DROP_BATCHES, chunk.batches ?? PRUNE_BATCHES],
+      [sql.DROP_LABELS, chunk.ids ?? PRUNE_IDS],
+      [sql.DROP_EXT_IDS, chunk.ids ?? PRUNE_IDS],
+    ] as const) {
+      // Chunk by chunk until one deletes less than a chunk, or the log closes.
+      while (this.closed === undefined && ((await this.read(drop, [kept, size])).rowCount ?? 0) >= size);
     }
     return kept - head.lo;
   }
