@@ -33,7 +33,7 @@ function cellsOf(parsed: Parsed[]): unknown[] {
 t.test('mixed LF, CRLF and lone CR line endings: every row is its own row', async (t) => {
   const want = ROWS.map((r) => r.split(','));
   const whole: Parsed[] = [];
-  new CsvParseCore({}, (p) => whole.push(p)).parseAll(Buffer.from(MIXED));
+  new CsvParseCore({}, (p) => whole.push(p as Parsed)).parseAll(Buffer.from(MIXED));
   t.same(cellsOf(whole), want, 'buffered (whole body)');
   const body = Buffer.from(MIXED);
   // Every cut, so each CR sits at a chunk's end once (held until the next byte tells CRLF from CR).

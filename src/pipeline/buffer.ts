@@ -13,7 +13,7 @@ import { RowGatherer } from '../stages/gather.js';
 import { NdjsonLineParser } from '../stages/parse-ndjson.js';
 import type { Predictor } from '../stages/predict.js';
 import { sketchBatch, type SketchSink } from '../stages/sketch.js';
-import type { Batch, Batched, InputFormat, Parsed, Validated } from '../stages/types.js';
+import type { Batch, Batched, InputFormat, ParsedOrSpans, Validated } from '../stages/types.js';
 import { ChunkValidator } from '../stages/validate.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import { inSequence } from './sequence.js';
@@ -36,11 +36,11 @@ export interface BufferOptions {
   onBatch?: (batch: Batch) => void;
 }
 
-function parseWhole(input: InputFormat, body: Buffer, limits: Limits): Parsed[] {
-  const out: Parsed[] = [];
+function parseWhole(input: InputFormat, body: Buffer, limits: Limits): ParsedOrSpans[] {
+  const out: ParsedOrSpans[] = [];
   if (input === 'csv') {
     if (body.length > limits.maxFieldBytes) throw new DriftlineError('DL_ERR_INTERNAL', 'a buffered CSV body must fit MAX_FIELD_BYTES');
-    new CsvParseCore({ maxRowBytes: limits.maxFieldBytes, maxColumns: limits.maxColumns }, (p) => out.push(p)).parseAll(body);
+    new CsvParseCore({ maxRowBytes: limits.maxFieldBytes, maxColumns: limits.maxColumns, spans: true }, (p) => out.push(p)).parseAll(body);
     return out;
   }
   if (input !== 'ndjson') throw new DriftlineError('DL_ERR_INTERNAL', `no buffered parser for ${input}`);
@@ -77,7 +77,7 @@ export async function scoreBuffer(o: BufferOptions): Promise<{ body: Buffer } & 
     },
     validate: {
       all: (recs) =>
-        (recs as Parsed[]).map((p): Validated => {
+        (recs as ParsedOrSpans[]).map((p): Validated => {
           if (p.kind === 'header') {
             validator.onHeader(p);
             return p;

@@ -82,10 +82,14 @@ export interface PipelineResult extends Summary {
   stats: PipelineStats;
 }
 
-export function createParse(input: InputFormat, limits: Limits): Transform {
+/**
+ * The parse stage for a format. With `spans`, CSV's quote-free lines come as CsvSpans, which only
+ * validation reads; other readers (feedback) get csv-parser's rows.
+ */
+export function createParse(input: InputFormat, limits: Limits, opts: { spans?: boolean } = {}): Transform {
   switch (input) {
     case 'csv':
-      return createParseCsv({ maxRowBytes: limits.maxFieldBytes, maxColumns: limits.maxColumns });
+      return createParseCsv({ maxRowBytes: limits.maxFieldBytes, maxColumns: limits.maxColumns, spans: opts.spans === true });
     case 'json':
       return createParseJson({ maxFieldBytes: limits.maxFieldBytes, maxColumns: limits.maxColumns });
     case 'ndjson':
@@ -122,7 +126,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     },
   });
   const stages = inSequence<Transform[]>({
-    parse: [createRequireUtf8(), timed(createParse(opts.input, limits), 'parse', stats)],
+    parse: [createRequireUtf8(), timed(createParse(opts.input, limits, { spans: true }), 'parse', stats)],
     validate: [timed(createValidateRows(opts.card, { maxRows: limits.maxRows, keepCells: opts.output === 'csv' }), 'validate', stats)],
     batch: [
       timed(

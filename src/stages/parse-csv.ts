@@ -1,14 +1,20 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import csv from 'csv-parser';
 import { DriftlineError } from '../errors.js';
-import { CHUNKS_BUFFERED, type Cells, type Header, type Parsed, type RowError } from './types.js';
+import { CHUNKS_BUFFERED, type Cells, type Header, type ParsedOrSpans, type RowError } from './types.js';
 import { LoneCrNormalizer } from '../line-endings.js';
+import { PlainCsvLines } from './csv-spans.js';
 
 export interface ParseCsvOptions {
   /** Largest row csv-parser will buffer; bounds memory on a never-ending quoted field. */
   maxRowBytes?: number;
   /** Most columns accepted in the header. */
   maxColumns?: number;
+  /**
+   * Rows of quote-free lines as CsvSpans (csv-spans.ts), for readers that take them (validation);
+   * otherwise every row is csv-parser's, the reference the spans are tested against.
+   */
+  spans?: boolean;
 }
 
 /**
@@ -65,6 +71,11 @@ export class CsvRecordMapper {
   get sawHeader(): boolean {
     return this.columns !== undefined;
   }
+
+  /** The header's cell count; 0 before the header. */
+  get columnCount(): number {
+    return this.n;
+  }
 }
 
 const rowTooLarge = (max: number, cause?: unknown): DriftlineError =>
@@ -77,6 +88,7 @@ const tooManyColumns = (max: number): DriftlineError =>
 
 const LF = 10;
 const CR = 13;
+const EMPTY = Buffer.alloc(0);
 /** An escaped quote, the only thing csv-parser rewrites in place. */
 const ESCAPED_QUOTE = Buffer.from('""');
 const QUOTE = 34;
@@ -93,6 +105,8 @@ const COMMA = 44;
 export class CsvHeaderGuard {
   private started = false;
   private done = false;
+  /** After the push that ended the header line: where in its returned bytes the line ended. */
+  headerEnd = -1;
   private quoted = false;
   private columns = 1;
   private bytes = 0;
@@ -123,12 +137,22 @@ export class CsvHeaderGuard {
         if (++this.columns > this.maxColumns) throw tooManyColumns(this.maxColumns);
       } else if (c === LF) {
         this.done = true;
+        this.headerEnd = i + 1 - at;
         break;
       }
     }
     return at === 0 ? chunk : chunk.subarray(at);
   }
 }
+
+/**
+ * csv-parser unescapes "" by shifting the cell's bytes left inside the buffer it is given, so a
+ * chunk that is a view of the caller's memory (a request body, a file read once and scored
+ * twice) came back altered. It only writes when a cell holds "", and a "" cut across chunks
+ * lands in a buffer csv-parser concatenated itself: copying just these chunks keeps the
+ * caller's bytes intact at no cost to plain numeric CSV.
+ */
+const unaltered = (bytes: Buffer): Buffer => (bytes.includes(ESCAPED_QUOTE) ? Buffer.from(bytes) : bytes);
 
 /**
  * csv-parser with our mapping around it: line endings, the header guard, row chunks. Used by the
@@ -144,10 +168,13 @@ export class CsvParseCore {
   private first = 0;
   /** An error raised inside a csv-parser callback, rethrown once control is back with us. */
   private failure: Error | undefined;
+  /** Until the header: nothing yet; then the fast path, until it hands the rest to csv-parser. */
+  private fast: PlainCsvLines | undefined;
+  private handedOver = false;
 
   constructor(
     private readonly opts: ParseCsvOptions,
-    private readonly emit: (p: Parsed) => void,
+    private readonly emit: (p: ParsedOrSpans) => void,
   ) {
     this.mapper = new CsvRecordMapper(opts.maxColumns);
     this.parser = csv({ mapHeaders: this.mapper.mapHeader, strict: false, maxRowBytes: opts.maxRowBytes ?? 64 * 1024 * 1024 });
@@ -169,9 +196,45 @@ export class CsvParseCore {
     return this.parser;
   }
 
-  /** The bytes csv-parser should see next (may throw the header guard's errors). */
+  /**
+   * Takes a chunk of the body; returns the bytes csv-parser should see next (may throw the
+   * header guard's errors). With the fast path on, csv-parser reads the header line alone (written
+   * here, it emits the header before this returns) and the lines after it go to the fast path,
+   * until a line it leaves to csv-parser: from there on everything is csv-parser's.
+   */
   prepare(chunk: Buffer): Buffer {
-    return this.guard.push(this.crlf.push(chunk));
+    return unaltered(this.route(this.guard.push(this.crlf.push(chunk))));
+  }
+
+  private route(bytes: Buffer): Buffer {
+    if (this.handedOver || this.opts.spans !== true) return bytes;
+    if (this.fast === undefined) {
+      const end = this.guard.headerEnd;
+      if (end === -1) return bytes;
+      this.parser.write(unaltered(bytes.subarray(0, end)));
+      this.check();
+      const columns = this.mapper.columnCount;
+      if (columns === 0) return this.handOver(bytes.subarray(end));
+      this.fast = new PlainCsvLines(columns, this.opts.maxRowBytes ?? 64 * 1024 * 1024, this.mapper, this.emit);
+      return this.fastPush(bytes.subarray(end), false);
+    }
+    return this.fastPush(bytes, false);
+  }
+
+  /** True while no byte after the header has gone to csv-parser. */
+  get fastPathOnly(): boolean {
+    return this.fast !== undefined && !this.handedOver;
+  }
+
+  private fastPush(bytes: Buffer, final: boolean): Buffer {
+    const rest = this.fast!.push(bytes, final);
+    return rest === undefined ? EMPTY : this.handOver(rest);
+  }
+
+  private handOver(rest: Buffer): Buffer {
+    this.handedOver = true;
+    this.first = this.mapper.next;
+    return rest;
   }
 
   /** Rethrows a failure raised inside a csv-parser callback. */
@@ -187,8 +250,10 @@ export class CsvParseCore {
     this.first = this.mapper.next;
   }
 
+  /** The bytes csv-parser should see last, once the body has ended. */
   tail(): Buffer {
-    return this.crlf.end();
+    const tail = this.crlf.end();
+    return unaltered(this.fast === undefined || this.handedOver ? tail : this.fastPush(tail, true));
   }
 
   finish(): void {
@@ -198,7 +263,8 @@ export class CsvParseCore {
 
   /** A whole body at once. Its length must be within maxRowBytes, so csv-parser cannot fail it. */
   parseAll(body: Buffer): void {
-    this.parser.end(Buffer.concat([this.prepare(body), this.tail()]));
+    const bytes = this.prepare(body);
+    this.parser.end(Buffer.concat([bytes, this.tail()]));
     this.finish();
   }
 }
@@ -217,12 +283,15 @@ export function createParseCsv(opts: ParseCsvOptions = {}): Transform {
       } catch (err) {
         return cb(err as Error);
       }
-      // csv-parser unescapes "" by shifting the cell's bytes left inside the buffer it is given,
-      // so a chunk that is a view of the caller's memory (a request body, a file read once and
-      // scored twice) came back altered. It only writes when a cell holds "", and a "" cut
-      // across chunks lands in a buffer csv-parser concatenated itself: copying just these
-      // chunks keeps the caller's bytes intact at no cost to plain numeric CSV.
-      if (bytes.includes(ESCAPED_QUOTE)) bytes = Buffer.from(bytes);
+      // The fast path took every line: no csv-parser round (its callback comes a tick later).
+      if (bytes.length === 0 && core.fastPathOnly) {
+        try {
+          core.release();
+          return cb();
+        } catch (e) {
+          return cb(e as Error);
+        }
+      }
       parser.write(bytes, (err) => {
         try {
           // A header failure comes first in byte order: it wins over csv-parser's own error.

@@ -64,7 +64,27 @@ export interface Rows {
   rows: (Cells | RowError | KeyedRow)[];
 }
 
+/**
+ * CSV rows that the byte-level fast path split (src/stages/csv-spans.ts): every row has the
+ * header's cell count, and cell `c` of row `r` is the bytes of `buf` from `bounds[r * (n + 1) + c]`
+ * up to one before `bounds[r * (n + 1) + c + 1]` (the comma, or the line's end plus one). No
+ * string or object is made per row: validation reads numbers straight from the bytes.
+ */
+export interface CsvSpans {
+  kind: 'spans';
+  first: number;
+  /** Rows in the chunk; row `first + r` is the r-th. */
+  rows: number;
+  /** Cells per row (the header's). */
+  n: number;
+  buf: Buffer;
+  bounds: Int32Array;
+}
+
 export type Parsed = Header | Rows;
+
+/** What a parser gives a reader that takes spans (validation): CSV's fast path included. */
+export type ParsedOrSpans = Parsed | CsvSpans;
 
 export const isRowError = (r: Cells | RowError | KeyedRow): r is RowError => (r as { kind?: unknown }).kind === 'error';
 export const isKeyedRow = (r: Cells | RowError | KeyedRow): r is KeyedRow => (r as { kind?: unknown }).kind === 'keyed';

@@ -3,14 +3,16 @@ import { z } from 'zod';
 import { DriftlineError, type RowErrorCode } from '../errors.js';
 import { stringFeatures, type FeatureSpec, type ModelCard } from '../model/card.js';
 import { BlockBuilder } from './block.js';
+import { spanCells } from './csv-spans.js';
 import {
   CHUNKS_BUFFERED,
   isKeyedRow,
   isRowError,
   type Cells,
+  type CsvSpans,
   type Header,
   type KeyedRow,
-  type Parsed,
+  type ParsedOrSpans,
   type RowBlock,
   type Rows,
   type Validated,
@@ -95,6 +97,21 @@ export function plainInteger(s: string): number {
     v = v * 10 + d;
   }
   return from === 1 ? -v : v;
+}
+
+/** plainInteger over bytes `buf[from, to)`: the same value, or NaN, without making a string. */
+export function plainIntegerAt(buf: Uint8Array, from: number, to: number): number {
+  const neg = to - from > 1 && buf[from] === 45 ? 1 : 0;
+  const start = from + neg;
+  const n = to - start;
+  if (n < 1 || n > 15 || (buf[start] === 48 && n > 1)) return Number.NaN;
+  let v = 0;
+  for (let i = start; i < to; i++) {
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) return Number.NaN;
+    v = v * 10 + d;
+  }
+  return neg === 1 ? -v : v;
 }
 
 function preview(v: unknown): string {
@@ -262,50 +279,117 @@ export class RowValidator {
         }
       } else if (typeof cell === 'number') v = cell;
       if (!(v >= lo[j]! && v <= hi[j]!) || (integer[j] === 1 && Math.floor(v) !== v)) {
-        const slot = this.slot[j]!;
-        if (slot !== -1) {
-          // Any text is a category (unseen ones included: data quality counts them); a JSON
-          // number is taken as its text.
-          const text = typeof cell === 'string' ? cell : typeof cell === 'number' && Number.isFinite(cell) ? String(cell) : undefined;
-          if (text === undefined || text.trim() === '') {
-            const bad =
-              cell === undefined
-                ? problem('DL_ERR_ROW_MISSING_VALUE', 'missing value')
-                : text === undefined && cell !== null
-                  ? problem('DL_ERR_ROW_NOT_A_STRING', `not a string: ${preview(cell)}`)
-                  : problem('DL_ERR_ROW_EMPTY_VALUE', 'empty value');
-            return out.reject({ kind: 'error', index, column: columns[at]!, feature: j, ...bad });
-          }
-          out.strings![out.stringOffset + slot] = text;
-          dst[at0 + j] = Number.NaN;
+        if (!this.otherCell(out, j, at, cell, index, columns)) return;
+      } else dst[at0 + j] = v;
+    }
+    let target = Number.NaN;
+    if (plan.targetAt !== -1) {
+      const t = this.target(out, plan, columns, index, cells[plan.targetAt]);
+      if (t === undefined) return;
+      target = t;
+    }
+    const id = plan.idAt === -1 ? null : cells[plan.idAt];
+    out.commit(index, target, id === undefined || id === null ? null : String(id), keepCells ? cells : undefined);
+  }
+
+  /**
+   * A feature cell the inline check did not pass: a string feature's text, or a number checked
+   * for its message. Writes the value and returns true, or rejects the row and returns false.
+   */
+  private otherCell(out: BlockBuilder, j: number, at: number, cell: unknown, index: number, columns: readonly string[]): boolean {
+    const slot = this.slot[j]!;
+    if (slot !== -1) {
+      // Any text is a category (unseen ones included: data quality counts them); a JSON
+      // number is taken as its text.
+      const text = typeof cell === 'string' ? cell : typeof cell === 'number' && Number.isFinite(cell) ? String(cell) : undefined;
+      if (text === undefined || text.trim() === '') {
+        const bad =
+          cell === undefined
+            ? problem('DL_ERR_ROW_MISSING_VALUE', 'missing value')
+            : text === undefined && cell !== null
+              ? problem('DL_ERR_ROW_NOT_A_STRING', `not a string: ${preview(cell)}`)
+              : problem('DL_ERR_ROW_EMPTY_VALUE', 'empty value');
+        out.reject({ kind: 'error', index, column: columns[at]!, feature: j, ...bad });
+        return false;
+      }
+      out.strings![out.stringOffset + slot] = text;
+      out.features[out.offset + j] = Number.NaN;
+      return true;
+    }
+    const parsed = parseCell(cell);
+    const bad = typeof parsed === 'number' ? checkFeature(this.card.features[j]!, parsed) : parsed;
+    if (bad !== undefined) {
+      out.reject({ kind: 'error', index, column: columns[at]!, feature: j, ...bad });
+      return false;
+    }
+    out.features[out.offset + j] = parsed as number;
+    return true;
+  }
+
+  /** The label cell's value: 0, 1, or NaN when there is none; a bad label rejects the row (undefined). */
+  private target(out: BlockBuilder, plan: HeaderPlan, columns: readonly string[], index: number, cell: unknown): number | undefined {
+    if (cell === undefined || cell === null || (typeof cell === 'string' && cell.trim() === '')) return Number.NaN;
+    const t = parseCell(cell);
+    if (t === 0 || t === 1) return t;
+    out.reject({
+      kind: 'error',
+      index,
+      column: columns[plan.targetAt]!,
+      code: 'DL_ERR_ROW_BAD_LABEL',
+      message: `the label must be 0 or 1, got ${preview(cell)}`,
+    });
+    return undefined;
+  }
+
+  /**
+   * rowInto for row `r` of a span chunk: the same checks, with a plain integer read from its
+   * bytes (no string made); any other cell is decoded and checked as rowInto checks it.
+   */
+  spanInto(
+    out: BlockBuilder,
+    plan: HeaderPlan,
+    columns: readonly string[],
+    index: number,
+    s: CsvSpans,
+    r: number,
+    keepCells: boolean,
+  ): void {
+    const { lo, hi, integer } = this;
+    const nf = this.card.features.length;
+    const buf = s.buf;
+    const bounds = s.bounds;
+    const base = r * (s.n + 1);
+    const dst = out.features;
+    const at0 = out.offset;
+    for (let j = 0; j < nf; j++) {
+      const at = plan.featureAt[j]!;
+      const from = bounds[base + at]!;
+      let v = plainIntegerAt(buf, from, bounds[base + at + 1]! - 1);
+      if (v !== v || !(v >= lo[j]! && v <= hi[j]!)) {
+        const cell = buf.toString('utf8', from, bounds[base + at + 1]! - 1);
+        const c0 = cell.charCodeAt(0);
+        v = c0 > 32 && (c0 !== 48 || cell.length < 3) ? Number(cell) : Number.NaN;
+        if (!(v >= lo[j]! && v <= hi[j]!) || (integer[j] === 1 && Math.floor(v) !== v)) {
+          if (!this.otherCell(out, j, at, cell, index, columns)) return;
           continue;
         }
-        const parsed = parseCell(cell);
-        const bad = typeof parsed === 'number' ? checkFeature(features[j]!, parsed) : parsed;
-        if (bad !== undefined) return out.reject({ kind: 'error', index, column: columns[at]!, feature: j, ...bad });
-        v = parsed as number;
       }
       dst[at0 + j] = v;
     }
     let target = Number.NaN;
     if (plan.targetAt !== -1) {
-      const cell = cells[plan.targetAt];
-      if (!(cell === undefined || cell === null || (typeof cell === 'string' && cell.trim() === ''))) {
-        const t = parseCell(cell);
-        if (t !== 0 && t !== 1) {
-          return out.reject({
-            kind: 'error',
-            index,
-            column: columns[plan.targetAt]!,
-            code: 'DL_ERR_ROW_BAD_LABEL',
-            message: `the label must be 0 or 1, got ${preview(cell)}`,
-          });
-        }
+      const from = bounds[base + plan.targetAt]!;
+      const to = bounds[base + plan.targetAt + 1]! - 1;
+      const c = to - from === 1 ? buf[from]! - 48 : -1;
+      if (c === 0 || c === 1) target = c;
+      else {
+        const t = this.target(out, plan, columns, index, buf.toString('utf8', from, to));
+        if (t === undefined) return;
         target = t;
       }
     }
-    const id = plan.idAt === -1 ? null : cells[plan.idAt];
-    out.commit(index, target, id === undefined || id === null ? null : String(id), keepCells ? cells : undefined);
+    const id = plan.idAt === -1 ? null : buf.toString('utf8', bounds[base + plan.idAt]!, bounds[base + plan.idAt + 1]! - 1);
+    out.commit(index, target, id, keepCells ? spanCells(s, r) : undefined);
   }
 }
 
@@ -343,7 +427,8 @@ export class ChunkValidator {
     this.header = h;
   }
 
-  block(rec: Rows): RowBlock {
+  block(rec: Rows | CsvSpans): RowBlock {
+    if (rec.kind === 'spans') return this.spans(rec);
     const { header, plan } = this;
     const rows = rec.rows;
     if (rec.first + rows.length > this.maxRows) {
@@ -367,6 +452,22 @@ export class ChunkValidator {
     }
     return out.build();
   }
+
+  private spans(rec: CsvSpans): RowBlock {
+    const { header, plan } = this;
+    if (rec.first + rec.rows > this.maxRows) {
+      throw new DriftlineError('DL_ERR_TOO_MANY_ROWS', `The upload has more than ${this.maxRows} rows (MAX_ROWS_PER_REQUEST)`);
+    }
+    if (header === undefined || plan === undefined)
+      throw new DriftlineError('DL_ERR_INTERNAL', 'a row reached validation before the header');
+    const out = new BlockBuilder(this.card.features.length, rec.rows, {
+      cells: this.keepCells,
+      ids: plan.idAt !== -1,
+      nStrings: this.validator.nStrings,
+    });
+    for (let r = 0; r < rec.rows; r++) this.validator.spanInto(out, plan, header.columns, rec.first + r, rec, r, this.keepCells);
+    return out.build();
+  }
 }
 
 /** Header, rows … → Header, validated rows … (see ChunkValidator). */
@@ -375,7 +476,7 @@ export function createValidateRows(card: ModelCard, opts: { maxRows?: number; ke
   return new Transform({
     objectMode: true,
     highWaterMark: CHUNKS_BUFFERED,
-    transform(rec: Parsed, _enc, cb: TransformCallback) {
+    transform(rec: ParsedOrSpans, _enc, cb: TransformCallback) {
       try {
         if (rec.kind === 'header') {
           core.onHeader(rec);
