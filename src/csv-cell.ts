@@ -17,11 +17,12 @@ const CR = 13;
 // negative value in a passed-through column keeps its value. "-2+3" is no plain number.
 const PLAIN_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
+/** Whether text beginning with this character (code unit or byte) may be read as a formula. */
+export const formulaStart = (c: number): boolean => c === EQUALS || c === PLUS || c === MINUS || c === AT || c === TAB || c === CR;
+
 /** Whether a spreadsheet would read this text as a formula. */
 export function looksLikeFormula(s: string): boolean {
-  const c = s.charCodeAt(0);
-  if (c !== EQUALS && c !== PLUS && c !== MINUS && c !== AT && c !== TAB && c !== CR) return false;
-  return !PLAIN_NUMBER.test(s);
+  return formulaStart(s.charCodeAt(0)) && !PLAIN_NUMBER.test(s);
 }
 
 /**

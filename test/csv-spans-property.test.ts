@@ -7,9 +7,10 @@ import fc from 'fast-check';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { toDriftlineError } from '../src/errors.js';
-import { allSpanCells } from '../src/stages/csv-spans.js';
+import { SpanLine, allSpanCells } from '../src/stages/csv-spans.js';
+import { Formatter } from '../src/stages/format.js';
 import { CsvParseCore, createParseCsv } from '../src/stages/parse-csv.js';
-import { isRowError, type ParsedOrSpans, type RowBlock } from '../src/stages/types.js';
+import { isRowError, type KeptCells, type ParsedOrSpans, type RowBlock } from '../src/stages/types.js';
 import { ChunkValidator } from '../src/stages/validate.js';
 import { FEATURES, chunked, testCard } from './helpers/fixtures.js';
 
@@ -51,7 +52,21 @@ const quotedCell = fc.oneof(
   plainCell.map((s) => `"${s}"`),
   fc.constantFrom('"a""b"', '"x,y"', '"line\nbreak"', '""', '"', 'a"b', '"12"3'),
 );
-const targetCell = fc.constantFrom('0', '1', '', ' 1', '2', '1.0', 'yes', '-1', '01');
+const targetCell = fc.constantFrom('0', '1', '0', '1', '', ' 1', '2', '1.0', 'yes', '-1', '01');
+/** \u0001 stands for a byte that is no UTF-8 (see text()). */
+const noteCell = fc.oneof(plainCell, fc.constantFrom('=1+2', '-x', '@a', '\t1', '+-', '-1', '+5', 'a\u0001b', 'é=', '-'));
+const usually = (good: fc.Arbitrary<string>) => fc.oneof({ weight: 10, arbitrary: good }, { weight: 1, arbitrary: plainCell });
+/** A column's cell: mostly what the card accepts there (testCard: age 18–120, credit_limit ≥ 0). */
+const columnCell = (name: string): fc.Arbitrary<string> =>
+  name === 'target'
+    ? targetCell
+    : name === 'note'
+      ? noteCell
+      : name === 'age'
+        ? usually(fc.integer({ min: 18, max: 120 }).map(String))
+        : name === 'credit_limit'
+          ? usually(fc.oneof(fc.nat().map(String), fc.double({ min: 0, max: 1e7, noNaN: true }).map(String)))
+          : usually(fc.oneof(fc.integer({ min: -1e6, max: 1e6 }).map(String), fc.double({ min: -1e6, max: 1e6, noNaN: true }).map(String)));
 
 /** A layout: the features in some order with, maybe, target, id and note columns. */
 const layout = fc.record({
@@ -61,7 +76,7 @@ const layout = fc.record({
 
 const line = (n: number, names: string[]) =>
   fc.oneof(
-    { weight: 30, arbitrary: fc.tuple(...names.map((c) => (c === 'target' ? targetCell : plainCell))).map((cells) => cells.join(',')) },
+    { weight: 30, arbitrary: fc.tuple(...names.map(columnCell)).map((cells) => cells.join(',')) },
     { weight: 1, arbitrary: fc.array(plainCell, { minLength: 0, maxLength: n + 2 }).map((cells) => cells.join(',')) },
     { weight: 1, arbitrary: fc.array(fc.oneof(plainCell, quotedCell), { minLength: n, maxLength: n }).map((cells) => cells.join(',')) },
     { weight: 1, arbitrary: fc.constantFrom('', ' ', ',', ','.repeat(n - 1), ','.repeat(n)) },
@@ -82,7 +97,7 @@ const body = layout.chain(({ order, drop }) => {
 function text(b: { names: string[]; lines: string[]; ends: string[]; lastEnd: boolean }): Buffer {
   let s = `${b.names.join(',')}${b.ends[40]}`;
   b.lines.forEach((l, i) => (s += l + (i < b.lines.length - 1 || b.lastEnd ? b.ends[i] : '')));
-  return Buffer.from(s);
+  return Buffer.from(Buffer.from(s).map((c) => (c === 1 ? 0xff : c)));
 }
 
 interface Outcome {
@@ -101,6 +116,8 @@ function parseItems(recs: ParsedOrSpans[]): unknown[] {
   return out;
 }
 
+const cellsOf = (k: KeptCells): unknown[] => (k instanceof SpanLine ? k.cells : Object.values(k));
+
 /** Validate-level: per item, its row number and values, or its error; cells as the output echoes them. */
 function blockItems(blocks: RowBlock[]): unknown[] {
   const out: unknown[] = [];
@@ -114,7 +131,7 @@ function blockItems(blocks: RowBlock[]): unknown[] {
           features: Array.from(b.features.subarray(r * b.nFeatures, (r + 1) * b.nFeatures)),
           target: b.targets[r],
           id: b.ids?.[r] ?? null,
-          cells: b.cells === null ? null : Object.values(b.cells[r]!),
+          cells: b.cells === null ? null : cellsOf(b.cells[r]!),
         });
         r++;
       } else out.push(b.errors[e++]);
@@ -140,15 +157,25 @@ async function streamed(buf: Buffer, cuts: number[], spans: boolean, maxRowBytes
   }
 }
 
+/** Validated rows and, with cells kept, the CSV response they make (a made-up probability per row). */
 function validated(recs: ParsedOrSpans[], keepCells: boolean): Outcome {
   const v = new ChunkValidator(card, { keepCells });
+  const f = new Formatter('csv', { card, requestId: 'r' });
+  const csv: Buffer[] = [];
   const blocks: RowBlock[] = [];
   try {
     for (const r of recs) {
-      if (r.kind === 'header') v.onHeader(r);
-      else blocks.push(v.block(r));
+      if (r.kind === 'header') {
+        v.onHeader(r);
+        csv.push(f.write(r));
+      } else {
+        const b = v.block(r);
+        blocks.push(b);
+        const probabilities = Float32Array.from(b.rowIndex, (i) => (i % 97) / 96);
+        if (keepCells) csv.push(f.write({ ...b, kind: 'batch', seq: blocks.length, results: { probabilities, queueMs: 0, computeMs: 0 } }));
+      }
     }
-    return { items: blockItems(blocks) };
+    return { items: [...blockItems(blocks), Buffer.concat(csv).toString('latin1')] };
   } catch (err) {
     return { items: blockItems(blocks), error: toDriftlineError(err).code };
   }
@@ -167,12 +194,14 @@ function differences(a: Outcome, b: Outcome, what: string): string[] {
 
 t.test('streamed: spans give csv-parser’s rows, values and failures, however the body is cut', async (t) => {
   let spanRows = 0;
+  let validRows = 0;
   await fc.assert(
     fc.asyncProperty(body, async (b) => {
       const buf = text(b);
       const ref = await streamed(buf, b.cuts, false, b.maxRowBytes);
       const fast = await streamed(buf, b.cuts, true, b.maxRowBytes);
       spanRows += fast.recs.reduce((n, r) => n + (r.kind === 'spans' ? r.rows : 0), 0);
+      validRows += validated(fast.recs, false).items.filter((x) => (x as { features?: unknown }).features !== undefined).length;
       const fails = differences(fast, ref, 'parsed rows');
       if (ref.error === undefined && fast.error === undefined) {
         for (const keep of [false, true])
@@ -183,6 +212,7 @@ t.test('streamed: spans give csv-parser’s rows, values and failures, however t
     { numRuns: RUNS },
   );
   t.ok(spanRows > RUNS, `the fast path took rows (${spanRows})`);
+  t.ok(validRows > RUNS, `rows passed validation (${validRows})`);
 });
 
 t.test('a whole body at once (small requests) gives what the stream gives', async (t) => {

@@ -1,4 +1,4 @@
-import type { Cells, RowBlock, RowError } from './types.js';
+import type { KeptCells, RowBlock, RowError } from './types.js';
 
 /** Fills a RowBlock row by row; validation writes features straight into its Float32Array. */
 export class BlockBuilder {
@@ -10,7 +10,7 @@ export class BlockBuilder {
   private readonly rowIndex: Int32Array;
   private readonly targets: Float64Array;
   private readonly ids: (string | null)[] | null;
-  private readonly cells: Cells[] | null;
+  private readonly cells: KeptCells[] | null;
   private readonly errors: RowError[] = [];
   count = 0;
   rows = 0;
@@ -46,7 +46,7 @@ export class BlockBuilder {
   }
 
   /** Accepts the row whose features were just written at `offset`. */
-  commit(index: number, target: number, id: string | null, cells: Cells | undefined): void {
+  commit(index: number, target: number, id: string | null, cells: KeptCells | undefined): void {
     this.valid[this.count++] = 1;
     this.rowIndex[this.rows] = index;
     this.targets[this.rows] = target;

@@ -57,6 +57,13 @@ export class ByteWriter {
     this.pos = start + n;
   }
 
+  /** Bytes `src[from, to)` as they are. */
+  bytes(src: Uint8Array, from: number, to: number): void {
+    this.room(to - from);
+    this.buf.set(src.subarray(from, to), this.pos);
+    this.pos += to - from;
+  }
+
   /** A non-negative integer below 2^53, in decimal. */
   int(v: number): void {
     let digits = 1;

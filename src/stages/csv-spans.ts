@@ -19,6 +19,21 @@ export function spanCells(s: CsvSpans, r: number): string[] {
   return cells;
 }
 
+/**
+ * A valid span row kept for output that echoes it (CSV): the row's place in its chunk, not a
+ * string per cell. The formatter copies the line's bytes when none needs rewriting.
+ */
+export class SpanLine {
+  constructor(
+    readonly spans: CsvSpans,
+    readonly row: number,
+  ) {}
+
+  get cells(): string[] {
+    return spanCells(this.spans, this.row);
+  }
+}
+
 /** Every row of a span chunk as csv-parser's cells (for readers that want strings). */
 export const allSpanCells = (s: CsvSpans): string[][] => Array.from({ length: s.rows }, (_, r) => spanCells(s, r));
 
@@ -70,10 +85,11 @@ export class PlainCsvLines {
     let b = 0;
     let pos = 0;
     let k = 0;
+    let high = false;
     bounds[0] = 0;
     const flush = (): void => {
       if (rows === 0) return;
-      this.emit({ kind: 'spans', first: this.counter.next, rows, n, buf, bounds: bounds.slice(0, rows * stride) });
+      this.emit({ kind: 'spans', first: this.counter.next, rows, n, buf, bounds: bounds.slice(0, rows * stride), ascii: !high });
       this.counter.next += rows;
       rows = 0;
       b = 0;
@@ -106,7 +122,7 @@ export class PlainCsvLines {
       } else if (c === QUOTE) {
         flush();
         return buf.subarray(pos);
-      }
+      } else if (c > 127) high = true;
     }
     if (pos < len) {
       if (len - pos > Math.min(max, LONG_LINE)) {

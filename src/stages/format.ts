@@ -8,9 +8,10 @@ import {
   type ModelCard,
   type RiskLevel,
 } from '../model/card.js';
-import { csvCell } from '../csv-cell.js';
+import { csvCell, formulaStart } from '../csv-cell.js';
 import { ByteWriter } from './byte-writer.js';
-import { CHUNKS_BUFFERED, type Batch, type Batched, type Cells, type RowError } from './types.js';
+import { SpanLine } from './csv-spans.js';
+import { CHUNKS_BUFFERED, type Batch, type Batched, type Cells, type KeptCells, type RowError } from './types.js';
 
 export type OutputFormat = 'json' | 'ndjson' | 'csv';
 
@@ -157,9 +158,14 @@ export class Formatter {
     else this.jsonRow(b.rowIndex[r]!, p, label, level);
   }
 
-  private csvRow(cells: Cells, p: number, label: string, level: string): void {
+  private csvRow(kept: KeptCells, p: number, label: string, level: string): void {
     const w = this.out;
     const plain = this.plain;
+    if (kept instanceof SpanLine) {
+      if (this.echo(kept)) return this.csvTail(p, label, level);
+      kept = kept.cells;
+    }
+    const cells: Cells = kept;
     for (let c = 0; c < plain.length; c++) {
       const v = cells[c];
       // A valid row's feature cell is a number (validated): written as is. Every other cell is
@@ -167,6 +173,32 @@ export class Formatter {
       w.string(plain[c] === 1 && typeof v === 'string' ? v : csvCell(v));
       w.byte(COMMA);
     }
+    this.csvTail(p, label, level);
+  }
+
+  /**
+   * A span row's line copied as it came, when that is what the cells would be written as: ASCII,
+   * and no cell outside the numeric features beginning like a formula (a span cell has no quote,
+   * comma or line break, so csvCell changes nothing else). Otherwise false, and nothing written.
+   */
+  private echo(line: SpanLine): boolean {
+    const { buf, bounds, n, ascii } = line.spans;
+    const plain = this.plain;
+    if (!ascii || plain.length !== n) return false;
+    const base = line.row * (n + 1);
+    for (let c = 0; c < n; c++) {
+      if (plain[c] === 1) continue;
+      const from = bounds[base + c]!;
+      if (from === bounds[base + c + 1]! - 1) continue;
+      if (formulaStart(buf[from]!)) return false;
+    }
+    this.out.bytes(buf, bounds[base]!, bounds[base + n]! - 1);
+    this.out.byte(COMMA);
+    return true;
+  }
+
+  private csvTail(p: number, label: string, level: string): void {
+    const w = this.out;
     writeFloat32(w, p);
     w.byte(COMMA);
     w.string(label);

@@ -1,4 +1,5 @@
 import type { RowErrorCode } from '../errors.js';
+import type { SpanLine } from './csv-spans.js';
 
 // Records that flow between stages. A stream carries one Header first, then rows (or batches
 // of rows) in input order. Row numbers are 0-based positions among the data rows of the upload
@@ -79,7 +80,12 @@ export interface CsvSpans {
   n: number;
   buf: Buffer;
   bounds: Int32Array;
+  /** Whether every byte of these rows is ASCII (their bytes are then their text's UTF-8 as is). */
+  ascii: boolean;
 }
+
+/** A valid row's input as kept for output that echoes it: csv-parser's cells, or a span row. */
+export type KeptCells = Cells | SpanLine;
 
 export type Parsed = Header | Rows;
 
@@ -115,7 +121,7 @@ export interface RowBlock {
   /** Per valid row: a user-supplied `id` cell (feedback can refer to it); null without one. */
   ids: (string | null)[] | null;
   /** Per valid row: the input cells, kept only when the output echoes them (CSV). */
-  cells: Cells[] | null;
+  cells: KeptCells[] | null;
   /** Per rejected item, in input order. */
   errors: RowError[];
 }

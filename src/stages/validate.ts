@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DriftlineError, type RowErrorCode } from '../errors.js';
 import { stringFeatures, type FeatureSpec, type ModelCard } from '../model/card.js';
 import { BlockBuilder } from './block.js';
-import { spanCells } from './csv-spans.js';
+import { SpanLine } from './csv-spans.js';
 import {
   CHUNKS_BUFFERED,
   isKeyedRow,
@@ -389,7 +389,7 @@ export class RowValidator {
       }
     }
     const id = plan.idAt === -1 ? null : buf.toString('utf8', bounds[base + plan.idAt]!, bounds[base + plan.idAt + 1]! - 1);
-    out.commit(index, target, id, keepCells ? spanCells(s, r) : undefined);
+    out.commit(index, target, id, keepCells ? new SpanLine(s, r) : undefined);
   }
 }
 
