@@ -22,8 +22,8 @@ export interface AlertingOptions {
   log: Logger;
   card: ModelCard;
   rules: RulesConfig;
-  /** The local database, for the outbox of a single node. */
-  db: Database.Database;
+  /** The local database, for the outbox of a single node (none with DATABASE_URL). */
+  db: Database.Database | undefined;
 }
 
 /**
@@ -75,8 +75,9 @@ export class Alerting {
 
   static async open(opts: AlertingOptions, out: { log: Logger; hub: LiveHub; metrics: Metrics }): Promise<Alerting> {
     const url = opts.config.DATABASE_URL;
-    const outbox = url === undefined ? new AlertOutbox(opts.db) : await PgAlertOutbox.open({ connectionString: url });
-    return new Alerting(opts, outbox, out);
+    if (url !== undefined) return new Alerting(opts, await PgAlertOutbox.open({ connectionString: url }), out);
+    if (opts.db === undefined) throw new Error('a single node keeps its alert outbox in the local database');
+    return new Alerting(opts, new AlertOutbox(opts.db), out);
   }
 
   /** Whether this process runs the rules and delivers: always alone, the elected one among replicas. */
