@@ -66,6 +66,10 @@ export class Alerting {
       this.elector = new LeaderElector({
         connectionString: config.DATABASE_URL,
         applicationName: `driftline-leader ${config.REPLICA_ID}`.slice(0, 63),
+        retryMs: config.LEADER_RETRY_MS,
+        keepAliveMs: config.LEADER_KEEPALIVE_MS,
+        timeoutMs: config.LEADER_TIMEOUT_MS,
+        sessionTimeoutMs: config.LEADER_SESSION_TIMEOUT_MS,
         onElected: () => this.lead(),
         onDemoted: (reason) => this.follow(reason),
         onError: (err) => opts.log.warn({ err }, 'leader election: the connection failed; retrying'),
@@ -75,7 +79,8 @@ export class Alerting {
 
   static async open(opts: AlertingOptions, out: { log: Logger; hub: LiveHub; metrics: Metrics }): Promise<Alerting> {
     const url = opts.config.DATABASE_URL;
-    if (url !== undefined) return new Alerting(opts, await PgAlertOutbox.open({ connectionString: url }), out);
+    if (url !== undefined)
+      return new Alerting(opts, await PgAlertOutbox.open({ connectionString: url, leaseMs: opts.config.OUTBOX_LEASE_MS }), out);
     if (opts.db === undefined) throw new Error('a single node keeps its alert outbox in the local database');
     return new Alerting(opts, new AlertOutbox(opts.db), out);
   }
