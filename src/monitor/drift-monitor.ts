@@ -47,8 +47,11 @@ export interface MonitorOptions {
   capacity: number;
   overrides: DriftOverrides;
   driftShareThreshold: number;
-  /** Where persisted snapshots go; among replicas, an `add` that only the leader carries out. */
-  history?: Pick<HistoryStore, 'add'> | undefined;
+  /**
+   * Where persisted snapshots go. Among replicas only the leader's `add` writes; the others'
+   * answer `false` (not taken).
+   */
+  history?: { add(p: HistoryPoint): ReturnType<HistoryStore['add']> | false } | undefined;
   historyMs: number;
   /** reports/drift_report.json, rewritten atomically with each persisted snapshot. */
   reportFile?: string | undefined;
@@ -273,7 +276,9 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [MonitorSnapshot] }> 
     // Marked before the read below, so that a timer firing meanwhile does not persist it twice.
     this.persistedVersion = this.version;
     this.persistedAt = now;
-    await this.opts.history?.add(historyPoint(snap));
+    // Not taken (a replica that does not lead): still due, so that once this replica leads it
+    // writes the window as it stands, even if nothing changed since the old leader's last point.
+    if ((await this.opts.history?.add(historyPoint(snap))) === false) this.persistedVersion = -1;
     if (this.opts.reportFile !== undefined) writeReport(this.opts.reportFile, snap, (await this.opts.recent?.(100)) ?? [], this.opts.card);
     return true;
   }

@@ -3,13 +3,12 @@ import { performance } from 'node:perf_hooks';
 import type { Config } from '../../config.js';
 import type { Logger } from '../../log.js';
 import { loadModel, type LoadedModel } from '../../model/index.js';
-import { DriftMonitor } from '../../monitor/index.js';
+import { DriftMonitor, type MonitorOptions } from '../../monitor/index.js';
 import { BatchScheduler } from '../../pipeline/index.js';
 import {
   openHistory,
   openLog,
   type HistoryPoint,
-  type HistoryStore,
   type LogStore,
   type OpenedHistory,
   type OpenedLog,
@@ -126,8 +125,8 @@ export async function openState(config: Config, log: Logger, checked: CheckedSet
  * alone, as the rules run there alone: every window is the same, so its points stand for the
  * cluster's, one per DRIFT_HISTORY_MS.
  */
-function historyWriter(stored: OpenedHistory, alerting: Alerting): Pick<HistoryStore, 'add'> {
-  return { add: (p: HistoryPoint) => (!stored.shared || alerting.isLeader ? stored.history.add(p) : undefined) };
+function historyWriter(stored: OpenedHistory, alerting: Alerting): MonitorOptions['history'] {
+  return { add: (p: HistoryPoint) => (!stored.shared || alerting.isLeader ? stored.history.add(p) : false) };
 }
 
 async function closeState(p: {
@@ -174,7 +173,7 @@ async function openMonitor(
   log: Logger,
   checked: CheckedSettings,
   opened: OpenedLog,
-  history: Pick<HistoryStore, 'add'>,
+  history: MonitorOptions['history'],
   committed: (b: DecodedBatch) => void,
 ): Promise<DriftMonitor> {
   const store: LogStore = opened.store;
