@@ -98,6 +98,16 @@ export const configSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']),
   // The `replica` label on /metrics when DATABASE_URL is set; the host name by default (a pod's name).
   REPLICA_ID: str(hostname()),
+  // With DATABASE_URL: leader election (src/store/pg/leader.ts). A dead leader is replaced within
+  // about LEADER_RETRY_MS; one cut off from the database stops leading after LEADER_KEEPALIVE_MS
+  // + LEADER_TIMEOUT_MS, and PostgreSQL frees its lock after LEADER_SESSION_TIMEOUT_MS.
+  LEADER_RETRY_MS: int(10, 600_000, 1000),
+  LEADER_KEEPALIVE_MS: int(10, 600_000, 1000),
+  LEADER_TIMEOUT_MS: int(10, 600_000, 2000),
+  LEADER_SESSION_TIMEOUT_MS: int(100, 3_600_000, 5000),
+  // A PostgreSQL outbox claim older than this is taken to have lost its sender and is sent
+  // again; at least a minute, since a channel may take 15 s per step of a send (channels.ts).
+  OUTBOX_LEASE_MS: int(60_000, 86_400_000, 300_000),
 
   // Access and limits
   API_KEY: optionalStr(),
@@ -144,6 +154,19 @@ export const configSchema = z.object({
   SIMULATE_DRIFT: optionalStr(),
 });
 
+// Rules between settings, checked once each setting is valid on its own.
+const checkedSchema = configSchema.superRefine((c, ctx) => {
+  // The server must never end a live elector's session: its quietest spell is one interval
+  // plus one check's timeout (leader.ts says the same of its options).
+  const quiet = Math.max(c.LEADER_RETRY_MS, c.LEADER_KEEPALIVE_MS) + c.LEADER_TIMEOUT_MS;
+  if (c.LEADER_SESSION_TIMEOUT_MS <= quiet)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['LEADER_SESSION_TIMEOUT_MS'],
+      message: `must exceed max(LEADER_RETRY_MS, LEADER_KEEPALIVE_MS) + LEADER_TIMEOUT_MS (${quiet})`,
+    });
+});
+
 /** Values that must never reach a log line, an error message or a response. */
 export const SECRET_KEYS: ReadonlySet<string> = new Set(['API_KEY', 'SMTP_URL', 'SLACK_WEBHOOK_URL', 'DATABASE_URL']);
 
@@ -151,7 +174,7 @@ export type Config = Readonly<z.infer<typeof configSchema>>;
 
 /** Parses an environment into a frozen config, or throws listing every problem at once. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
-  const result = configSchema.safeParse(env);
+  const result = checkedSchema.safeParse(env);
   if (!result.success) {
     const problems = result.error.issues.map((i) => {
       const key = i.path.join('.');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { DriftWindow, snapshot, type DriftOverrides, type DriftSnapshot, type ReferenceProfile } from '../drift/index.js';
 import type { RowErrorCode } from '../errors.js';
 import { decision, originalResult, type ModelCard } from '../model/card.js';
-import type { Awaitable, DecodedBatch, DriftHistory, HistoryPoint, LoggedRow, WindowRow } from '../store/index.js';
+import type { Awaitable, DecodedBatch, HistoryPoint, HistoryStore, LoggedRow, WindowRow } from '../store/index.js';
 import { PAGE_HINKLEY_DEFAULTS, PageHinkley, type PageHinkleyOptions } from './page-hinkley.js';
 import { DataQualityRing, qualityKindOf, type DataQuality } from './data-quality.js';
 import { EstimatedPerformance, type PerformanceEstimate } from './estimated-performance.js';
@@ -47,7 +47,11 @@ export interface MonitorOptions {
   capacity: number;
   overrides: DriftOverrides;
   driftShareThreshold: number;
-  history?: DriftHistory | undefined;
+  /**
+   * Where persisted snapshots go. Among replicas only the leader's `add` writes; the others'
+   * answer `false` (not taken).
+   */
+  history?: { add(p: HistoryPoint): ReturnType<HistoryStore['add']> | false } | undefined;
   historyMs: number;
   /** reports/drift_report.json, rewritten atomically with each persisted snapshot. */
   reportFile?: string | undefined;
@@ -272,7 +276,9 @@ export class DriftMonitor extends EventEmitter<{ snapshot: [MonitorSnapshot] }> 
     // Marked before the read below, so that a timer firing meanwhile does not persist it twice.
     this.persistedVersion = this.version;
     this.persistedAt = now;
-    this.opts.history?.add(historyPoint(snap));
+    // Not taken (a replica that does not lead): still due, so that once this replica leads it
+    // writes the window as it stands, even if nothing changed since the old leader's last point.
+    if ((await this.opts.history?.add(historyPoint(snap))) === false) this.persistedVersion = -1;
     if (this.opts.reportFile !== undefined) writeReport(this.opts.reportFile, snap, (await this.opts.recent?.(100)) ?? [], this.opts.card);
     return true;
   }

@@ -22,8 +22,8 @@ export interface AlertingOptions {
   log: Logger;
   card: ModelCard;
   rules: RulesConfig;
-  /** The local database, for the outbox of a single node. */
-  db: Database.Database;
+  /** The local database, for the outbox of a single node (none with DATABASE_URL). */
+  db: Database.Database | undefined;
 }
 
 /**
@@ -66,6 +66,10 @@ export class Alerting {
       this.elector = new LeaderElector({
         connectionString: config.DATABASE_URL,
         applicationName: `driftline-leader ${config.REPLICA_ID}`.slice(0, 63),
+        retryMs: config.LEADER_RETRY_MS,
+        keepAliveMs: config.LEADER_KEEPALIVE_MS,
+        timeoutMs: config.LEADER_TIMEOUT_MS,
+        sessionTimeoutMs: config.LEADER_SESSION_TIMEOUT_MS,
         onElected: () => this.lead(),
         onDemoted: (reason) => this.follow(reason),
         onError: (err) => opts.log.warn({ err }, 'leader election: the connection failed; retrying'),
@@ -75,8 +79,10 @@ export class Alerting {
 
   static async open(opts: AlertingOptions, out: { log: Logger; hub: LiveHub; metrics: Metrics }): Promise<Alerting> {
     const url = opts.config.DATABASE_URL;
-    const outbox = url === undefined ? new AlertOutbox(opts.db) : await PgAlertOutbox.open({ connectionString: url });
-    return new Alerting(opts, outbox, out);
+    if (url !== undefined)
+      return new Alerting(opts, await PgAlertOutbox.open({ connectionString: url, leaseMs: opts.config.OUTBOX_LEASE_MS }), out);
+    if (opts.db === undefined) throw new Error('a single node keeps its alert outbox in the local database');
+    return new Alerting(opts, new AlertOutbox(opts.db), out);
   }
 
   /** Whether this process runs the rules and delivers: always alone, the elected one among replicas. */

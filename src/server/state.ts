@@ -6,7 +6,7 @@ import type { LoadedModel } from '../model/load.js';
 import type { DriftMonitor } from '../monitor/index.js';
 import type { Batch, BatchScheduler, SketchSink } from '../pipeline/index.js';
 import type { ReferenceProfile } from '../drift/index.js';
-import type { DriftHistory, LogStore } from '../store/index.js';
+import type { HistoryStore, LogStore } from '../store/index.js';
 import type { Alerting } from './alerting.js';
 import type { LiveHub } from './live.js';
 import type { Metrics } from './metrics.js';
@@ -26,7 +26,7 @@ export interface ServiceState {
    * the log, in log order, like every other replica's).
    */
   sketch: SketchSink;
-  history: DriftHistory;
+  history: HistoryStore;
   monitor: DriftMonitor;
   scheduler: BatchScheduler;
   metrics: Metrics;

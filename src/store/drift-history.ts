@@ -1,5 +1,6 @@
 import type { Db } from './db.js';
 import type { StoreHealth } from './health.js';
+import type { HistoryStore } from './port.js';
 
 /** A persisted snapshot, compact: per-feature test, score and decision (no histograms). */
 export interface HistoryPoint {
@@ -26,7 +27,7 @@ export interface HistoryPoint {
 const PAGE = 256;
 
 /** Drift snapshots over time, for sparklines and audits; written at most every DRIFT_HISTORY_MS. */
-export class DriftHistory {
+export class DriftHistory implements HistoryStore {
   private readonly insert;
   private readonly prune;
   private readonly from;
@@ -56,6 +57,9 @@ export class DriftHistory {
       })(),
     );
   }
+
+  /** The database is not the history's own (the alert outbox shares it): its opener closes it. */
+  close(): void {}
 
   /**
    * Points from `sinceMs` on, oldest first, as their stored JSON text, a page at a time: no

@@ -1,9 +1,11 @@
 import type { ModelCard } from '../model/card.js';
+import { openDatabase, type Db } from './db.js';
+import { DriftHistory } from './drift-history.js';
 import type { StoreHealth } from './health.js';
 import { databaseFile } from './paths.js';
 import { PredictionLog } from './prediction-log.js';
-import { PgPredictionLog, type FollowOptions } from './pg/index.js';
-import type { LogStore, WindowFeed } from './port.js';
+import { PgDriftHistory, PgPredictionLog, type FollowOptions } from './pg/index.js';
+import type { HistoryStore, LogStore, WindowFeed } from './port.js';
 
 export interface LogSettings {
   DATA_DIR: string;
@@ -85,4 +87,47 @@ export async function openLog(settings: LogSettings, card: ModelCard, health: St
       );
     },
   };
+}
+
+export interface HistorySettings {
+  DATA_DIR: string;
+  DATABASE_URL?: string | undefined;
+  DRIFT_HISTORY_RETENTION: number;
+  REPLICA_ID: string;
+}
+
+export interface OpenedHistory {
+  history: HistoryStore;
+  /**
+   * True when replicas share the history (PostgreSQL): only the leader may then add to it, so
+   * that the cluster writes one point per DRIFT_HISTORY_MS, not one per replica.
+   */
+  shared: boolean;
+  /** The local database the history lives in, which a single node's alert outbox shares; none with DATABASE_URL. */
+  db: Db | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * The drift history the settings name, as openLog picks the log: PostgreSQL when DATABASE_URL
+ * is set, else the SQLite file in DATA_DIR. A replica then keeps no local database at all.
+ */
+export async function openHistory(settings: HistorySettings, health: StoreHealth): Promise<OpenedHistory> {
+  if (settings.DATABASE_URL === undefined) {
+    const db = openDatabase(databaseFile(settings.DATA_DIR));
+    return {
+      history: new DriftHistory(db, settings.DRIFT_HISTORY_RETENTION, health),
+      shared: false,
+      db,
+      async close() {
+        db.close();
+      },
+    };
+  }
+  const history = await PgDriftHistory.open({
+    connectionString: settings.DATABASE_URL,
+    retention: settings.DRIFT_HISTORY_RETENTION,
+    replica: settings.REPLICA_ID,
+  });
+  return { history, shared: true, db: undefined, close: () => history.close() };
 }

@@ -1,5 +1,6 @@
 import type { DecodedBatch, LoggedRow, WindowRow } from './log-reader.js';
 import type { AppendItem } from './log-protocol.js';
+import type { HistoryPoint } from './drift-history.js';
 
 /** A value now (SQLite reads on the calling thread) or later (PostgreSQL). Callers await both. */
 export type Awaitable<T> = T | Promise<T>;
@@ -32,4 +33,16 @@ export interface WindowFeed {
   applyBatch(batch: DecodedBatch): void;
   /** A label sent to any replica: applied if the row is in the window. */
   label(id: number, target: number): boolean;
+}
+
+/**
+ * What the service asks of the drift history, whichever store holds it: the SQLite file of one
+ * node, or PostgreSQL, where every replica reads it and the leader alone writes it.
+ */
+export interface HistoryStore {
+  /** Stores a point, and keeps only the newest DRIFT_HISTORY_RETENTION. */
+  add(p: HistoryPoint): Awaitable<void>;
+  /** Points from `sinceMs` on, oldest first, as their stored JSON text, read a page at a time. */
+  pointsJson(sinceMs: number, limit?: number): Iterable<string> | AsyncIterable<string>;
+  close(): Awaitable<void>;
 }

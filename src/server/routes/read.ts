@@ -90,10 +90,10 @@ const driftSnapshot: Read = (s, ex) => {
 const driftHistory: Read = (s, ex, req) => {
   const since = sinceParam(req);
   const limit = intParam(req, 'limit', 1000, 100_000);
-  function* body(): Generator<string> {
+  async function* body(): AsyncGenerator<string> {
     yield `{"since":${since},"points":[`;
     let first = true;
-    for (const point of s.history.pointsJson(since, limit)) {
+    for await (const point of s.history.pointsJson(since, limit)) {
       yield first ? point : `,${point}`;
       first = false;
     }

@@ -3,15 +3,14 @@ import { performance } from 'node:perf_hooks';
 import type { Config } from '../../config.js';
 import type { Logger } from '../../log.js';
 import { loadModel, type LoadedModel } from '../../model/index.js';
-import { DriftMonitor } from '../../monitor/index.js';
+import { DriftMonitor, type MonitorOptions } from '../../monitor/index.js';
 import { BatchScheduler } from '../../pipeline/index.js';
 import {
-  DriftHistory,
-  databaseFile,
-  openDatabase,
+  openHistory,
   openLog,
-  type Db,
+  type HistoryPoint,
   type LogStore,
+  type OpenedHistory,
   type OpenedLog,
   type StoreHealth,
   type DecodedBatch,
@@ -51,12 +50,12 @@ export interface OpenedState {
  */
 export async function openState(config: Config, log: Logger, checked: CheckedSettings, front: FrontParts): Promise<OpenedState> {
   const model = await loadModel(config.MODEL_DIR, { threads: config.INFERENCE_THREADS });
-  const { opened, historyDb } = await openStores(config, checked, front.health).catch(async (err: unknown) => {
+  const { opened, stored } = await openStores(config, checked, front.health).catch(async (err: unknown) => {
     await model.engine.close();
     throw err;
   });
   const { store } = opened;
-  const history = new DriftHistory(historyDb, config.DRIFT_HISTORY_RETENTION, front.health);
+  const { history } = stored;
   const feed = new PredictionFeed(front.hub);
   // With a shared log, the feed and rows/s show the cluster: every replica's committed batches.
   const committed = (b: DecodedBatch): void => {
@@ -66,15 +65,20 @@ export async function openState(config: Config, log: Logger, checked: CheckedSet
   const undo = async (err: unknown): Promise<never> => {
     feed.stop();
     await store.close();
-    historyDb.close();
+    await stored.close();
     await model.engine.close();
     throw err;
   };
-  const monitor = await openMonitor(config, log, checked, opened, history, committed).catch(undo);
   const alerting = await Alerting.open(
-    { config, log, card: checked.card, rules: checked.rules, db: historyDb },
+    { config, log, card: checked.card, rules: checked.rules, db: stored.db },
     { log, hub: front.hub, metrics: front.metrics },
   ).catch(undo);
+  const monitor = await openMonitor(config, log, checked, opened, historyWriter(stored, alerting), committed).catch(
+    async (err: unknown) => {
+      await alerting.stop().catch(() => undefined);
+      return undo(err);
+    },
+  );
   monitor.on('snapshot', (snap) => {
     front.metrics.observeSnapshot(snap);
     alerting.evaluate(snap);
@@ -112,24 +116,52 @@ export async function openState(config: Config, log: Logger, checked: CheckedSet
       feed.flush();
       feed.stop();
     },
-    async close() {
-      await alerting.stop();
-      try {
-        await monitor.maybePersist(Date.now(), true);
-      } catch (err) {
-        log.error({ err }, 'could not persist the final drift snapshot');
-      }
-      await store.close();
-      historyDb.close();
-      await model.engine.close();
-    },
+    close: () => closeState({ log, monitor, alerting, store, stored, model }),
   };
 }
 
-async function openStores(config: Config, checked: CheckedSettings, health: StoreHealth): Promise<{ opened: OpenedLog; historyDb: Db }> {
+/**
+ * What the monitor writes the history through. A shared history is written by the leader
+ * alone, as the rules run there alone: every window is the same, so its points stand for the
+ * cluster's, one per DRIFT_HISTORY_MS.
+ */
+function historyWriter(stored: OpenedHistory, alerting: Alerting): MonitorOptions['history'] {
+  return { add: (p: HistoryPoint) => (!stored.shared || alerting.isLeader ? stored.history.add(p) : false) };
+}
+
+async function closeState(p: {
+  log: Logger;
+  monitor: DriftMonitor;
+  alerting: Alerting;
+  store: LogStore;
+  stored: OpenedHistory;
+  model: LoadedModel;
+}): Promise<void> {
+  const persistLast = async (): Promise<void> => {
+    try {
+      await p.monitor.maybePersist(Date.now(), true);
+    } catch (err) {
+      p.log.error({ err }, 'could not persist the final drift snapshot');
+    }
+  };
+  // Among replicas the leader adds the last point while it still leads; a single node, once its
+  // rules have stopped.
+  if (p.stored.shared) await persistLast();
+  await p.alerting.stop();
+  if (!p.stored.shared) await persistLast();
+  await p.store.close();
+  await p.stored.close();
+  await p.model.engine.close();
+}
+
+async function openStores(
+  config: Config,
+  checked: CheckedSettings,
+  health: StoreHealth,
+): Promise<{ opened: OpenedLog; stored: OpenedHistory }> {
   const opened = await openLog(config, checked.card, health);
   try {
-    return { opened, historyDb: openDatabase(databaseFile(config.DATA_DIR)) };
+    return { opened, stored: await openHistory(config, health) };
   } catch (err) {
     await opened.store.close();
     throw err;
@@ -141,7 +173,7 @@ async function openMonitor(
   log: Logger,
   checked: CheckedSettings,
   opened: OpenedLog,
-  history: DriftHistory,
+  history: MonitorOptions['history'],
   committed: (b: DecodedBatch) => void,
 ): Promise<DriftMonitor> {
   const store: LogStore = opened.store;

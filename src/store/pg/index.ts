@@ -11,3 +11,5 @@ export type { ElectorOptions } from './leader.js';
 export { LEADER_LOCK, MIGRATION_LOCK } from './locks.js';
 export { PgAlertOutbox, OUTBOX_APP } from './outbox.js';
 export type { PgAlertOutboxOptions } from './outbox.js';
+export { PgDriftHistory, HISTORY_APP } from './history.js';
+export type { PgDriftHistoryOptions } from './history.js';

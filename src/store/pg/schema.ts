@@ -88,6 +88,19 @@ const MIGRATIONS: readonly string[] = [
   // A model's string features, as SQLite's migration that added the same column: JSON, rows ×
   // the card's string features, row-major; NULL for a numeric model.
   `ALTER TABLE prediction_batches ADD COLUMN strings TEXT;`,
+  // The drift history, as SQLite's drift_snapshots (snapshot: the point's JSON as written), in
+  // common for every replica and written by the leader only. `replica` records which one wrote
+  // a point, for audits of who led when.
+  `CREATE TABLE drift_snapshots (
+     id            BIGINT           GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     ts            BIGINT           NOT NULL,
+     window_rows   INTEGER          NOT NULL,
+     share_drifted DOUBLE PRECISION NOT NULL,
+     drift         BOOLEAN          NOT NULL,
+     snapshot      TEXT             NOT NULL,
+     replica       TEXT             NOT NULL
+   );
+   CREATE INDEX drift_snapshots_ts ON drift_snapshots (ts, id);`,
 ];
 
 /** The newest schema version this code knows. */
