@@ -81,58 +81,69 @@ export class PlainCsvLines {
     if (this.scratch.length < need) this.scratch = new Int32Array(need);
     const bounds = this.scratch;
     const max = this.maxRowBytes;
+    // The first line holding a quote, and every line after it, are csv-parser's.
+    const quoteAt = buf.indexOf(QUOTE);
     let rows = 0;
-    let b = 0;
     let pos = 0;
-    let k = 0;
     let high = false;
-    bounds[0] = 0;
-    const flush = (): void => {
-      if (rows === 0) return;
-      this.emit({ kind: 'spans', first: this.counter.next, rows, n, buf, bounds: bounds.slice(0, rows * stride), ascii: !high });
-      this.counter.next += rows;
-      rows = 0;
-      b = 0;
-    };
-    for (let i = 0; i <= len; i++) {
-      // Past the last byte: the final line of the input, when there is one.
-      const c = i < len ? buf[i]! : final && pos < len ? LF : -1;
-      if (c === COMMA) {
-        if (++k < n) bounds[b + k] = i + 1;
-      } else if (c === LF) {
-        // csv-parser counts a line's bytes with its LF (a final line has none) against the limit.
-        if (i - pos + (i < len ? 1 : 0) > max || i - pos > LONG_LINE) {
-          flush();
-          return buf.subarray(pos);
-        }
-        const end = i > pos && buf[i - 1] === CR ? i - 1 : i;
-        if (end > pos) {
-          if (k === n - 1) {
-            bounds[b + n] = end + 1;
-            rows++;
-            b += stride;
-          } else {
-            flush();
-            this.emit({ kind: 'rows', first: this.counter.next, rows: [ragged(this.counter.next++, n, k + 1)] });
-          }
-        }
-        pos = i + 1;
-        k = 0;
-        bounds[b] = pos;
-      } else if (c === QUOTE) {
-        flush();
+    // Locals only in this loop (a closure over them would move them to the heap).
+    while (pos < len) {
+      let lf = buf.indexOf(LF, pos);
+      const last = lf === -1;
+      if (last) {
+        if (!final) break;
+        lf = len;
+      }
+      // csv-parser counts a line's bytes with its LF (a final line has none) against the limit.
+      if ((quoteAt !== -1 && quoteAt < lf) || lf - pos + (last ? 0 : 1) > max || lf - pos > LONG_LINE) {
+        this.flush(buf, bounds, rows, high);
         return buf.subarray(pos);
-      } else if (c > 127) high = true;
+      }
+      const end = lf > pos && buf[lf - 1] === CR ? lf - 1 : lf;
+      if (end > pos) {
+        const b = rows * stride;
+        bounds[b] = pos;
+        let k = 0;
+        for (let i = pos; i < end; i++) {
+          const c = buf[i]!;
+          if (c === COMMA) {
+            if (++k < n) bounds[b + k] = i + 1;
+          } else if (c > 127) high = true;
+        }
+        if (k === n - 1) {
+          bounds[b + n] = end + 1;
+          rows++;
+        } else {
+          this.flush(buf, bounds, rows, high);
+          rows = 0;
+          this.emit({ kind: 'rows', first: this.counter.next, rows: [ragged(this.counter.next++, n, k + 1)] });
+        }
+      }
+      pos = lf + 1;
     }
     if (pos < len) {
       if (len - pos > Math.min(max, LONG_LINE)) {
-        flush();
+        this.flush(buf, bounds, rows, high);
         return buf.subarray(pos);
       }
       this.carry = buf.subarray(pos);
     }
-    flush();
+    this.flush(buf, bounds, rows, high);
     return undefined;
+  }
+
+  private flush(buf: Buffer, bounds: Int32Array, rows: number, high: boolean): void {
+    if (rows === 0) return;
+    this.emit({
+      kind: 'spans',
+      first: this.counter.next,
+      rows,
+      n: this.n,
+      buf,
+      bounds: bounds.slice(0, rows * (this.n + 1)),
+      ascii: !high,
+    });
+    this.counter.next += rows;
   }
 }
 
