@@ -14,7 +14,8 @@ import { ProcSampler, readProc, type ProcWindow } from '../lib/proc.js';
 import { startDriftline, type ServerHandle } from '../lib/server.js';
 import { median, nearestMedian, sleep } from '../util.js';
 
-export const TARGET_RATIO = 0.5;
+/** Issue 20: a text/csv upload end to end at ≥ 90 % of csv-parser merely parsing the file. */
+export const TARGET_RATIO = 0.9;
 export const TARGET_RSS_GROWTH_MB = 30;
 /** One upload of this size first, so the server's pipeline is compiled before anything is timed. */
 const WARMUP_ROWS = 20_000;
