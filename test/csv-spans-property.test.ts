@@ -7,10 +7,10 @@ import fc from 'fast-check';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { toDriftlineError } from '../src/errors.js';
-import { SpanLine, allSpanCells } from '../src/stages/csv-spans.js';
+import { allSpanCells, spanCells } from '../src/stages/csv-spans.js';
 import { Formatter } from '../src/stages/format.js';
 import { CsvParseCore, createParseCsv } from '../src/stages/parse-csv.js';
-import { isRowError, type KeptCells, type ParsedOrSpans, type RowBlock } from '../src/stages/types.js';
+import { isRowError, type CsvSpans, type KeptCells, type ParsedOrSpans, type RowBlock } from '../src/stages/types.js';
 import { ChunkValidator } from '../src/stages/validate.js';
 import { FEATURES, chunked, testCard } from './helpers/fixtures.js';
 
@@ -116,7 +116,7 @@ function parseItems(recs: ParsedOrSpans[]): unknown[] {
   return out;
 }
 
-const cellsOf = (k: KeptCells): unknown[] => (k instanceof SpanLine ? k.cells : Object.values(k));
+const cellsOf = (k: KeptCells, spanRow: number): unknown[] => (spanRow === -1 ? Object.values(k) : spanCells(k as CsvSpans, spanRow));
 
 /** Validate-level: per item, its row number and values, or its error; cells as the output echoes them. */
 function blockItems(blocks: RowBlock[]): unknown[] {
@@ -131,7 +131,7 @@ function blockItems(blocks: RowBlock[]): unknown[] {
           features: Array.from(b.features.subarray(r * b.nFeatures, (r + 1) * b.nFeatures)),
           target: b.targets[r],
           id: b.ids?.[r] ?? null,
-          cells: b.cells === null ? null : cellsOf(b.cells[r]!),
+          cells: b.cells === null ? null : cellsOf(b.cells[r]!, b.spanRow![r]!),
         });
         r++;
       } else out.push(b.errors[e++]);

@@ -1,5 +1,7 @@
 // The two in-process benches, run as they are (each in its own node, so one's heap and JIT
 // state never leak into another's numbers) and folded into the report.
+import { modelCeiling } from '../lib/ceiling.js';
+import { SCORE_BATCH_ROWS } from '../../src/cli/score.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -94,6 +96,10 @@ export async function pipelineBench(ctx: Ctx): Promise<SectionResult> {
       (v) => `${v.toFixed(1)} MB`,
     ),
   ]);
+  const ceiling = await modelCeiling(300_000, SCORE_BATCH_ROWS);
+  ctx.log(
+    `  ceiling: the model alone scores ${int(ceiling.rowsPerSec)} rows/s in batches of ${int(ceiling.batch)}; the pipeline reached ${data.results.map((r) => pct((100 * r.pipeline.rowsPerSec) / ceiling.rowsPerSec)).join(' and ')} of it`,
+  );
   let profile: SectionResult['profile'];
   if (ctx.profile === 'always' || (ctx.profile === 'missed' && checks.some((c) => !c.ok))) {
     // No server here: the bench process itself is what is profiled, on the largest size.
@@ -143,6 +149,8 @@ export async function pipelineBench(ctx: Ctx): Promise<SectionResult> {
         int(r.model_runs),
       ]),
     ),
+    '',
+    `**The ceiling.** The model alone, in one worker thread with nothing else running, scores ${int(ceiling.rowsPerSec)} rows/s of these rows in batches of ${int(ceiling.batch)} (${ceiling.usPerRow.toFixed(2)} µs a row). The pipeline reached ${data.results.map((r) => `${pct((100 * r.pipeline.rowsPerSec) / ceiling.rowsPerSec)} of it at ${int(r.rows)} rows`).join(' and ')}. Where csv-parser alone parses faster than that, scoring a file cannot cost less than csv-parser reading it: the model, not the parsing, sets the pace.`,
   ].join('\n');
-  return { name: 'pipeline', data, checks, markdown, ...(profile === undefined ? {} : { profile }) };
+  return { name: 'pipeline', data: { ...data, ceiling }, checks, markdown, ...(profile === undefined ? {} : { profile }) };
 }

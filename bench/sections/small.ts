@@ -129,7 +129,14 @@ export async function small(ctx: Ctx): Promise<SectionResult> {
 
   const checks = bodies.map((b) => {
     const r = rows.find((x) => x.body === b.kind && x.connections === TARGET_CONNECTIONS)!;
-    return check(`small ${b.kind} at ${TARGET_CONNECTIONS} conns vs bare uWS`, r.ratio * 100, '>=', (TARGET_BY_BODY[b.kind] ?? TARGET_RATIO) * 100, percent, points);
+    return check(
+      `small ${b.kind} at ${TARGET_CONNECTIONS} conns vs bare uWS`,
+      r.ratio * 100,
+      '>=',
+      (TARGET_BY_BODY[b.kind] ?? TARGET_RATIO) * 100,
+      percent,
+      points,
+    );
   });
   const csvAtTarget = bodies[0]!;
   const profile = await profileIfMissed(

@@ -11,6 +11,7 @@ export class BlockBuilder {
   private readonly targets: Float64Array;
   private readonly ids: (string | null)[] | null;
   private readonly cells: KeptCells[] | null;
+  private readonly spanRow: Int32Array | null;
   private readonly errors: RowError[] = [];
   count = 0;
   rows = 0;
@@ -29,6 +30,7 @@ export class BlockBuilder {
     this.targets = new Float64Array(capacity);
     this.ids = opts.ids ? [] : null;
     this.cells = opts.cells ? [] : null;
+    this.spanRow = opts.cells ? new Int32Array(capacity) : null;
   }
 
   get full(): boolean {
@@ -46,12 +48,16 @@ export class BlockBuilder {
   }
 
   /** Accepts the row whose features were just written at `offset`. */
-  commit(index: number, target: number, id: string | null, cells: KeptCells | undefined): void {
+  /** `spanRow`: the row's place in `cells` when that is its span chunk. */
+  commit(index: number, target: number, id: string | null, cells: KeptCells | undefined, spanRow = -1): void {
     this.valid[this.count++] = 1;
     this.rowIndex[this.rows] = index;
     this.targets[this.rows] = target;
     this.ids?.push(id);
-    if (this.cells !== null) this.cells.push(cells ?? []);
+    if (this.cells !== null) {
+      this.cells.push(cells ?? []);
+      this.spanRow![this.rows] = spanRow;
+    }
     this.rows++;
   }
 
@@ -75,7 +81,7 @@ export class BlockBuilder {
       const at = this.rows * ns;
       for (let s = 0; s < ns; s++) dst[at + s] = src[r * ns + s]!;
     }
-    this.commit(from.rowIndex[r]!, from.targets[r]!, from.ids?.[r] ?? null, from.cells?.[r]);
+    this.commit(from.rowIndex[r]!, from.targets[r]!, from.ids?.[r] ?? null, from.cells?.[r], from.spanRow?.[r] ?? -1);
   }
 
   build(): RowBlock {
@@ -92,6 +98,7 @@ export class BlockBuilder {
       targets: this.targets.subarray(0, n),
       ids: this.ids,
       cells: this.cells,
+      spanRow: this.spanRow === null ? null : this.spanRow.subarray(0, n),
       errors: this.errors,
     };
   }

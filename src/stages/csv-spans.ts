@@ -19,21 +19,6 @@ export function spanCells(s: CsvSpans, r: number): string[] {
   return cells;
 }
 
-/**
- * A valid span row kept for output that echoes it (CSV): the row's place in its chunk, not a
- * string per cell. The formatter copies the line's bytes when none needs rewriting.
- */
-export class SpanLine {
-  constructor(
-    readonly spans: CsvSpans,
-    readonly row: number,
-  ) {}
-
-  get cells(): string[] {
-    return spanCells(this.spans, this.row);
-  }
-}
-
 /** Every row of a span chunk as csv-parser's cells (for readers that want strings). */
 export const allSpanCells = (s: CsvSpans): string[][] => Array.from({ length: s.rows }, (_, r) => spanCells(s, r));
 

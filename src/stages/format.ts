@@ -10,8 +10,8 @@ import {
 } from '../model/card.js';
 import { csvCell, formulaStart } from '../csv-cell.js';
 import { ByteWriter } from './byte-writer.js';
-import { SpanLine } from './csv-spans.js';
-import { CHUNKS_BUFFERED, type Batch, type Batched, type Cells, type KeptCells, type RowError } from './types.js';
+import { spanCells } from './csv-spans.js';
+import { CHUNKS_BUFFERED, type Batch, type Batched, type Cells, type CsvSpans, type RowError } from './types.js';
 
 export type OutputFormat = 'json' | 'ndjson' | 'csv';
 
@@ -154,18 +154,20 @@ export class Formatter {
     const label = this.spelled.label[decision(card, p)];
     const level = this.spelled.risk[riskLevel(card, p)];
     this.n++;
-    if (this.format === 'csv') this.csvRow(b.cells?.[r] ?? [], p, label, level);
+    if (this.format === 'csv') this.csvRow(b, r, p, label, level);
     else this.jsonRow(b.rowIndex[r]!, p, label, level);
   }
 
-  private csvRow(kept: KeptCells, p: number, label: string, level: string): void {
+  private csvRow(b: Batch, r: number, p: number, label: string, level: string): void {
     const w = this.out;
     const plain = this.plain;
-    if (kept instanceof SpanLine) {
-      if (this.echo(kept)) return this.csvTail(p, label, level);
-      kept = kept.cells;
+    const kept = b.cells?.[r] ?? [];
+    const spanRow = b.spanRow?.[r] ?? -1;
+    let cells = kept as Cells;
+    if (spanRow !== -1) {
+      if (this.echo(kept as CsvSpans, spanRow)) return this.csvTail(p, label, level);
+      cells = spanCells(kept as CsvSpans, spanRow);
     }
-    const cells: Cells = kept;
     for (let c = 0; c < plain.length; c++) {
       const v = cells[c];
       // A valid row's feature cell is a number (validated): written as is. Every other cell is
@@ -181,11 +183,11 @@ export class Formatter {
    * and no cell outside the numeric features beginning like a formula (a span cell has no quote,
    * comma or line break, so csvCell changes nothing else). Otherwise false, and nothing written.
    */
-  private echo(line: SpanLine): boolean {
-    const { buf, bounds, n, ascii } = line.spans;
+  private echo(spans: CsvSpans, row: number): boolean {
+    const { buf, bounds, n, ascii } = spans;
     const plain = this.plain;
     if (!ascii || plain.length !== n) return false;
-    const base = line.row * (n + 1);
+    const base = row * (n + 1);
     for (let c = 0; c < n; c++) {
       if (plain[c] === 1) continue;
       const from = bounds[base + c]!;

@@ -1,5 +1,4 @@
 import type { RowErrorCode } from '../errors.js';
-import type { SpanLine } from './csv-spans.js';
 
 // Records that flow between stages. A stream carries one Header first, then rows (or batches
 // of rows) in input order. Row numbers are 0-based positions among the data rows of the upload
@@ -84,8 +83,11 @@ export interface CsvSpans {
   ascii: boolean;
 }
 
-/** A valid row's input as kept for output that echoes it: csv-parser's cells, or a span row. */
-export type KeptCells = Cells | SpanLine;
+/**
+ * A valid row's input as kept for output that echoes it: csv-parser's cells, or the span chunk
+ * the row came in (its row there in RowBlock.spanRow): no object per row on the fast path.
+ */
+export type KeptCells = Cells | CsvSpans;
 
 export type Parsed = Header | Rows;
 
@@ -122,6 +124,8 @@ export interface RowBlock {
   ids: (string | null)[] | null;
   /** Per valid row: the input cells, kept only when the output echoes them (CSV). */
   cells: KeptCells[] | null;
+  /** With cells kept, per valid row: its row in `cells[r]` when that is a span chunk, else -1. */
+  spanRow: Int32Array | null;
   /** Per rejected item, in input order. */
   errors: RowError[];
 }

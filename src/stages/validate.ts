@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { DriftlineError, type RowErrorCode } from '../errors.js';
 import { stringFeatures, type FeatureSpec, type ModelCard } from '../model/card.js';
 import { BlockBuilder } from './block.js';
-import { SpanLine } from './csv-spans.js';
 import {
   CHUNKS_BUFFERED,
   isKeyedRow,
@@ -389,7 +388,7 @@ export class RowValidator {
       }
     }
     const id = plan.idAt === -1 ? null : buf.toString('utf8', bounds[base + plan.idAt]!, bounds[base + plan.idAt + 1]! - 1);
-    out.commit(index, target, id, keepCells ? new SpanLine(s, r) : undefined);
+    out.commit(index, target, id, keepCells ? s : undefined, r);
   }
 }
 
