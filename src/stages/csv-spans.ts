@@ -132,7 +132,7 @@ export class PlainCsvLines {
   }
 }
 
-/** csv-parser's ragged row, as CsvRecordMapper reports it. */
+/** A row whose cell count is not the header's (csv-parser's records and the fast path's lines alike). */
 export const ragged = (index: number, expected: number, found: number): RowError => ({
   kind: 'error',
   index,

@@ -3,7 +3,7 @@ import csv from 'csv-parser';
 import { DriftlineError } from '../errors.js';
 import { CHUNKS_BUFFERED, type Cells, type Header, type ParsedOrSpans, type RowError } from './types.js';
 import { LoneCrNormalizer } from '../line-endings.js';
-import { PlainCsvLines } from './csv-spans.js';
+import { PlainCsvLines, ragged } from './csv-spans.js';
 
 export interface ParseCsvOptions {
   /** Largest row csv-parser will buffer; bounds memory on a never-ending quoted field. */
@@ -57,13 +57,7 @@ export class CsvRecordMapper {
     const index = this.next++;
     // Two lookups tell a ragged row, without counting its keys.
     if (rec[this.n - 1] === undefined || rec[this.extra] !== undefined) {
-      return {
-        kind: 'error',
-        index,
-        column: null,
-        code: 'DL_ERR_ROW_WRONG_CELL_COUNT',
-        message: `expected ${this.n} cells, found ${Object.keys(rec).length}`,
-      };
+      return ragged(index, this.n, Object.keys(rec).length);
     }
     return rec;
   }

@@ -2,8 +2,7 @@ import pg from 'pg';
 import type { HistoryPoint } from '../drift-history.js';
 import type { HistoryStore } from '../port.js';
 import { classify } from './faults.js';
-import { inTransaction, openPool } from './pool.js';
-import { migrateAt } from './schema.js';
+import { inTransaction, openStorePool } from './pool.js';
 
 export interface PgDriftHistoryOptions {
   connectionString: string;
@@ -46,14 +45,11 @@ export class PgDriftHistory implements HistoryStore {
 
   /** Migrates the schema (as the prediction log does) and opens a small pool. */
   static async open(opts: PgDriftHistoryOptions): Promise<PgDriftHistory> {
-    await migrateAt(opts.connectionString, 'the PostgreSQL drift history');
-    const timeoutMs = opts.timeoutMs ?? 10_000;
-    const pool = openPool({
+    const pool = await openStorePool({
       connectionString: opts.connectionString,
-      application_name: HISTORY_APP,
-      connectionTimeoutMillis: timeoutMs,
-      query_timeout: timeoutMs,
-      keepAlive: true,
+      app: HISTORY_APP,
+      what: 'the PostgreSQL drift history',
+      timeoutMs: opts.timeoutMs,
     });
     return new PgDriftHistory(pool, opts);
   }

@@ -3,8 +3,7 @@ import pg from 'pg';
 // Types only: the outbox port and the alert's shape belong to src/alerts, which owns delivery.
 import type { Due, OutboxPort } from '../../alerts/port.js';
 import type { Alert, DeliveryState } from '../../alerts/types.js';
-import { inTransaction, openPool } from './pool.js';
-import { migrateAt } from './schema.js';
+import { inTransaction, openStorePool } from './pool.js';
 
 export interface PgAlertOutboxOptions {
   connectionString: string;
@@ -104,14 +103,11 @@ export class PgAlertOutbox implements OutboxPort {
 
   /** Migrates the schema (as the prediction log does) and opens a small pool. */
   static async open(opts: PgAlertOutboxOptions): Promise<PgAlertOutbox> {
-    await migrateAt(opts.connectionString, 'the PostgreSQL alert outbox');
-    const timeoutMs = opts.timeoutMs ?? 10_000;
-    const pool = openPool({
+    const pool = await openStorePool({
       connectionString: opts.connectionString,
-      application_name: OUTBOX_APP,
-      connectionTimeoutMillis: timeoutMs,
-      query_timeout: timeoutMs,
-      keepAlive: true,
+      app: OUTBOX_APP,
+      what: 'the PostgreSQL alert outbox',
+      timeoutMs: opts.timeoutMs,
     });
     return new PgAlertOutbox(pool, opts);
   }

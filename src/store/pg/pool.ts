@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { types } from './batch.js';
+import { migrateAt } from './schema.js';
 
 /**
  * A small pool for a store's reads and short transactions, with the store's type parsers. A
@@ -12,6 +13,23 @@ export function openPool(config: Omit<pg.PoolConfig, 'types'>): pg.Pool {
   pool.on('error', () => undefined);
   pool.on('connect', (c) => c.on('error', () => undefined));
   return pool;
+}
+
+/**
+ * A small store's start (the drift history, the alert outbox): the schema migrated, as every
+ * store does first, then its pool, named `app` in pg_stat_activity, with connects and queries
+ * bounded by `timeoutMs`.
+ */
+export async function openStorePool(o: { connectionString: string; app: string; what: string; timeoutMs?: number }): Promise<pg.Pool> {
+  await migrateAt(o.connectionString, o.what);
+  const timeoutMs = o.timeoutMs ?? 10_000;
+  return openPool({
+    connectionString: o.connectionString,
+    application_name: o.app,
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
+    keepAlive: true,
+  });
 }
 
 /**
